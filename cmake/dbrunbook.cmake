@@ -1,0 +1,51 @@
+# Shared build settings and helpers for dbrunbook modules and tests.
+
+set(DBRUNBOOK_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
+
+if(DBRUNBOOK_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# dbrunbook_module(NAME SOURCES a.cc b.cc DEPS other_module fmt::fmt ...)
+# One static library per module folder under src/, target name dbrunbook_<NAME>.
+function(dbrunbook_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(dbrunbook_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(dbrunbook_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(dbrunbook_${name} PRIVATE ${DBRUNBOOK_WARNINGS})
+  target_link_libraries(dbrunbook_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# dbrunbook_test(NAME SOURCES a_test.cc DEPS dbrunbook_x [SANDBOX primary replica] [LABELS l])
+# A GoogleTest binary registered as one CTest test. With SANDBOX, the test requires the CTest
+# fixtures that start those sandbox servers (see tests/CMakeLists.txt) and gets
+# DBRUNBOOK_SANDBOX_DIR in its environment.
+function(dbrunbook_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;SANDBOX;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE ${DBRUNBOOK_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  add_test(NAME ${name} COMMAND ${name})
+  set(env "DBRUNBOOK_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+          "DBRUNBOOK_SHARED_DIR=${PROJECT_SOURCE_DIR}/../shared"
+          "DBRUNBOOK_SANDBOX_DIR=${DBRUNBOOK_SANDBOX_DIR}"
+          "DBRUNBOOK_BINARY=$<TARGET_FILE:dbrunbook>")
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT "${env}")
+  if(ARG_TIMEOUT)
+    set_tests_properties(${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT})
+  endif()
+  set(labels ${ARG_LABELS})
+  if(ARG_SANDBOX)
+    set(fixtures "")
+    foreach(server ${ARG_SANDBOX})
+      list(APPEND fixtures sandbox_${server})
+    endforeach()
+    set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED "${fixtures}" RESOURCE_LOCK sandbox)
+    list(APPEND labels integration)
+  else()
+    list(APPEND labels unit)
+  endif()
+  set_tests_properties(${name} PROPERTIES LABELS "${labels}")
+endfunction()

@@ -1,0 +1,99 @@
+#include "core/duration.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <ctime>
+
+#include "core/strings.h"
+
+namespace dbrunbook::core {
+namespace {
+
+struct Unit {
+  std::string_view suffix;
+  double seconds;
+};
+
+// Longest suffixes first so "ms" wins over "m" and "s".
+constexpr Unit kUnits[] = {{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"h", 3600},
+                           {"m", 60},    {"s", 1},     {"d", 86400}};
+
+}  // namespace
+
+Result<Duration> ParseDuration(std::string_view text, bool bare_unit_seconds) {
+  const std::string_view original = text;
+  text = Trim(text);
+  if (text.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "empty duration",
+                     "write a number with a unit, e.g. 500ms, 2s, 5m, 1h30m");
+  }
+  if (auto bare = ParseDouble(text)) {
+    if (!bare_unit_seconds) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       fmt::format("duration '{}' has no unit", original),
+                       fmt::format("write {}s for seconds (units: ms, s, m, h, d)", text));
+    }
+    if (*bare < 0 || !std::isfinite(*bare)) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       fmt::format("duration '{}' must be a positive number", original));
+    }
+    return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(*bare));
+  }
+  double total = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t num_end = pos;
+    while (num_end < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[num_end])) || text[num_end] == '.')) {
+      ++num_end;
+    }
+    auto number = ParseDouble(text.substr(pos, num_end - pos));
+    if (!number) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       fmt::format("cannot parse duration '{}'", original),
+                       "write a number with a unit, e.g. 500ms, 2s, 5m, 1h30m");
+    }
+    const Unit* unit = nullptr;
+    for (const auto& u : kUnits) {
+      if (text.substr(num_end, u.suffix.size()) == u.suffix) {
+        unit = &u;
+        break;
+      }
+    }
+    if (unit == nullptr) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       fmt::format("duration '{}' has an unknown or missing unit", original),
+                       "units: ns, us, ms, s, m, h, d (e.g. 1h30m)");
+    }
+    total += *number * unit->seconds;
+    pos = num_end + unit->suffix.size();
+  }
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(total));
+}
+
+std::string FormatSeconds(double seconds) {
+  if (!std::isfinite(seconds)) return "n/a";
+  if (seconds < 0) return "-" + FormatSeconds(-seconds);
+  if (seconds < 1) return fmt::format("{:.0f}ms", seconds * 1000);
+  if (seconds < 60) return fmt::format("{:.1f}s", seconds);
+  const auto whole = static_cast<int64_t>(seconds);
+  if (whole < 3600) return fmt::format("{}m {:02}s", whole / 60, whole % 60);
+  if (whole < 86400) return fmt::format("{}h {:02}m", whole / 3600, (whole % 3600) / 60);
+  return fmt::format("{}d {}h", whole / 86400, (whole % 86400) / 3600);
+}
+
+std::string FormatDuration(Duration d) { return FormatSeconds(ToSeconds(d)); }
+
+std::string FormatRfc3339(WallTime t) {
+  const auto since_epoch = t.time_since_epoch();
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - secs);
+  const std::time_t tt = secs.count();
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis.count());
+}
+
+}  // namespace dbrunbook::core

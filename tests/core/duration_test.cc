@@ -1,0 +1,50 @@
+#include "core/duration.h"
+
+#include <gtest/gtest.h>
+
+namespace dbrunbook::core {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST(DurationTest, ParsesUnitsAndCompounds) {
+  EXPECT_EQ(*ParseDuration("500ms"), milliseconds(500));
+  EXPECT_EQ(*ParseDuration("2s"), seconds(2));
+  EXPECT_EQ(*ParseDuration("5m"), seconds(300));
+  EXPECT_EQ(*ParseDuration("1h30m"), seconds(5400));
+  EXPECT_EQ(*ParseDuration("1.5s"), milliseconds(1500));
+  EXPECT_EQ(*ParseDuration("1d"), seconds(86400));
+}
+
+TEST(DurationTest, RejectsBareNumbersUnlessSecondsAllowed) {
+  auto bare = ParseDuration("5");
+  ASSERT_FALSE(bare);
+  EXPECT_EQ(bare.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(bare.error().hint.find("5s"), std::string::npos);
+  EXPECT_EQ(*ParseDuration("5", true), seconds(5));
+  EXPECT_FALSE(ParseDuration("-5", true));
+}
+
+TEST(DurationTest, RejectsGarbage) {
+  EXPECT_FALSE(ParseDuration(""));
+  EXPECT_FALSE(ParseDuration("5 parsecs"));
+  EXPECT_FALSE(ParseDuration("m5"));
+  EXPECT_FALSE(ParseDuration("5x"));
+}
+
+TEST(DurationTest, FormatsForHumans) {
+  EXPECT_EQ(FormatSeconds(0.25), "250ms");
+  EXPECT_EQ(FormatSeconds(4.2), "4.2s");
+  EXPECT_EQ(FormatSeconds(185), "3m 05s");
+  EXPECT_EQ(FormatSeconds(2 * 3600 + 14 * 60), "2h 14m");
+  EXPECT_EQ(FormatSeconds(3 * 86400 + 4 * 3600), "3d 4h");
+}
+
+TEST(DurationTest, FormatsRfc3339InUtc) {
+  WallTime t = WallTime{} + seconds(1700000000) + milliseconds(42);
+  EXPECT_EQ(FormatRfc3339(t), "2023-11-14T22:13:20.042Z");
+}
+
+}  // namespace
+}  // namespace dbrunbook::core
