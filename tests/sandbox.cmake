@@ -1,0 +1,1 @@
+# CTest fixtures for the sandbox servers: written with scripts/sandbox.
