@@ -1,1 +1,47 @@
-# CTest fixtures for the sandbox servers: written with scripts/sandbox.
+# CTest fixtures for the sandbox servers (scripts/sandbox), in ${DBRUNBOOK_SANDBOX_DIR}.
+#
+#   sandbox_primary   sandbox_primary_start (setup) ... sandbox_primary_stop (cleanup)
+#   sandbox_replica   sandbox_replica_start (setup) ... sandbox_replica_stop (cleanup);
+#                     a GTID replica of the primary
+#
+# Tests declare what they need with FIXTURES_REQUIRED (dbrunbook_test(... SANDBOX primary
+# replica) does it); CTest then adds the setup and cleanup tests to the run, even with -R.
+# Every run starts its servers --fresh: no test depends on a server left from an earlier run.
+#
+# Ordering: a fixture's cleanup runs after every test that requires the fixture. Both replica
+# tests require sandbox_primary, so the primary starts before the replica and stops only after
+# the replica has stopped (requiring sandbox_replica pulls in sandbox_primary transitively).
+# If the primary fails to start, the replica tests are not run.
+
+set(_sandbox ${PROJECT_SOURCE_DIR}/scripts/sandbox)
+set(_sandbox_env "DBRUNBOOK_SANDBOX_DIR=${DBRUNBOOK_SANDBOX_DIR}")
+
+add_test(NAME sandbox_primary_start COMMAND ${_sandbox} start primary --fresh)
+set_tests_properties(sandbox_primary_start PROPERTIES
+  FIXTURES_SETUP sandbox_primary
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")
+
+add_test(NAME sandbox_primary_stop COMMAND ${_sandbox} stop primary)
+set_tests_properties(sandbox_primary_stop PROPERTIES
+  FIXTURES_CLEANUP sandbox_primary
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")
+
+add_test(NAME sandbox_replica_start COMMAND ${_sandbox} start replica --replica-of primary --fresh)
+set_tests_properties(sandbox_replica_start PROPERTIES
+  FIXTURES_SETUP sandbox_replica
+  FIXTURES_REQUIRED sandbox_primary
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")
+
+add_test(NAME sandbox_replica_stop COMMAND ${_sandbox} stop replica)
+set_tests_properties(sandbox_replica_stop PROPERTIES
+  FIXTURES_CLEANUP sandbox_replica
+  FIXTURES_REQUIRED sandbox_primary
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")
