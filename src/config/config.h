@@ -1,0 +1,245 @@
+// The configuration file, dbrunbook.yaml: which databases to watch and how to reach them.
+//
+// ---------------------------------------------------------------------------------------
+// Schema
+// ---------------------------------------------------------------------------------------
+//
+//   targets:                           # required; may be empty (commands then say
+//                                      # "no targets configured")
+//     - name: orders-primary           # required, unique, [A-Za-z0-9._-]+, at most 64 chars
+//       host: 127.0.0.1                # TCP host name or address ...
+//       socket: /run/mysqld/mysqld.sock  # ... or a Unix socket (wins over host/port)
+//       port: 3306                     # 1-65535, default 3306
+//       user: monitor
+//       database: orders               # optional default schema
+//       password_env: ORDERS_DB_PASSWORD   # the password is in this environment variable,
+//       password_file: /etc/dbrunbook/orders.pw  # or in this file (one trailing newline is
+//                                      # dropped; keep it chmod 600), - at most one of them
+//       defaults_file: /etc/dbrunbook/orders.cnf # a MySQL option file, groups [client],
+//                                      # [client-mariadb], [dbrunbook]: user, password, host,
+//                                      # port, socket, database, ssl-*, connect-timeout.
+//                                      # Combines with the keys here; these keys win.
+//       tls:
+//         mode: VERIFY_CA              # DISABLED, PREFERRED (default), REQUIRED, VERIFY_CA,
+//                                      # VERIFY_IDENTITY (any case, '-' or '_')
+//         ca: /etc/ssl/certs/rds-ca.pem    # CA bundle; VERIFY_* need ca or capath
+//         capath: /etc/ssl/certs       # directory of CA certificates
+//         cert: /etc/dbrunbook/client.pem  # client certificate and key, for X509 accounts
+//         key: /etc/dbrunbook/client.key
+//         cipher: ECDHE-RSA-AES256-GCM-SHA384
+//       connect_timeout: 5s            # durations (500ms, 5s, 1m); a bare number is
+//       read_timeout: 30s              # seconds; more than 0, at most a day;
+//       write_timeout: 30s             # defaults 5s, 30s, 30s
+//       tags: {service: orders, team: payments}   # free-form string -> string labels
+//       replica_of: other-target       # this target replicates from another target
+//       replicas: [orders-replica]     # targets that replicate from this one
+//       cloud:                         # where the cloud API knows this database
+//         provider: aws                # the only provider; the default
+//         region: eu-west-1            # required with cloud
+//         instance_identifier: orders-db   # RDS instance, or
+//         cluster_identifier: orders-cluster  # Aurora cluster (at most one of the two)
+//         endpoint_url: https://rds.eu-west-1.amazonaws.com  # optional API endpoint
+//       thresholds:                    # per-target overrides of assess.thresholds
+//         threads_running: {warn: 40}
+//     - name: orders-replica
+//       dsn: mysql://monitor@10.0.0.12:3306/?ssl-mode=REQUIRED  # see dsn.h; replaces host,
+//                                      # port, socket, user and database (an error with them)
+//       password_env: ORDERS_DB_PASSWORD
+//       replica_of: orders-primary
+//
+//   defaults:                          # any target key but name, dsn, replica_of, replicas;
+//     user: monitor                    # applied to every target that does not set the key
+//     tls: {mode: REQUIRED}
+//
+//   assess:
+//     interval: 1s                     # how often targets are polled; 100ms to 60s
+//     thresholds:                      # check name -> {warn: number, critical: number}
+//       threads_running: {warn: 20, critical: 50}   # (at least one of the two)
+//
+//   log:
+//     level: info                      # trace, debug, info (default), warn, error, off
+//
+// How `defaults` combine with a target: a key the target sets wins. Mappings (tls, tags,
+// cloud, thresholds and each threshold) merge key by key: a target's tls.mode replaces the
+// default tls.mode but keeps the default tls.ca. Lists and plain values are replaced. Two
+// groups go together: an address (host and socket are not taken from defaults by a target
+// that sets host, socket or dsn; port not by one that sets socket or dsn; user and database
+// not by one that sets dsn), and a password source (password_env and password_file are not
+// taken by a target that sets either).
+//
+// A DSN's parameters count as the target's own keys: `ssl-mode` in the dsn and `tls.mode`
+// in the same target is an error; defaults fill in what neither sets.
+//
+// Relative paths (password_file, defaults_file, tls.ca/capath/cert/key) written in the file
+// are relative to the file's directory; in an environment override, to the working
+// directory.
+//
+// Rules, each reported with file:line:column and key path, all at once (validation does not
+// stop at the first error): unknown keys (with "did you mean"), duplicate keys, wrong types,
+// dsn with host/port/socket/user/database, a target without dsn, host or socket (unless a
+// defaults_file may give the host), password_env with password_file, VERIFY_CA or
+// VERIFY_IDENTITY without ca or capath (unless a defaults_file may give them), replica_of
+// or replicas naming an unknown target or the target itself, duplicate target names.
+// Warnings: tls.ca or tls.capath with a mode that does not verify.
+//
+// ---------------------------------------------------------------------------------------
+// Environment overrides
+// ---------------------------------------------------------------------------------------
+//
+// A variable DBRUNBOOK_<PATH> whose name contains "__" overrides one value before
+// validation. PATH is the key path, upper case, with "__" between levels; a target is
+// addressed by its name in upper case with every character other than A-Z and 0-9 turned
+// into '_'; keys of free-form mappings (thresholds, tags) are written upper case and stored
+// lower case:
+//
+//   DBRUNBOOK_ASSESS__INTERVAL=2s
+//   DBRUNBOOK_LOG__LEVEL=debug
+//   DBRUNBOOK_TARGETS__ORDERS_PRIMARY__PORT=3307
+//   DBRUNBOOK_TARGETS__ORDERS_PRIMARY__TLS__MODE=REQUIRED
+//   DBRUNBOOK_ASSESS__THRESHOLDS__THREADS_RUNNING__WARN=20
+//   DBRUNBOOK_DEFAULTS__CONNECT_TIMEOUT=10s
+//
+// The value is a plain string, checked like the same value in the file ("3307" is a valid
+// port); a value starting with '[' or '{' is a YAML flow list or mapping
+// (DBRUNBOOK_TARGETS__ORDERS_PRIMARY__REPLICAS=[orders-replica]). Diagnostics about an
+// override say "environment DBRUNBOOK_..." instead of file:line. An override naming an
+// unknown target or key is an error. Variables without "__" (DBRUNBOOK_CONFIG, which picks
+// the file, and any other DBRUNBOOK_NAME used by the program or its tests) are never
+// overrides and are ignored here.
+//
+// Thread-safety: free functions without shared state; a Config is a plain value.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tl/expected.hpp>
+#include <vector>
+
+#include "config/connect_settings.h"
+#include "config/diagnostic.h"
+#include "core/clock.h"
+#include "core/environment.h"
+#include "core/error.h"
+#include "mysql/connect_options.h"
+
+namespace dbrunbook::config {
+
+// One check's thresholds. The config module does not know the check names: callers
+// validate them and report unknown ones at `where` (the position of the name).
+struct Threshold {
+  std::optional<double> warn;
+  std::optional<double> critical;
+  SourceLocation where;
+};
+using Thresholds = std::map<std::string, Threshold>;  // by check name
+
+struct CloudIdentity {
+  std::string provider = "aws";
+  std::string region;
+  std::string instance_identifier;  // at most one of instance_identifier and
+  std::string cluster_identifier;   // cluster_identifier is set
+  std::string endpoint_url;
+};
+
+enum class PasswordSourceKind { kNone, kEnv, kFile };
+
+struct TargetConfig {
+  std::string name;
+  SourceLocation where;  // where the target's entry starts
+
+  // What the configuration says about the connection, over the built-in defaults
+  // (target_name = name); never a password. For display; to connect, use
+  // ResolveConnectOptions, which also reads the defaults_file and the password.
+  mysql::ConnectOptions connect;
+  // The fields the configuration set explicitly (keys, dsn, defaults); they win over what
+  // an option file says.
+  ConnectSettings settings;
+
+  PasswordSourceKind password_kind = PasswordSourceKind::kNone;
+  std::string password_env;   // kEnv: the variable's name
+  std::string password_file;  // kFile: the file's path
+  std::string defaults_file;  // may be set with any password_kind
+
+  std::map<std::string, std::string> tags;
+  std::string replica_of;
+  std::vector<std::string> replicas;
+  std::optional<CloudIdentity> cloud;
+  Thresholds thresholds;  // the target's own (with defaults'), not assess.thresholds
+};
+
+struct AssessSettings {
+  core::Duration interval = std::chrono::seconds(1);
+  Thresholds thresholds;
+};
+
+struct Config {
+  std::string path;  // the file it was read from (the display path for ParseConfig)
+  std::vector<TargetConfig> targets;
+  AssessSettings assess;
+  std::string log_level = "info";
+  std::vector<Diagnostic> warnings;
+
+  // nullptr when no target has that name.
+  const TargetConfig* Find(std::string_view name) const;
+  // The thresholds that apply to `target`: assess.thresholds, overridden value by value
+  // (warn, critical) by the target's own.
+  Thresholds ThresholdsFor(const TargetConfig& target) const;
+};
+
+// All diagnostics (errors first in reading order, then warnings) when any error was found.
+using ConfigResult = tl::expected<Config, std::vector<Diagnostic>>;
+
+// Reads, overrides (from `env`) and validates the file at `path`. An unreadable file is one
+// error diagnostic.
+ConfigResult LoadConfig(const std::string& path, const core::Environment& env);
+
+// Same for text in memory; `display_path` names it in diagnostics and anchors relative
+// paths.
+ConfigResult ParseConfig(std::string_view yaml_text, const std::string& display_path,
+                         const core::Environment& env);
+
+// Which configuration file to read: `cli_path` (--config) if given, which must exist; else
+// $DBRUNBOOK_CONFIG if set, which must exist; else the first that exists of
+// <working_dir>/dbrunbook.yaml and $XDG_CONFIG_HOME/dbrunbook/dbrunbook.yaml (or
+// $HOME/.config/dbrunbook/dbrunbook.yaml without XDG_CONFIG_HOME). kNotFound, listing every
+// path tried, when none exists.
+core::Result<std::string> FindConfigFile(const std::optional<std::string>& cli_path,
+                                         const core::Environment& env,
+                                         const std::string& working_dir = ".");
+
+// Completes the connection options of `target` for connecting, in this order: built-in
+// defaults; the option file (defaults_file, or else $HOME/.my.cnf when the target has no
+// password source and that file exists); the configuration's explicit settings; the
+// password from password_env or password_file (one trailing newline stripped). Sets
+// `password_source` ("password_env ORDERS_DB_PASSWORD", "password_file /path",
+// "defaults_file /path", "option file /home/u/.my.cnf") for later hints.
+//
+// Errors name the target and the source and say what to do, e.g. "target 'orders-primary':
+// environment variable ORDERS_DB_PASSWORD is not set — export it or change password_env";
+// an unset or empty variable, a missing, unreadable or empty password file, an unreadable
+// or invalid option file (file:line), or VERIFY_CA/VERIFY_IDENTITY without a CA once
+// everything is combined. No message ever contains the password.
+//
+// Warnings (a password file or an option file holding the password that is readable by
+// group or others) are appended to `warnings` when it is not null.
+core::Result<mysql::ConnectOptions> ResolveConnectOptions(
+    const TargetConfig& target, const core::Environment& env,
+    std::vector<Diagnostic>* warnings = nullptr);
+
+// Credentials given next to an ad-hoc --dsn on the command line.
+struct DsnCredentials {
+  std::string password_env;   // --password-env
+  std::string password_file;  // --password-file
+  std::string defaults_file;  // --defaults-file
+};
+
+// Connection options for `dsn` (see dsn.h) with `credentials`, resolved like a target
+// named after the DSN (FormatDsn). Errors are kInvalidArgument for a bad DSN or both
+// password flags, else as ResolveConnectOptions.
+core::Result<mysql::ConnectOptions> ConnectOptionsFromDsn(
+    std::string_view dsn, const DsnCredentials& credentials, const core::Environment& env,
+    std::vector<Diagnostic>* warnings = nullptr);
+
+}  // namespace dbrunbook::config
