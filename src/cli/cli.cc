@@ -1,12 +1,163 @@
 #include "cli/cli.h"
 
-#include <cstdio>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "app/commands.h"
+#include "core/duration.h"
+#include "mysql/connector_session.h"
 
 namespace dbrunbook::cli {
+namespace {
 
-int Main(int /*argc*/, char** /*argv*/) {
-  std::fputs("dbrunbook: no commands are built yet\n", stderr);
-  return 2;
+constexpr std::string_view kVersion = "0.1.0";
+
+int TerminalWidth() {
+  winsize ws{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 0;
+}
+
+// Exit status for a usage error: assess follows the monitoring-plugin convention (3 =
+// could not assess); every other command uses 2.
+int UsageExit(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "assess") return app::kExitCannotAssess;
+  }
+  return app::kExitUsage;
+}
+
+void AddCredentialFlags(CLI::App& cmd, config::DsnCredentials& credentials) {
+  cmd.add_option("--password-env", credentials.password_env,
+                 "with --dsn: environment variable holding the password");
+  cmd.add_option("--password-file", credentials.password_file,
+                 "with --dsn: file holding the password (chmod 600)");
+  cmd.add_option("--defaults-file", credentials.defaults_file,
+                 "with --dsn: MySQL option file ([client] group) with user/password/ssl-*");
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App cli{
+      "dbrunbook — the database performance runbook, executable.\n"
+      "Connectivity test, initial assessment and (later) investigation and mitigation for\n"
+      "MySQL, MariaDB, Amazon RDS and Aurora.",
+      "dbrunbook"};
+  cli.require_subcommand(1);
+  cli.fallthrough();  // --config and --color are accepted before or after the subcommand
+  cli.set_version_flag("--version", std::string(kVersion));
+
+  app::GlobalOptions global;
+  std::string config_path;
+  cli.add_option("--config", config_path,
+                 "configuration file (default: $DBRUNBOOK_CONFIG, ./dbrunbook.yaml, "
+                 "~/.config/dbrunbook/dbrunbook.yaml)");
+  std::string color = "auto";
+  cli.add_option("--color", color, "colour the table output: auto (default), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+
+  std::string format = "table";
+  auto format_check = CLI::IsMember({"table", "json", "markdown", "md"});
+
+  // check
+  app::CheckCommandOptions check;
+  CLI::App* check_cmd = cli.add_subcommand(
+      "check",
+      "the runbook's connectivity test: reach each target, time connect and round trip, "
+      "detect the flavor.\nExit status: 0 all reachable, 1 otherwise, 2 usage error.");
+  check_cmd->add_option("targets", check.targets,
+                        "target names from the configuration (default: all)");
+  check_cmd->add_option("--dsn", check.dsns,
+                        "ad-hoc target, e.g. mysql://monitor@10.0.0.5:3306/?ssl-mode=REQUIRED "
+                        "(repeatable; never put a password in it)");
+  AddCredentialFlags(*check_cmd, check.credentials);
+  check_cmd->add_option("--format", format, "table (default), json or markdown")
+      ->check(format_check);
+  check_cmd
+      ->add_option("--round-trips", check.round_trips, "SELECT 1 round trips to time (default 5)")
+      ->check(CLI::Range(1, 1000));
+
+  // assess
+  app::AssessCommandOptions assess;
+  std::string interval;
+  CLI::App* assess_cmd = cli.add_subcommand(
+      "assess",
+      "the runbook's initial assessment (minutes 0-5): is the database healthy right now?\n"
+      "Exit status: 0 ok, 1 warn, 2 critical, 3 could not assess (or usage error).");
+  assess_cmd->add_option("target", assess.target, "target name from the configuration");
+  assess_cmd->add_option("--dsn", assess.dsn, "ad-hoc target instead of a configured one");
+  AddCredentialFlags(*assess_cmd, assess.credentials);
+  assess_cmd->add_option("--format", format, "table (default), json or markdown")
+      ->check(format_check);
+  assess_cmd->add_option("--interval", interval,
+                         "time between the two status samples rates are computed from "
+                         "(default: assess.interval, 1s)");
+
+  // config check
+  app::ConfigCheckOptions config_check;
+  CLI::App* config_cmd = cli.add_subcommand("config", "configuration tools");
+  config_cmd->require_subcommand(1);
+  CLI::App* config_check_cmd = config_cmd->add_subcommand(
+      "check",
+      "validate a configuration file: every error with file:line, unknown keys with 'did you "
+      "mean', and the credentials of every target (unless --offline).\n"
+      "Exit status: 0 valid, 1 invalid, 2 no file found.");
+  std::string config_file;
+  config_check_cmd->add_option("file", config_file, "the file (default: as --config)");
+  config_check_cmd->add_flag("--offline", config_check.offline,
+                             "do not read password environment variables, password files or "
+                             "option files");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = cli.exit(e);  // prints help/version (code 0) or the error
+    return code == 0 ? 0 : UsageExit(argc, argv);
+  }
+
+  if (!config_path.empty()) global.config_path = config_path;
+  global.color = color == "always"  ? app::ColorMode::kAlways
+                 : color == "never" ? app::ColorMode::kNever
+                                    : app::ColorMode::kAuto;
+  const report::Format parsed_format = *report::ParseFormat(format);
+
+  core::RealClock clock;
+  mysql::ConnectorSessionFactory sessions(clock);
+  core::ProcessEnvironment environment;
+  app::Env env{clock, sessions, environment, std::cout, std::cerr};
+  env.out_is_terminal = isatty(STDOUT_FILENO) != 0;
+  env.terminal_width = env.out_is_terminal ? TerminalWidth() : 0;
+
+  if (check_cmd->parsed()) {
+    check.format = parsed_format;
+    return app::RunCheck(env, global, check);
+  }
+  if (assess_cmd->parsed()) {
+    assess.format = parsed_format;
+    if (!interval.empty()) {
+      auto parsed = core::ParseDuration(interval);
+      if (!parsed || *parsed < std::chrono::milliseconds(100) ||
+          *parsed > std::chrono::seconds(60)) {
+        std::cerr << "dbrunbook assess: --interval must be a duration from 100ms to 60s (got '"
+                  << interval << "')\n";
+        return app::kExitCannotAssess;
+      }
+      assess.interval = *parsed;
+    }
+    return app::RunAssess(env, global, assess);
+  }
+  if (config_check_cmd->parsed()) {
+    if (!config_file.empty()) config_check.file = config_file;
+    return app::RunConfigCheck(env, global, config_check);
+  }
+  std::cerr << cli.help();
+  return app::kExitUsage;
 }
 
 }  // namespace dbrunbook::cli

@@ -1,0 +1,59 @@
+#include <fmt/format.h>
+
+#include "app/commands.h"
+#include "app/targets.h"
+#include "collect/target_session.h"
+#include "steps/assess.h"
+
+namespace dbrunbook::app {
+namespace {
+
+int CannotAssess(Env& env, const AssessCommandOptions& options, const std::string& target,
+                 const core::Error& error) {
+  if (options.format == report::Format::kJson) {
+    env.out << report::AssessmentErrorJson(target, error).dump(2) << "\n";
+  }
+  env.err << "dbrunbook assess: cannot assess " << target << ": " << error.ToString() << "\n";
+  return kExitCannotAssess;
+}
+
+}  // namespace
+
+int RunAssess(Env& env, const GlobalOptions& global, const AssessCommandOptions& options) {
+  if (options.target.empty() == options.dsn.empty()) {
+    env.err << "dbrunbook assess: give exactly one TARGET name or one --dsn URL\n";
+    return kExitCannotAssess;
+  }
+  auto loaded = LoadConfiguration(env, global, /*required=*/options.dsn.empty());
+  if (!loaded) return kExitCannotAssess;
+  const config::Config* config = loaded->has_value() ? &**loaded : nullptr;
+
+  auto resolved = options.dsn.empty() ? ResolveNamedTarget(env, config, options.target)
+                                      : ResolveDsnTarget(env, options.dsn, options.credentials);
+  if (!resolved) {
+    return CannotAssess(env, options, options.target.empty() ? options.dsn : options.target,
+                        resolved.error());
+  }
+  steps::AssessOptions assess_options = AssessOptionsFor(config, resolved->config);
+  if (options.interval) assess_options.interval = *options.interval;
+
+  auto target = collect::OpenTargetSession(env.sessions, resolved->options, env.clock);
+  if (!target) return CannotAssess(env, options, resolved->name, target.error());
+
+  const steps::Assessment assessment = steps::RunAssessment(*target, env.clock, assess_options);
+  switch (options.format) {
+    case report::Format::kJson:
+      env.out << report::AssessmentJson(assessment).dump(2) << "\n";
+      break;
+    case report::Format::kMarkdown:
+      env.out << report::RenderAssessmentMarkdown(assessment);
+      break;
+    case report::Format::kTable:
+      env.out << report::RenderAssessmentTable(
+          assessment, report::TableStyle{UseColor(env, global), env.terminal_width});
+      break;
+  }
+  return steps::ExitCodeFor(assessment.overall);
+}
+
+}  // namespace dbrunbook::app

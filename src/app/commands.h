@@ -1,0 +1,54 @@
+// The commands behind the CLI. Each takes parsed options, does its work through `Env`, writes
+// to env.out/env.err and returns the process exit status documented in the README.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/env.h"
+#include "config/config.h"
+#include "report/render.h"
+
+namespace dbrunbook::app {
+
+enum class ColorMode { kAuto, kAlways, kNever };
+
+struct GlobalOptions {
+  std::optional<std::string> config_path;  // --config
+  ColorMode color = ColorMode::kAuto;      // --color
+};
+
+// Exit statuses shared by the commands.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 2;         // check, config check: bad usage
+inline constexpr int kExitCannotAssess = 3;  // assess: no assessment possible (or bad usage)
+
+struct CheckCommandOptions {
+  std::vector<std::string> targets;  // names from the configuration; empty = all
+  std::vector<std::string> dsns;     // ad-hoc --dsn URLs
+  config::DsnCredentials credentials;
+  report::Format format = report::Format::kTable;
+  int round_trips = 5;
+};
+// 0 when every target is reachable, 1 otherwise, 2 for usage and configuration errors.
+int RunCheck(Env& env, const GlobalOptions& global, const CheckCommandOptions& options);
+
+struct AssessCommandOptions {
+  std::string target;  // a name from the configuration, or
+  std::string dsn;     // an ad-hoc --dsn URL
+  config::DsnCredentials credentials;
+  report::Format format = report::Format::kTable;
+  std::optional<core::Duration> interval;  // --interval, overrides assess.interval
+};
+// 0 ok, 1 warn, 2 critical, 3 could not assess (including usage and configuration errors).
+int RunAssess(Env& env, const GlobalOptions& global, const AssessCommandOptions& options);
+
+struct ConfigCheckOptions {
+  std::optional<std::string> file;  // positional FILE; else --config / the search path
+  bool offline = false;             // do not resolve passwords and option files
+};
+// 0 valid, 1 invalid, 2 usage (no file found).
+int RunConfigCheck(Env& env, const GlobalOptions& global, const ConfigCheckOptions& options);
+
+}  // namespace dbrunbook::app

@@ -1,0 +1,53 @@
+#include <fmt/format.h>
+
+#include "app/commands.h"
+#include "app/targets.h"
+
+namespace dbrunbook::app {
+
+int RunConfigCheck(Env& env, const GlobalOptions& global, const ConfigCheckOptions& options) {
+  auto path = config::FindConfigFile(options.file ? options.file : global.config_path,
+                                     env.environment, env.working_dir);
+  if (!path) {
+    env.err << "dbrunbook config check: " << path.error().ToString() << "\n";
+    return kExitUsage;
+  }
+  auto loaded = config::LoadConfig(*path, env.environment);
+  if (!loaded) {
+    PrintDiagnostics(env, loaded.error());
+    const auto errors = std::count_if(loaded.error().begin(), loaded.error().end(),
+                                      [](const auto& d) { return d.is_error(); });
+    env.err << fmt::format("{}: {} error{}\n", *path, errors, errors == 1 ? "" : "s");
+    return 1;
+  }
+  std::vector<config::Diagnostic> problems = ValidateThresholdNames(*loaded);
+  std::vector<config::Diagnostic> warnings = loaded->warnings;
+  int credential_errors = 0;
+  if (!options.offline) {
+    // Read every password source and option file now, so a missing environment variable
+    // shows up here rather than during an incident.
+    for (const auto& target : loaded->targets) {
+      auto resolved = config::ResolveConnectOptions(target, env.environment, &warnings);
+      if (!resolved) {
+        ++credential_errors;
+        env.err << target.where.ToString() << ": " << resolved.error().ToString() << "\n";
+      }
+    }
+  }
+  PrintDiagnostics(env, problems);
+  PrintDiagnostics(env, warnings);
+  const size_t errors = problems.size() + static_cast<size_t>(credential_errors);
+  if (errors > 0) {
+    env.err << fmt::format("{}: {} error{}\n", *path, errors, errors == 1 ? "" : "s");
+    return 1;
+  }
+  std::vector<std::string> names;
+  for (const auto& t : loaded->targets) names.push_back(t.name);
+  env.out << fmt::format("{}: ok, {} target{}{}{}{}\n", *path, names.size(),
+                         names.size() == 1 ? "" : "s", names.empty() ? "" : " (",
+                         fmt::join(names, ", "), names.empty() ? "" : ")");
+  if (!warnings.empty()) env.out << fmt::format("{} warning(s) above\n", warnings.size());
+  return kExitOk;
+}
+
+}  // namespace dbrunbook::app

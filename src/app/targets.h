@@ -1,0 +1,47 @@
+// Shared by the commands: loading the configuration and turning target names or --dsn URLs
+// into connection options.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/commands.h"
+#include "config/config.h"
+#include "steps/assess.h"
+
+namespace dbrunbook::app {
+
+// Loads the configuration for a command. `required` false: no file found is not an error
+// (an ad-hoc --dsn needs none) and gives nullopt. Diagnostics go to env.err; on error the
+// result is an error whose message was already printed.
+core::Result<std::optional<config::Config>> LoadConfiguration(Env& env, const GlobalOptions& global,
+                                                              bool required);
+
+// Errors for thresholds that name no assessment check (with file:line and "did you mean").
+std::vector<config::Diagnostic> ValidateThresholdNames(const config::Config& config);
+
+// Prints diagnostics (errors and warnings) one per line.
+void PrintDiagnostics(Env& env, const std::vector<config::Diagnostic>& diagnostics);
+
+struct ResolvedTarget {
+  std::string name;
+  mysql::ConnectOptions options;
+  const config::TargetConfig* config = nullptr;  // null for an ad-hoc --dsn
+};
+
+// `config` may be null (no configuration file): then every name is an error.
+core::Result<ResolvedTarget> ResolveNamedTarget(Env& env, const config::Config* config,
+                                                const std::string& name);
+core::Result<ResolvedTarget> ResolveDsnTarget(Env& env, const std::string& dsn,
+                                              const config::DsnCredentials& credentials);
+
+// Assessment options for a target: interval and thresholds from the configuration, role and
+// replicas from replica_of / replicas.
+steps::AssessOptions AssessOptionsFor(const config::Config* config,
+                                      const config::TargetConfig* target);
+
+// Whether to colour output, from --color, NO_COLOR and whether stdout is a terminal.
+bool UseColor(const Env& env, const GlobalOptions& global);
+
+}  // namespace dbrunbook::app

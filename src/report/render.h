@@ -1,0 +1,46 @@
+// Output of the assessment and connectivity commands: an aligned terminal table (coloured
+// when asked), Markdown for pasting into an incident channel or ticket, and JSON with a
+// stable, versioned schema for other tools (documented in the README).
+//
+// Renderers are pure functions of their input: they never query anything.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "steps/assess.h"
+#include "steps/connectivity.h"
+
+namespace dbrunbook::report {
+
+enum class Format { kTable, kJson, kMarkdown };
+// "table", "json", "markdown" (also "md").
+std::optional<Format> ParseFormat(std::string_view text);
+
+struct TableStyle {
+  bool color = false;  // ANSI colours for levels
+  int width = 0;       // terminal width to fit the detail column into; 0 = no limit
+};
+
+// Bumped when a field is removed or changes meaning; adding fields keeps the version.
+inline constexpr int kJsonSchemaVersion = 1;
+
+// --- assess ---------------------------------------------------------------------------------
+std::string RenderAssessmentTable(const steps::Assessment& a, const TableStyle& style);
+std::string RenderAssessmentMarkdown(const steps::Assessment& a);
+nlohmann::json AssessmentJson(const steps::Assessment& a);
+// When the target could not be assessed at all (no connection): the error, exit status 3.
+nlohmann::json AssessmentErrorJson(const std::string& target, const core::Error& error);
+
+// --- check ----------------------------------------------------------------------------------
+std::string RenderConnectivityTable(const std::vector<steps::ConnectivityResult>& results,
+                                    const TableStyle& style);
+std::string RenderConnectivityMarkdown(const std::vector<steps::ConnectivityResult>& results);
+nlohmann::json ConnectivityJson(const std::vector<steps::ConnectivityResult>& results);
+
+// --- shared ---------------------------------------------------------------------------------
+nlohmann::json ErrorJson(const core::Error& error);
+nlohmann::json FlavorJson(const dialect::Flavor& flavor);
+
+}  // namespace dbrunbook::report
