@@ -17,6 +17,8 @@ enum class ColorMode { kAuto, kAlways, kNever };
 struct GlobalOptions {
   std::optional<std::string> config_path;  // --config
   ColorMode color = ColorMode::kAuto;      // --color
+  // --log-level; when not given, the configuration's log.level applies.
+  std::optional<spdlog::level::level_enum> log_level;
 };
 
 // Exit statuses shared by the commands.

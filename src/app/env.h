@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/environment.h"
+#include "core/log.h"
 #include "mysql/session.h"
 
 namespace dbrunbook::app {
@@ -18,6 +19,7 @@ struct Env {
   const core::Environment& environment;
   std::ostream& out;  // results
   std::ostream& err;  // diagnostics and errors
+  core::Logger& log;  // debug/trace detail on stderr; its level follows --log-level or log.level
   bool out_is_terminal = false;
   int terminal_width = 0;  // 0 when unknown or not a terminal
   std::string working_dir = ".";

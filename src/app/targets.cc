@@ -60,6 +60,11 @@ core::Result<std::optional<config::Config>> LoadConfiguration(Env& env, const Gl
     return core::MakeError(core::ErrorCode::kInvalidConfig, fmt::format("{} is not valid", *path));
   }
   PrintDiagnostics(env, loaded->warnings);
+  if (!global.log_level) {
+    // The configuration validated log.level already.
+    env.log.set_level(core::ParseLogLevel(loaded->log_level).value_or(spdlog::level::info));
+  }
+  env.log.debug("configuration: {} ({} targets)", *path, loaded->targets.size());
   return std::optional<config::Config>(std::move(*loaded));
 }
 

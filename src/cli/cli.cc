@@ -62,6 +62,12 @@ int Main(int argc, char** argv) {
   cli.add_option("--color", color, "colour the table output: auto (default), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
 
+  std::string log_level;
+  cli.add_option("--log-level", log_level,
+                 "trace, debug (every statement sent, with its duration), info, warn, error, off "
+                 "(default: log.level from the configuration, else info)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+
   std::string format = "table";
   auto format_check = CLI::IsMember({"table", "json", "markdown", "md"});
 
@@ -127,10 +133,12 @@ int Main(int argc, char** argv) {
                                     : app::ColorMode::kAuto;
   const report::Format parsed_format = *report::ParseFormat(format);
 
+  if (!log_level.empty()) global.log_level = core::ParseLogLevel(log_level);
+  auto logger = core::MakeStderrLogger(global.log_level.value_or(spdlog::level::info));
   core::RealClock clock;
-  mysql::ConnectorSessionFactory sessions(clock);
+  mysql::ConnectorSessionFactory sessions(clock, logger);
   core::ProcessEnvironment environment;
-  app::Env env{clock, sessions, environment, std::cout, std::cerr};
+  app::Env env{clock, sessions, environment, std::cout, std::cerr, *logger};
   env.out_is_terminal = isatty(STDOUT_FILENO) != 0;
   env.terminal_width = env.out_is_terminal ? TerminalWidth() : 0;
 

@@ -74,7 +74,7 @@ Result<Duration> ParseDuration(std::string_view text, bool bare_unit_seconds) {
 
 std::string FormatSeconds(double seconds) {
   if (!std::isfinite(seconds)) return "n/a";
-  if (seconds < 0) return "-" + FormatSeconds(-seconds);
+  if (seconds < 0) return fmt::format("-{}", FormatSeconds(-seconds));
   if (seconds < 1) return fmt::format("{:.0f}ms", seconds * 1000);
   if (seconds < 60) return fmt::format("{:.1f}s", seconds);
   const auto whole = static_cast<int64_t>(seconds);

@@ -70,8 +70,12 @@ ColumnKind KindOf(const MYSQL_FIELD& field) {
 class ConnectorSession final : public Session {
  public:
   ConnectorSession(MysqlPtr mysql, const ConnectOptions& options, core::Clock& clock,
-                   ConnectionInfo info)
-      : mysql_(std::move(mysql)), options_(options), clock_(clock), info_(std::move(info)) {
+                   std::shared_ptr<core::Logger> logger, ConnectionInfo info)
+      : mysql_(std::move(mysql)),
+        options_(options),
+        clock_(clock),
+        logger_(std::move(logger)),
+        info_(std::move(info)) {
     // Authentication is done: do not keep the password in memory longer than needed.
     options_.password = core::Secret();
   }
@@ -105,7 +109,9 @@ class ConnectorSession final : public Session {
     ++statements_sent_;
     const auto start = clock_.MonotonicNow();
     if (mysql_real_query(m, sql.data(), sql.size()) != 0) {
-      return core::Fail(LastError(phase, sql, clock_.MonotonicNow() - start));
+      auto error = LastError(phase, sql, clock_.MonotonicNow() - start);
+      if (Debugging()) LogStatement(sql, start, fmt::format("error {}", error.server_errno));
+      return core::Fail(std::move(error));
     }
     ResultSet result;
     bool first = true;
@@ -127,6 +133,11 @@ class ConnectorSession final : public Session {
       if (status > 0) return core::Fail(LastError(phase, sql, clock_.MonotonicNow() - start));
     } while (status == 0);
 
+    if (Debugging()) {
+      LogStatement(sql, start,
+                   result.columns->size() > 0 ? fmt::format("{} rows", result.rows.size())
+                                              : fmt::format("{} affected", result.affected_rows));
+    }
     if (fetch_warnings && mysql_warning_count(m) > 0 && !options_.warnings_statement.empty()) {
       auto warnings = Run(options_.warnings_statement, Phase::kQuery, /*fetch_warnings=*/false);
       if (warnings) {
@@ -168,9 +179,18 @@ class ConnectorSession final : public Session {
     return result;
   }
 
+  bool Debugging() const { return logger_->should_log(spdlog::level::debug); }
+
+  void LogStatement(std::string_view sql, core::MonoTime start, std::string_view outcome) const {
+    logger_->debug("{}: {:.2f} ms {} -> {}", options_.target_name,
+                   core::ToSeconds(clock_.MonotonicNow() - start) * 1000, ShortStatement(sql, 120),
+                   outcome);
+  }
+
   MysqlPtr mysql_;
   ConnectOptions options_;
   core::Clock& clock_;
+  std::shared_ptr<core::Logger> logger_;
   ConnectionInfo info_;
   uint64_t statements_sent_ = 0;
 };
@@ -250,8 +270,11 @@ core::Result<std::unique_ptr<Session>> ConnectorSessionFactory::Connect(
   if (mysql_real_connect(m, host, options.user.c_str(), password, database,
                          options.uses_socket() ? 0 : options.port, socket, 0) == nullptr) {
     ErrorContext context{Phase::kConnect, &options, {}, clock_.MonotonicNow() - start};
-    return core::Fail(ClassifyError(static_cast<int>(mysql_errno(m)), mysql_sqlstate(m),
-                                    mysql_error(m), context));
+    auto error =
+        ClassifyError(static_cast<int>(mysql_errno(m)), mysql_sqlstate(m), mysql_error(m), context);
+    logger_->debug("{}: connect to {} failed after {:.1f} ms: error {}", options.target_name,
+                   options.Endpoint(), core::ToSeconds(context.elapsed) * 1000, error.server_errno);
+    return core::Fail(std::move(error));
   }
   ConnectionInfo info;
   info.connect_time = clock_.MonotonicNow() - start;
@@ -277,8 +300,12 @@ core::Result<std::unique_ptr<Session>> ConnectorSessionFactory::Connect(
                     options.target_name, options.Endpoint(), TlsModeName(options.tls.mode)),
         "the server does not offer TLS: enable TLS on the server, or lower tls.mode");
   }
-  auto session =
-      std::make_unique<ConnectorSession>(std::move(mysql), options, clock_, std::move(info));
+  logger_->debug(
+      "{}: connected to {} as '{}' in {:.1f} ms, connection id {}, {}", options.target_name,
+      info.endpoint, options.user, core::ToSeconds(info.connect_time) * 1000, info.connection_id,
+      info.tls ? fmt::format("{} {}", info.tls_version, info.tls_cipher) : std::string("no TLS"));
+  auto session = std::make_unique<ConnectorSession>(std::move(mysql), options, clock_, logger_,
+                                                    std::move(info));
   if (auto setup = session->RunInitStatements(); !setup) return core::Fail(setup.error());
   return session;
 }

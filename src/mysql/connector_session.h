@@ -12,18 +12,23 @@
 #include <memory>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "mysql/session.h"
 
 namespace dbrunbook::mysql {
 
 class ConnectorSessionFactory final : public SessionFactory {
  public:
-  // `clock` measures connect time; it must outlive the factory and its sessions.
-  explicit ConnectorSessionFactory(core::Clock& clock) : clock_(clock) {}
+  // `clock` measures connect and statement times; it must outlive the factory and its
+  // sessions. Connects and every statement (with its duration) are logged at debug level.
+  explicit ConnectorSessionFactory(core::Clock& clock,
+                                   std::shared_ptr<core::Logger> logger = core::MakeNullLogger())
+      : clock_(clock), logger_(std::move(logger)) {}
   core::Result<std::unique_ptr<Session>> Connect(const ConnectOptions& options) override;
 
  private:
   core::Clock& clock_;
+  std::shared_ptr<core::Logger> logger_;
 };
 
 // Version of the client library, e.g. "3.3.20".

@@ -70,6 +70,13 @@ const std::vector<CheckSpec>& Specs() {
 
 std::string Percent(double ratio) { return fmt::format("{:.1f}%", ratio * 100); }
 
+// Per-second rates with as many decimals as they deserve: 0.25/s, 12.5/s, 19969/s.
+std::string PerSecond(double rate) {
+  if (rate >= 100) return fmt::format("{:.0f}/s", rate);
+  if (rate >= 10) return fmt::format("{:.1f}/s", rate);
+  return fmt::format("{:.2f}/s", rate);
+}
+
 std::string Number(double value) {
   if (std::fabs(value - std::round(value)) < 1e-9 && std::fabs(value) < 1e15) {
     return fmt::format("{}", static_cast<int64_t>(std::round(value)));
@@ -172,7 +179,7 @@ void RateCheck(Builder& b, std::string_view id, const StatusSample& s1, const St
     return;
   }
   auto delta = collect::Delta(s1, s2, counter);
-  b.Measured(id, *rate, fmt::format("{:.2f}/s", *rate),
+  b.Measured(id, *rate, PerSecond(*rate),
              fmt::format("{} {} in {}", Number(delta.value_or(0)), counter,
                          core::FormatSeconds(core::ToSeconds(s2.taken - s1.taken))));
 }
@@ -187,7 +194,7 @@ void QueriesCheck(Builder& b, const StatusSample& s1, const StatusSample& s2,
     return;
   }
   const double others = std::max(0.0, *delta - static_cast<double>(own_statements));
-  b.Measured("queries_per_sec", others / seconds, fmt::format("{:.2f}/s", others / seconds),
+  b.Measured("queries_per_sec", others / seconds, PerSecond(others / seconds),
              fmt::format("{} Questions in {} (not counting dbrunbook's own {})", Number(others),
                          core::FormatSeconds(seconds), own_statements));
 }
@@ -241,8 +248,7 @@ void ConnectionChecks(Builder& b, const collect::TargetSession& target, const St
   if (any && seconds > 0) {
     std::string detail = moved.empty() ? "no Connection_errors_* counter moved" : "";
     for (const auto& m : moved) detail += (detail.empty() ? "" : ", ") + m;
-    b.Measured("connection_errors_per_sec", total / seconds,
-               fmt::format("{:.2f}/s", total / seconds), detail);
+    b.Measured("connection_errors_per_sec", total / seconds, PerSecond(total / seconds), detail);
   } else {
     b.Unknown("connection_errors_per_sec", "Connection_errors_* counters not available");
   }
