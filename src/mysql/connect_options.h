@@ -60,7 +60,9 @@ struct ConnectOptions {
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds write_timeout{30000};
 
-  // Sent as the `program_name` connection attribute (performance_schema.session_connect_attrs).
+  // Sent as the `program_name` connection attribute (performance_schema.session_connect_attrs,
+  // sys.processlist), and as a comment in front of every statement ("/* dbrunbook */ SHOW
+  // ..."), so whoever looks at SHOW PROCESSLIST sees whose statement it is. Empty: neither.
   std::string program_name = "dbrunbook";
 
   // Statements run right after authentication (session settings chosen by the dialect). A

@@ -108,7 +108,13 @@ class ConnectorSession final : public Session {
     MYSQL* m = mysql_.get();
     ++statements_sent_;
     const auto start = clock_.MonotonicNow();
-    if (mysql_real_query(m, sql.data(), sql.size()) != 0) {
+    std::string tagged;
+    if (!options_.program_name.empty()) {
+      tagged.reserve(sql.size() + options_.program_name.size() + 7);
+      tagged.append("/* ").append(options_.program_name).append(" */ ").append(sql);
+    }
+    const std::string_view sent = tagged.empty() ? sql : std::string_view(tagged);
+    if (mysql_real_query(m, sent.data(), sent.size()) != 0) {
       auto error = LastError(phase, sql, clock_.MonotonicNow() - start);
       if (Debugging()) LogStatement(sql, start, fmt::format("error {}", error.server_errno));
       return core::Fail(std::move(error));
@@ -238,6 +244,10 @@ std::string ClientLibraryVersion() { return MARIADB_PACKAGE_VERSION; }
 
 core::Result<std::unique_ptr<Session>> ConnectorSessionFactory::Connect(
     const ConnectOptions& options) {
+  if (options.program_name.find("*/") != std::string::npos) {
+    return core::MakeError(core::ErrorCode::kInvalidArgument,
+                           "program_name must not contain '*/' (it is sent inside a comment)");
+  }
   InitLibraryOnce();
   MysqlPtr mysql(mysql_init(nullptr));
   if (mysql == nullptr) {

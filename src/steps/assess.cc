@@ -152,6 +152,8 @@ class Builder {
     return check;
   }
 
+  void Append(Check check) { checks_.push_back(std::move(check)); }
+
   std::vector<Check> Take() { return std::move(checks_); }
 
  private:
@@ -466,6 +468,26 @@ void ReplicationChecks(Builder& b, collect::TargetSession& target, const AssessO
   }
 }
 
+void AddSourceChecks(Builder& b, CheckSource& source, const AssessOptions& options) {
+  auto checks = source.Collect();
+  if (!checks) {
+    Check& failed = b.Add(source.name());
+    failed.title = std::string(source.name());
+    failed.level = Level::kUnknown;
+    failed.display = "unknown";
+    failed.detail = checks.error().ToString();
+    return;
+  }
+  for (auto& check : *checks) {
+    if (auto it = options.thresholds.find(check.id); it != options.thresholds.end()) {
+      if (it->second.warn) check.threshold.warn = it->second.warn;
+      if (it->second.critical) check.threshold.critical = it->second.critical;
+    }
+    if (check.value) check.level = check.threshold.Evaluate(*check.value);
+    b.Append(std::move(check));
+  }
+}
+
 }  // namespace
 
 const std::vector<CheckSpec>& AssessChecks() { return Specs(); }
@@ -541,7 +563,10 @@ Assessment RunAssessment(collect::TargetSession& target, core::Clock& clock,
     }
   }
 
-  // Display order follows AssessChecks(); several checks may share an id (per channel).
+  for (CheckSource* source : options.extra_sources) AddSourceChecks(b, *source, options);
+
+  // Display order follows AssessChecks() (checks of other sources last); several checks may
+  // share an id (per channel).
   auto checks = b.Take();
   std::stable_sort(checks.begin(), checks.end(), [](const Check& x, const Check& y) {
     auto pos = [](const std::string& id) {

@@ -55,6 +55,19 @@ struct ThresholdOverride {
   std::optional<double> critical;
 };
 
+// A source of further checks beyond the server's own view, e.g. the cloud provider's
+// instance status and CPU / freeable-memory metrics (a later issue plugs it in here). The
+// assessment calls Collect() once, after its own reads; a check with a value is judged by
+// its threshold, overridden by id from AssessOptions::thresholds like every other check; a
+// check without a value keeps the level the source gave it. A failing source becomes one
+// `unknown` check named after the source: it never stops the assessment.
+class CheckSource {
+ public:
+  virtual ~CheckSource() = default;
+  virtual std::string_view name() const = 0;
+  virtual core::Result<std::vector<Check>> Collect() = 0;
+};
+
 struct AssessOptions {
   core::Duration interval = std::chrono::seconds(1);
   // By check id; a missing field keeps the default.
@@ -62,6 +75,8 @@ struct AssessOptions {
   ExpectedRole expected_role = ExpectedRole::kUnspecified;
   // Replicas the configuration lists for this target (replicas: / other targets' replica_of).
   int expected_replicas = 0;
+  // Not owned; must outlive RunAssessment.
+  std::vector<CheckSource*> extra_sources;
 };
 
 struct Assessment {

@@ -112,16 +112,34 @@ TEST_F(ConnectorSessionTest, ConnectsOverTcpWithTypedRowsAndConnectionFacts) {
   EXPECT_EQ(session->statements_sent(), 2u);
 }
 
-TEST_F(ConnectorSessionTest, ProgramNameIsVisibleToTheServer) {
+TEST_F(ConnectorSessionTest, ProgramNameIsVisibleInTheProcesslist) {
   auto session = MustConnect(server_.MonitorOptions());
   ASSERT_NE(session, nullptr);
-  auto rs =
-      session->Query(fmt::format("SELECT ATTR_VALUE FROM performance_schema.session_connect_attrs "
-                                 "WHERE PROCESSLIST_ID = {} AND ATTR_NAME = 'program_name'",
-                                 session->info().connection_id));
-  ASSERT_TRUE(rs) << rs.error().ToString();
-  ASSERT_EQ(rs->rows.size(), 1u);
-  EXPECT_EQ(rs->rows[0].at(0).AsString(), "dbrunbook");
+  const uint64_t id = session->info().connection_id;
+  std::thread busy([&session] { (void)session->Query("SELECT SLEEP(2) AS busy"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // What a DBA sees, read by root: the statement carries our name, and the connection
+  // attribute reaches sys.processlist.
+  auto info = testing::SandboxSql(
+      "primary",
+      fmt::format("SELECT INFO FROM information_schema.PROCESSLIST WHERE ID = {}; "
+                  "SELECT program_name FROM sys.processlist WHERE conn_id = {};",
+                  id, id),
+      {"--skip-column-names"});
+  busy.join();
+  ASSERT_TRUE(info) << info.error().ToString();
+  EXPECT_NE(info->find("/* dbrunbook */ SELECT SLEEP(2) AS busy"), std::string::npos) << *info;
+  EXPECT_NE(info->find("\ndbrunbook\n"), std::string::npos) << *info;
+}
+
+TEST(ConnectorSessionOptionsTest, ProgramNameCannotCloseTheComment) {
+  core::RealClock clock;
+  ConnectorSessionFactory factory(clock);
+  ConnectOptions options;
+  options.program_name = "x */ DROP TABLE t; /*";
+  auto session = factory.Connect(options);
+  ASSERT_FALSE(session);
+  EXPECT_EQ(session.error().code, ErrorCode::kInvalidArgument);
 }
 
 TEST_F(ConnectorSessionTest, ConnectsOverTheUnixSocket) {

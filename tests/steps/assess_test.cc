@@ -278,6 +278,56 @@ TEST_F(AssessTest, SendsOnlyTheStatementsItNeeds) {
   EXPECT_EQ(fake_->statements()[1], "SHOW GLOBAL STATUS");
 }
 
+// A stand-in for the cloud provider's checks (CPU, instance status).
+class FakeSource final : public CheckSource {
+ public:
+  explicit FakeSource(core::Result<std::vector<Check>> checks) : checks_(std::move(checks)) {}
+  std::string_view name() const override { return "cloud"; }
+  core::Result<std::vector<Check>> Collect() override { return checks_; }
+
+ private:
+  core::Result<std::vector<Check>> checks_;
+};
+
+TEST_F(AssessTest, ExtraSourcesJoinTheAssessment) {
+  SetUpPercona({});
+  ReplyReplicaStatus(mysql::MakeResultSet({"Replica_IO_Running"}, {}));
+  Check cpu;
+  cpu.id = "cpu_percent";
+  cpu.title = "CPU";
+  cpu.value = 85;
+  cpu.display = "85%";
+  cpu.threshold = Threshold{80, 95, Direction::kAbove};
+  Check status;
+  status.id = "instance_status";
+  status.title = "Instance status";
+  status.level = Level::kCritical;
+  status.display = "storage-full";
+  FakeSource source(std::vector<Check>{cpu, status});
+  AssessOptions options;
+  options.extra_sources = {&source};
+  options.thresholds["cpu_percent"] = ThresholdOverride{90.0, std::nullopt};
+  const Assessment a = Run(options);
+  EXPECT_EQ(Find(a, "cpu_percent")->level, Level::kOk);  // 85 < overridden warn 90
+  EXPECT_EQ(Find(a, "instance_status")->level, Level::kCritical);
+  EXPECT_EQ(a.overall, Level::kCritical);
+  EXPECT_EQ(a.checks.back().id, "instance_status");  // other sources come last
+}
+
+TEST_F(AssessTest, FailingSourceIsOneUnknownCheck) {
+  SetUpPercona({});
+  ReplyReplicaStatus(mysql::MakeResultSet({"Replica_IO_Running"}, {}));
+  FakeSource source(core::MakeError(core::ErrorCode::kThrottled, "CloudWatch throttled"));
+  AssessOptions options;
+  options.extra_sources = {&source};
+  const Assessment a = Run(options);
+  const Check* cloud = Find(a, "cloud");
+  ASSERT_NE(cloud, nullptr);
+  EXPECT_EQ(cloud->level, Level::kUnknown);
+  EXPECT_NE(cloud->detail.find("throttled"), std::string::npos);
+  EXPECT_NE(Find(a, "threads_running"), nullptr);
+}
+
 TEST(LevelTest, ThresholdDirections) {
   Threshold above{10, 20, Direction::kAbove};
   EXPECT_EQ(above.Evaluate(9.9), Level::kOk);
