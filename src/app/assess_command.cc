@@ -9,9 +9,9 @@ namespace dbrunbook::app {
 namespace {
 
 int CannotAssess(Env& env, const AssessCommandOptions& options, const std::string& target,
-                 const core::Error& error) {
+                 const std::string& endpoint, const core::Error& error) {
   if (options.format == report::Format::kJson) {
-    env.out << report::AssessmentErrorJson(target, error).dump(2) << "\n";
+    env.out << report::ToJsonText(report::AssessmentErrorJson(target, endpoint, error)) << "\n";
   }
   env.err << "dbrunbook assess: cannot assess " << target << ": " << error.ToString() << "\n";
   return kExitCannotAssess;
@@ -31,19 +31,24 @@ int RunAssess(Env& env, const GlobalOptions& global, const AssessCommandOptions&
   auto resolved = options.dsn.empty() ? ResolveNamedTarget(env, config, options.target)
                                       : ResolveDsnTarget(env, options.dsn, options.credentials);
   if (!resolved) {
+    const config::TargetConfig* known =
+        config != nullptr && !options.target.empty() ? config->Find(options.target) : nullptr;
     return CannotAssess(env, options, options.target.empty() ? options.dsn : options.target,
+                        known != nullptr ? known->connect.Endpoint() : std::string(),
                         resolved.error());
   }
   steps::AssessOptions assess_options = AssessOptionsFor(config, resolved->config);
   if (options.interval) assess_options.interval = *options.interval;
 
   auto target = collect::OpenTargetSession(env.sessions, resolved->options, env.clock);
-  if (!target) return CannotAssess(env, options, resolved->name, target.error());
+  if (!target) {
+    return CannotAssess(env, options, resolved->name, resolved->options.Endpoint(), target.error());
+  }
 
   const steps::Assessment assessment = steps::RunAssessment(*target, env.clock, assess_options);
   switch (options.format) {
     case report::Format::kJson:
-      env.out << report::AssessmentJson(assessment).dump(2) << "\n";
+      env.out << report::ToJsonText(report::AssessmentJson(assessment)) << "\n";
       break;
     case report::Format::kMarkdown:
       env.out << report::RenderAssessmentMarkdown(assessment);

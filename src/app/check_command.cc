@@ -65,7 +65,7 @@ int RunCheck(Env& env, const GlobalOptions& global, const CheckCommandOptions& o
 
   switch (options.format) {
     case report::Format::kJson:
-      env.out << report::ConnectivityJson(results).dump(2) << "\n";
+      env.out << report::ToJsonText(report::ConnectivityJson(results)) << "\n";
       break;
     case report::Format::kMarkdown:
       env.out << report::RenderConnectivityMarkdown(results);

@@ -12,7 +12,7 @@ int RunConfigCheck(Env& env, const GlobalOptions& global, const ConfigCheckOptio
     env.err << "dbrunbook config check: " << path.error().ToString() << "\n";
     return kExitUsage;
   }
-  auto loaded = config::LoadConfig(*path, env.environment);
+  auto loaded = config::LoadConfig(*path, env.environment, Schema());
   if (!loaded) {
     PrintDiagnostics(env, loaded.error());
     const auto errors = std::count_if(loaded.error().begin(), loaded.error().end(),
@@ -20,23 +20,27 @@ int RunConfigCheck(Env& env, const GlobalOptions& global, const ConfigCheckOptio
     env.err << fmt::format("{}: {} error{}\n", *path, errors, errors == 1 ? "" : "s");
     return 1;
   }
-  std::vector<config::Diagnostic> problems = ValidateThresholdNames(*loaded);
   std::vector<config::Diagnostic> warnings = loaded->warnings;
   int credential_errors = 0;
   if (!options.offline) {
     // Read every password source and option file now, so a missing environment variable
     // shows up here rather than during an incident.
-    for (const auto& target : loaded->targets) {
+    for (size_t i = 0; i < loaded->targets.size(); ++i) {
+      const auto& target = loaded->targets[i];
       auto resolved = config::ResolveConnectOptions(target, env.environment, &warnings);
       if (!resolved) {
         ++credential_errors;
-        env.err << target.where.ToString() << ": " << resolved.error().ToString() << "\n";
+        // The message names the target already ("target 'x': ..."); lead with its place.
+        std::string message = resolved.error().ToString();
+        const std::string prefix = fmt::format("target '{}': ", target.name);
+        if (message.starts_with(prefix)) message.erase(0, prefix.size());
+        env.err << fmt::format("{}: targets[{}] ({}): {}\n", target.where.ToString(), i,
+                               target.name, message);
       }
     }
   }
-  PrintDiagnostics(env, problems);
   PrintDiagnostics(env, warnings);
-  const size_t errors = problems.size() + static_cast<size_t>(credential_errors);
+  const size_t errors = static_cast<size_t>(credential_errors);
   if (errors > 0) {
     env.err << fmt::format("{}: {} error{}\n", *path, errors, errors == 1 ? "" : "s");
     return 1;

@@ -12,30 +12,10 @@ void PrintDiagnostics(Env& env, const std::vector<config::Diagnostic>& diagnosti
   for (const auto& d : diagnostics) env.err << d.ToString() << "\n";
 }
 
-std::vector<config::Diagnostic> ValidateThresholdNames(const config::Config& config) {
-  std::vector<std::string> ids;
-  for (const auto& spec : steps::AssessChecks()) ids.emplace_back(spec.id);
-  std::vector<config::Diagnostic> errors;
-  auto check = [&](const config::Thresholds& thresholds, const std::string& path) {
-    for (const auto& [name, threshold] : thresholds) {
-      if (steps::FindAssessCheck(name) != nullptr) continue;
-      config::Diagnostic d;
-      d.severity = config::Diagnostic::Severity::kError;
-      d.where = threshold.where;
-      d.key_path = fmt::format("{}.{}", path, name);
-      d.message = fmt::format("unknown check '{}'", name);
-      const std::string suggestion = core::ClosestMatch(name, ids);
-      d.hint = suggestion.empty() ? "see the README for the list of assessment checks"
-                                  : fmt::format("did you mean {}?", suggestion);
-      errors.push_back(std::move(d));
-    }
-  };
-  check(config.assess.thresholds, "assess.thresholds");
-  for (size_t i = 0; i < config.targets.size(); ++i) {
-    const auto& target = config.targets[i];
-    check(target.thresholds, fmt::format("targets[{}] ({}).thresholds", i, target.name));
-  }
-  return errors;
+config::ConfigSchema Schema() {
+  config::ConfigSchema schema;
+  for (const auto& spec : steps::AssessChecks()) schema.check_names.emplace_back(spec.id);
+  return schema;
 }
 
 core::Result<std::optional<config::Config>> LoadConfiguration(Env& env, const GlobalOptions& global,
@@ -48,16 +28,11 @@ core::Result<std::optional<config::Config>> LoadConfiguration(Env& env, const Gl
     env.err << "dbrunbook: " << path.error().ToString() << "\n";
     return core::Fail(path.error());
   }
-  auto loaded = config::LoadConfig(*path, env.environment);
+  auto loaded = config::LoadConfig(*path, env.environment, Schema());
   if (!loaded) {
     PrintDiagnostics(env, loaded.error());
     return core::MakeError(core::ErrorCode::kInvalidConfig, fmt::format("{} is not valid", *path),
                            fmt::format("run: dbrunbook config check {}", *path));
-  }
-  auto threshold_errors = ValidateThresholdNames(*loaded);
-  if (!threshold_errors.empty()) {
-    PrintDiagnostics(env, threshold_errors);
-    return core::MakeError(core::ErrorCode::kInvalidConfig, fmt::format("{} is not valid", *path));
   }
   PrintDiagnostics(env, loaded->warnings);
   if (!global.log_level) {

@@ -18,8 +18,8 @@ namespace dbrunbook::app {
 core::Result<std::optional<config::Config>> LoadConfiguration(Env& env, const GlobalOptions& global,
                                                               bool required);
 
-// Errors for thresholds that name no assessment check (with file:line and "did you mean").
-std::vector<config::Diagnostic> ValidateThresholdNames(const config::Config& config);
+// What the configuration may name that only the rest of the program knows (check names).
+config::ConfigSchema Schema();
 
 // Prints diagnostics (errors and warnings) one per line.
 void PrintDiagnostics(Env& env, const std::vector<config::Diagnostic>& diagnostics);

@@ -23,15 +23,6 @@ int TerminalWidth() {
   return 0;
 }
 
-// Exit status for a usage error: assess follows the monitoring-plugin convention (3 =
-// could not assess); every other command uses 2.
-int UsageExit(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::string_view(argv[i]) == "assess") return app::kExitCannotAssess;
-  }
-  return app::kExitUsage;
-}
-
 void AddCredentialFlags(CLI::App& cmd, config::DsnCredentials& credentials) {
   cmd.add_option("--password-env", credentials.password_env,
                  "with --dsn: environment variable holding the password");
@@ -105,6 +96,10 @@ int Main(int argc, char** argv) {
                          "time between the two status samples rates are computed from "
                          "(default: assess.interval, 1s)");
 
+  for (CLI::App* sub : {check_cmd, assess_cmd}) {
+    sub->footer("Global options (--config, --color, --log-level) may also follow the subcommand.");
+  }
+
   // config check
   app::ConfigCheckOptions config_check;
   CLI::App* config_cmd = cli.add_subcommand("config", "configuration tools");
@@ -124,7 +119,10 @@ int Main(int argc, char** argv) {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = cli.exit(e);  // prints help/version (code 0) or the error
-    return code == 0 ? 0 : UsageExit(argc, argv);
+    if (code == 0) return 0;
+    // assess follows the monitoring-plugin convention (3 = could not assess); every other
+    // command uses 2.
+    return assess_cmd->parsed() ? app::kExitCannotAssess : app::kExitUsage;
   }
 
   if (!config_path.empty()) global.config_path = config_path;

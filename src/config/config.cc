@@ -253,8 +253,8 @@ Thresholds ToThresholds(const ThresholdSpecs& specs) {
 
 class Validator {
  public:
-  Validator(std::string base_dir, std::vector<Diagnostic> errors)
-      : base_dir_(std::move(base_dir)), errors_(std::move(errors)) {}
+  Validator(std::string base_dir, std::vector<Diagnostic> errors, const ConfigSchema& schema)
+      : base_dir_(std::move(base_dir)), errors_(std::move(errors)), schema_(schema) {}
 
   ConfigResult Build(const YamlNode& root, const std::string& path) {
     Config config;
@@ -505,6 +505,11 @@ class Validator {
       const std::string check_path = Join(path, check->key);
       if (check->key.empty()) {
         Error(check->key_where, path, "empty check name");
+        continue;
+      }
+      if (!schema_.check_names.empty() && !Contains(schema_.check_names, check->key)) {
+        Error(check->key_where, check_path, fmt::format("unknown check '{}'", check->key),
+              DidYouMean(check->key, schema_.check_names, "checks are"));
         continue;
       }
       ThresholdSpec spec;
@@ -923,6 +928,7 @@ class Validator {
   std::string base_dir_;
   std::vector<Diagnostic> errors_;
   std::vector<Diagnostic> warnings_;
+  const ConfigSchema& schema_;
 };
 
 Diagnostic FileError(const std::string& path, std::string message, std::string hint) {
@@ -957,16 +963,18 @@ Thresholds Config::ThresholdsFor(const TargetConfig& target) const {
 }
 
 ConfigResult ParseConfig(std::string_view yaml_text, const std::string& display_path,
-                         const core::Environment& env) {
+                         const core::Environment& env, const ConfigSchema& schema) {
   auto root = ParseYamlDocument(yaml_text, display_path);
   if (!root) return tl::unexpected(std::vector<Diagnostic>{root.error()});
   std::vector<Diagnostic> override_errors;
   ApplyEnvironmentOverrides(*root, env, override_errors);
-  Validator validator(fs::path(display_path).parent_path().string(), std::move(override_errors));
+  Validator validator(fs::path(display_path).parent_path().string(), std::move(override_errors),
+                      schema);
   return validator.Build(*root, display_path);
 }
 
-ConfigResult LoadConfig(const std::string& path, const core::Environment& env) {
+ConfigResult LoadConfig(const std::string& path, const core::Environment& env,
+                        const ConfigSchema& schema) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
   if (ec || !fs::exists(status)) {
@@ -988,7 +996,7 @@ ConfigResult LoadConfig(const std::string& path, const core::Environment& env) {
     return tl::unexpected(std::vector<Diagnostic>{
         FileError(path, "the configuration file cannot be read", "check its permissions")});
   }
-  return ParseConfig(text.str(), path, env);
+  return ParseConfig(text.str(), path, env, schema);
 }
 
 core::Result<std::string> FindConfigFile(const std::optional<std::string>& cli_path,

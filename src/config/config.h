@@ -191,14 +191,21 @@ struct Config {
 // All diagnostics (errors first in reading order, then warnings) when any error was found.
 using ConfigResult = tl::expected<Config, std::vector<Diagnostic>>;
 
-// Reads, overrides (from `env`) and validates the file at `path`. An unreadable file is one
-// error diagnostic.
-ConfigResult LoadConfig(const std::string& path, const core::Environment& env);
+// What the rest of the program knows that the config module does not: the names of the
+// assessment checks thresholds may name. Empty lists are not checked.
+struct ConfigSchema {
+  std::vector<std::string> check_names;
+};
+
+// Reads, overrides (from `env`) and validates the file at `path`, in one pass that reports
+// every problem. An unreadable file is one error diagnostic.
+ConfigResult LoadConfig(const std::string& path, const core::Environment& env,
+                        const ConfigSchema& schema = {});
 
 // Same for text in memory; `display_path` names it in diagnostics and anchors relative
 // paths.
 ConfigResult ParseConfig(std::string_view yaml_text, const std::string& display_path,
-                         const core::Environment& env);
+                         const core::Environment& env, const ConfigSchema& schema = {});
 
 // Which configuration file to read: `cli_path` (--config) if given, which must exist; else
 // $DBRUNBOOK_CONFIG if set, which must exist; else the first that exists of

@@ -134,7 +134,19 @@ std::string ClosestMatch(std::string_view word, const std::vector<std::string>& 
   }
   // A typo is at most a third of the word (and at least one edit) away.
   const size_t allowed = std::max<size_t>(1, std::max(word.size(), best.size()) / 3);
-  return best_distance <= allowed ? best : std::string();
+  if (best_distance <= allowed) return best;
+  // A truncated name ("replication_lag" for "replication_lag_seconds"): the shortest
+  // candidate the word begins, if the word is long enough to mean something.
+  std::string prefixed;
+  if (word.size() >= 4) {
+    for (const auto& candidate : candidates) {
+      if (StartsWithIgnoreCase(candidate, word) &&
+          (prefixed.empty() || candidate.size() < prefixed.size())) {
+        prefixed = candidate;
+      }
+    }
+  }
+  return prefixed;
 }
 
 bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {

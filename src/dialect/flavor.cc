@@ -63,22 +63,6 @@ std::string_view WithoutBuildSuffixes(std::string_view version) {
   return version;
 }
 
-std::string_view ProductId(Product product) {
-  switch (product) {
-    case Product::kMySQL:
-      return "mysql";
-    case Product::kPerconaServer:
-      return "percona-server";
-    case Product::kPerconaXtraDBCluster:
-      return "pxc";
-    case Product::kMariaDB:
-      return "mariadb";
-    case Product::kUnknown:
-      break;
-  }
-  return "unknown";
-}
-
 }  // namespace
 
 bool Version::AtLeast(int ma, int mi, int pa) const {
@@ -120,6 +104,34 @@ std::string Flavor::Name() const {
     return fmt::format("Amazon RDS for {} {}", ProductName(product), release);
   }
   return fmt::format("{} {}", ProductName(product), release);
+}
+
+std::string_view ProductId(Product product) {
+  switch (product) {
+    case Product::kMySQL:
+      return "mysql";
+    case Product::kPerconaServer:
+      return "percona-server";
+    case Product::kPerconaXtraDBCluster:
+      return "pxc";
+    case Product::kMariaDB:
+      return "mariadb";
+    case Product::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+std::string_view PlatformId(Platform platform) {
+  switch (platform) {
+    case Platform::kSelfManaged:
+      return "self-managed";
+    case Platform::kRds:
+      return "rds";
+    case Platform::kAurora:
+      return "aurora";
+  }
+  return "unknown";
 }
 
 std::string_view ProductName(Product product) {

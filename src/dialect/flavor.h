@@ -75,8 +75,13 @@ struct Flavor {
   std::string Name() const;
 };
 
+// Display names: "MariaDB", "Percona Server", "Amazon RDS", "self-managed".
 std::string_view ProductName(Product product);
 std::string_view PlatformName(Platform platform);
+// Stable machine ids (JSON output, Flavor::Id): "mysql", "percona-server", "pxc", "mariadb",
+// "unknown"; "self-managed", "rds", "aurora".
+std::string_view ProductId(Product product);
+std::string_view PlatformId(Platform platform);
 
 // Parses "8.0.32-24", "10.11.19-MariaDB-0+deb12u1", "5.5.5-10.6.12-MariaDB" (the 5.5.5-
 // prefix MariaDB sends in the handshake) into a Version. Needs at least "major.minor" at the

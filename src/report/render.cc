@@ -6,6 +6,7 @@
 
 #include "core/duration.h"
 #include "core/strings.h"
+#include "core/text.h"
 
 namespace dbrunbook::report {
 namespace {
@@ -29,36 +30,11 @@ std::string_view AnsiFor(Level level) {
 constexpr std::string_view kReset = "\033[0m";
 constexpr std::string_view kBold = "\033[1m";
 
-// Display width of UTF-8 text (code points; every character the tool prints is one column).
-size_t Width(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) {
-    if ((c & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
-
 std::string Pad(std::string_view s, size_t width) {
   std::string out(s);
-  const size_t w = Width(s);
+  const size_t w = core::DisplayWidth(s);
   if (w < width) out.append(width - w, ' ');
   return out;
-}
-
-std::string Fit(std::string_view s, size_t width) {
-  if (width == 0 || Width(s) <= width) return std::string(s);
-  if (width <= 3) return std::string(width, '.');
-  std::string out;
-  size_t n = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if ((c & 0xC0) != 0x80) {
-      if (n == width - 3) break;
-      ++n;
-    }
-    out.push_back(s[i]);
-  }
-  return out + "...";
 }
 
 std::string Colored(std::string_view text, Level level, const TableStyle& style) {
@@ -66,7 +42,9 @@ std::string Colored(std::string_view text, Level level, const TableStyle& style)
   return fmt::format("{}{}{}", AnsiFor(level), text, kReset);
 }
 
-std::string MarkdownEscape(std::string_view s) {
+std::string MarkdownEscape(std::string_view text) {
+  // Control characters (a lone CR also ends a Markdown row) become spaces or \xNN first.
+  const std::string s = core::SanitizeForTerminal(text);
   std::string out;
   for (char c : s) {
     if (c == '|' || c == '\\' || c == '`' || c == '*' || c == '_' || c == '<' || c == '>') {
@@ -78,8 +56,12 @@ std::string MarkdownEscape(std::string_view s) {
 }
 
 std::string CheckTitle(const steps::Check& c) {
-  return c.channel.empty() ? c.title : fmt::format("{} [{}]", c.title, c.channel);
+  return core::SanitizeForTerminal(c.channel.empty() ? c.title
+                                                     : fmt::format("{} [{}]", c.title, c.channel));
 }
+
+// Narrowest detail column: just the ellipsis that says something was cut.
+constexpr size_t kMinDetailWidth = 3;
 
 std::string FlavorLine(const steps::Assessment& a) {
   return fmt::format("{} ({})", a.flavor.Name(), a.server_version);
@@ -115,33 +97,49 @@ std::optional<Format> ParseFormat(std::string_view text) {
 }
 
 std::string RenderAssessmentTable(const steps::Assessment& a, const TableStyle& style) {
+  using core::SanitizeForTerminal;
   std::string out;
-  const std::string title = fmt::format("Assessment of {} ({})", a.target, a.endpoint);
+  const std::string title =
+      SanitizeForTerminal(fmt::format("Assessment of {} ({})", a.target, a.endpoint));
   out += style.color ? fmt::format("{}{}{}\n", kBold, title, kReset) : title + "\n";
-  out += fmt::format("{} · {} · sampled over {} · {} statements\n\n", FlavorLine(a),
-                     core::FormatRfc3339(a.assessed_at), core::FormatDuration(a.interval),
-                     a.statements_sent);
+  out += fmt::format("{} · {} · sampled over {} · {} statements\n\n",
+                     SanitizeForTerminal(FlavorLine(a)), core::FormatRfc3339(a.assessed_at),
+                     core::FormatDuration(a.interval), a.statements_sent);
+  struct Row {
+    Level level;
+    std::string title;
+    std::string value;
+    std::string detail;
+  };
+  std::vector<Row> rows;
   size_t title_width = 5;
   size_t value_width = 5;
   for (const auto& c : a.checks) {
-    title_width = std::max(title_width, Width(CheckTitle(c)));
-    value_width = std::max(value_width, Width(c.display));
+    Row row{c.level, CheckTitle(c), SanitizeForTerminal(c.display), SanitizeForTerminal(c.detail)};
+    title_width = std::max(title_width, core::DisplayWidth(row.title));
+    value_width = std::max(value_width, core::DisplayWidth(row.value));
+    rows.push_back(std::move(row));
   }
   constexpr size_t kStatusWidth = 8;
   const size_t used = 2 + kStatusWidth + 2 + title_width + 2 + value_width + 2;
-  const size_t detail_width =
-      style.width > 0 && static_cast<size_t>(style.width) > used + 10 ? style.width - used : 0;
+  size_t detail_width = 0;  // no limit
+  if (style.width > 0) {
+    const auto width = static_cast<size_t>(style.width);
+    // On a terminal too narrow for the other columns the detail shrinks to its ellipsis.
+    detail_width = width > used + kMinDetailWidth ? width - used : kMinDetailWidth;
+  }
   out += fmt::format("  {}  {}  {}  {}\n", Pad("STATUS", kStatusWidth), Pad("CHECK", title_width),
                      Pad("VALUE", value_width), "DETAIL");
-  for (const auto& c : a.checks) {
-    const std::string level(steps::LevelName(c.level));
-    std::string line = fmt::format(
-        "  {}  {}  {}  {}", Colored(Pad(level, kStatusWidth), c.level, style),
-        Pad(CheckTitle(c), title_width), Pad(c.display, value_width), Fit(c.detail, detail_width));
+  for (const auto& row : rows) {
+    std::string line =
+        fmt::format("  {}  {}  {}  {}",
+                    Colored(Pad(steps::LevelName(row.level), kStatusWidth), row.level, style),
+                    Pad(row.title, title_width), Pad(row.value, value_width),
+                    core::FitToWidth(row.detail, detail_width));
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
   }
-  for (const auto& note : a.notes) out += fmt::format("\n  note: {}", note);
+  for (const auto& note : a.notes) out += fmt::format("\n  note: {}", SanitizeForTerminal(note));
   if (!a.notes.empty()) out += "\n";
   const std::string overall = core::ToUpper(steps::LevelName(a.overall));
   out += fmt::format("\nOverall: {} ({})\n", Colored(overall, a.overall, style), Summary(a));
@@ -167,6 +165,10 @@ std::string RenderAssessmentMarkdown(const steps::Assessment& a) {
   return out;
 }
 
+std::string ToJsonText(const nlohmann::json& document) {
+  return document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 nlohmann::json ErrorJson(const core::Error& error) {
   nlohmann::json j = {{"code", std::string(core::ErrorCodeName(error.code))},
                       {"message", error.message},
@@ -180,8 +182,8 @@ nlohmann::json FlavorJson(const dialect::Flavor& flavor) {
   return {
       {"id", flavor.Id()},
       {"name", flavor.Name()},
-      {"product", std::string(dialect::ProductName(flavor.product))},
-      {"platform", std::string(dialect::PlatformName(flavor.platform))},
+      {"product", std::string(dialect::ProductId(flavor.product))},
+      {"platform", std::string(dialect::PlatformId(flavor.platform))},
       {"version", flavor.version.ToString()},
       {"aurora_version", flavor.aurora_version.empty() ? nlohmann::json(nullptr)
                                                        : nlohmann::json(flavor.aurora_version)}};
@@ -223,10 +225,12 @@ nlohmann::json AssessmentJson(const steps::Assessment& a) {
           {"error", nullptr}};
 }
 
-nlohmann::json AssessmentErrorJson(const std::string& target, const core::Error& error) {
+nlohmann::json AssessmentErrorJson(const std::string& target, const std::string& endpoint,
+                                   const core::Error& error) {
   return {{"schema", "dbrunbook.assessment"},
           {"schema_version", kJsonSchemaVersion},
           {"target", target},
+          {"endpoint", endpoint.empty() ? nlohmann::json(nullptr) : nlohmann::json(endpoint)},
           {"status", "unknown"},
           {"exit_code", 3},
           {"checks", nlohmann::json::array()},
@@ -235,26 +239,29 @@ nlohmann::json AssessmentErrorJson(const std::string& target, const core::Error&
 
 std::string RenderConnectivityTable(const std::vector<steps::ConnectivityResult>& results,
                                     const TableStyle& style) {
+  using core::SanitizeForTerminal;
   std::string out;
   for (const auto& r : results) {
     const Level level = r.reachable() ? Level::kOk : Level::kCritical;
     const std::string verdict = r.reachable() ? "reachable" : "UNREACHABLE";
-    const std::string heading = fmt::format("{} ({})", r.target, r.endpoint);
+    const std::string heading = SanitizeForTerminal(fmt::format("{} ({})", r.target, r.endpoint));
     out += fmt::format("{}  {}\n", Colored(Pad(verdict, 11), level, style), heading);
     if (!r.reachable()) {
-      out += fmt::format("    error:      {}\n", r.error->message);
-      if (!r.error->hint.empty()) out += fmt::format("    what to do: {}\n", r.error->hint);
+      out += fmt::format("    error:      {}\n", SanitizeForTerminal(r.error->message));
+      if (!r.error->hint.empty()) {
+        out += fmt::format("    what to do: {}\n", SanitizeForTerminal(r.error->hint));
+      }
       continue;
     }
-    out += fmt::format("    user:       {}\n", r.user);
+    out += fmt::format("    user:       {}\n", SanitizeForTerminal(r.user));
     out += fmt::format("    tls:        {}\n",
                        r.tls ? fmt::format("on ({}, {})", r.tls_version, r.tls_cipher) : "off");
     out += fmt::format("    connect:    {:.1f} ms (transport + TLS + authentication)\n",
                        Millis(r.connect_time));
     out += fmt::format("    round trip: {:.2f} ms median of {} (SELECT 1)\n",
                        Millis(r.median_round_trip), r.round_trips.size());
-    out += fmt::format("    server:     {}\n", r.server_version);
-    out += fmt::format("    flavor:     {}\n", r.flavor.Name());
+    out += fmt::format("    server:     {}\n", SanitizeForTerminal(r.server_version));
+    out += fmt::format("    flavor:     {}\n", SanitizeForTerminal(r.flavor.Name()));
   }
   const auto reachable =
       std::count_if(results.begin(), results.end(), [](const auto& r) { return r.reachable(); });

@@ -31,7 +31,9 @@ std::string RenderAssessmentTable(const steps::Assessment& a, const TableStyle& 
 std::string RenderAssessmentMarkdown(const steps::Assessment& a);
 nlohmann::json AssessmentJson(const steps::Assessment& a);
 // When the target could not be assessed at all (no connection): the error, exit status 3.
-nlohmann::json AssessmentErrorJson(const std::string& target, const core::Error& error);
+// `endpoint` may be empty when it is not known (a --dsn that did not parse).
+nlohmann::json AssessmentErrorJson(const std::string& target, const std::string& endpoint,
+                                   const core::Error& error);
 
 // --- check ----------------------------------------------------------------------------------
 std::string RenderConnectivityTable(const std::vector<steps::ConnectivityResult>& results,
@@ -40,6 +42,9 @@ std::string RenderConnectivityMarkdown(const std::vector<steps::ConnectivityResu
 nlohmann::json ConnectivityJson(const std::vector<steps::ConnectivityResult>& results);
 
 // --- shared ---------------------------------------------------------------------------------
+// Pretty-printed JSON text; invalid UTF-8 that reached a string (server text is arbitrary
+// bytes) is replaced by U+FFFD instead of failing.
+std::string ToJsonText(const nlohmann::json& document);
 nlohmann::json ErrorJson(const core::Error& error);
 nlohmann::json FlavorJson(const dialect::Flavor& flavor);
 

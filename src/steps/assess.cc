@@ -8,6 +8,7 @@
 #include "collect/activity.h"
 #include "collect/status.h"
 #include "core/duration.h"
+#include "core/text.h"
 
 namespace dbrunbook::steps {
 namespace {
@@ -82,26 +83,6 @@ std::string Number(double value) {
     return fmt::format("{}", static_cast<int64_t>(std::round(value)));
   }
   return fmt::format("{:.2f}", value);
-}
-
-std::string OneLine(std::string_view text, size_t max_len) {
-  std::string out;
-  out.reserve(std::min(text.size(), max_len + 3));
-  bool space = false;
-  for (char c : text) {
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-    if (out.size() >= max_len) {
-      out += "...";
-      break;
-    }
-  }
-  return out;
 }
 
 class Builder {
@@ -309,7 +290,7 @@ void QueryChecks(Builder& b, collect::TargetSession& target) {
   if (!top.db.empty()) detail += fmt::format(" db={}", top.db);
   if (!top.state.empty()) detail += fmt::format(" state='{}'", top.state);
   if (top.progress && *top.progress > 0) detail += fmt::format(" progress={:.1f}%", *top.progress);
-  if (top.info) detail += ": " + OneLine(*top.info, 120);
+  if (top.info) detail += ": " + core::OneLine(*top.info, 120);
   if (check.threshold.warn) {
     const auto over = std::count_if(statements->begin(), statements->end(), [&](const auto& s) {
       return s.time_seconds >= *check.threshold.warn;
@@ -340,7 +321,7 @@ void TransactionCheck(Builder& b, collect::TargetSession& target) {
                          t.idle_in_transaction() ? std::string("idle in transaction")
                                                  : fmt::format("state {}", t.state),
                          t.rows_locked, t.rows_modified,
-                         t.query ? ": " + OneLine(*t.query, 100) : std::string()));
+                         t.query ? ": " + core::OneLine(*t.query, 100) : std::string()));
 }
 
 void HistoryCheck(Builder& b, collect::TargetSession& target, const StatusSample& s2) {
@@ -459,10 +440,20 @@ void ReplicationChecks(Builder& b, collect::TargetSession& target, const AssessO
           core::FormatSeconds(static_cast<double>(*ch.seconds_behind)),
           fmt::format("source {}:{}{}", ch.source_host, ch.source_port.value_or(0), label));
       lag.channel = ch.channel;
+    } else if (ch.sql != collect::ThreadState::kRunning ||
+               ch.io != collect::ThreadState::kRunning) {
+      // No lag while a thread is down: the thread checks above carry the problem and its
+      // level; counting it again as unknown would hide a known cause.
+      Check& lag = b.Judged(
+          "replication_lag_seconds",
+          Worse(ThreadLevel(ch.io, ch.last_io_errno), ThreadLevel(ch.sql, ch.last_sql_errno)),
+          "n/a",
+          fmt::format("not measurable while the {} thread is not running{}",
+                      ch.sql != collect::ThreadState::kRunning ? "SQL" : "IO", label));
+      lag.channel = ch.channel;
     } else {
-      Check& lag = b.Unknown("replication_lag_seconds",
-                             "Seconds_Behind is NULL: the SQL thread is not running or the IO "
-                             "thread is not connected");
+      Check& lag =
+          b.Unknown("replication_lag_seconds", "Seconds_Behind is NULL although both threads run");
       lag.channel = ch.channel;
     }
   }

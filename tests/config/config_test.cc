@@ -701,3 +701,45 @@ TEST(ConfigTest, ReportsFileErrorsAsDiagnostics) {
 
 }  // namespace
 }  // namespace dbrunbook::config
+
+namespace dbrunbook::config {
+namespace {
+
+TEST(ConfigSchemaTest, ThresholdNamesAreCheckedInTheSamePassAsEverythingElse) {
+  ConfigSchema schema;
+  schema.check_names = {"threads_running", "replication_lag_seconds"};
+  constexpr std::string_view kYaml = R"(targets:
+  - name: db
+    host: 127.0.0.1
+    pasword_env: X
+    thresholds:
+      replication_lag: {warn: 10}
+assess:
+  thresholds:
+    thread_running: {warn: 5}
+    threads_running: {critical: 9}
+)";
+  auto config = ParseConfig(kYaml, "dbrunbook.yaml", kNoEnv, schema);
+  ASSERT_FALSE(config);
+  std::vector<std::string> errors;
+  for (const auto& d : config.error()) errors.push_back(d.ToString());
+  EXPECT_THAT(
+      errors,
+      ElementsAre(
+          HasSubstr("dbrunbook.yaml:4:5: targets[0] (db).pasword_env: unknown key"),
+          "dbrunbook.yaml:6:7: targets[0] (db).thresholds.replication_lag: unknown check "
+          "'replication_lag' — did you mean replication_lag_seconds?",
+          "dbrunbook.yaml:9:5: assess.thresholds.thread_running: unknown check 'thread_running' "
+          "— did you mean threads_running?"));
+  // Without a schema the names are not judged.
+  EXPECT_FALSE(ParseConfig(kYaml, "dbrunbook.yaml", kNoEnv));
+  constexpr std::string_view kValid = R"(targets: []
+assess:
+  thresholds:
+    threads_running: {critical: 9}
+)";
+  EXPECT_TRUE(ParseConfig(kValid, "dbrunbook.yaml", kNoEnv, schema));
+}
+
+}  // namespace
+}  // namespace dbrunbook::config

@@ -40,6 +40,8 @@ TEST(StringsTest, SuggestsCloseMatchesOnly) {
   EXPECT_EQ(ClosestMatch("pasword_env", keys), "password_env");
   EXPECT_EQ(ClosestMatch("hots", keys), "host");
   EXPECT_EQ(ClosestMatch("completely_different", keys), "");
+  EXPECT_EQ(ClosestMatch("defaults", keys), "defaults_file");  // a truncated name
+  EXPECT_EQ(ClosestMatch("pas", keys), "");                    // too short to mean one
   EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
 }
 
