@@ -90,24 +90,63 @@ std::string_view YamlNode::KindName() const {
   return "nothing";
 }
 
+namespace {
+
+// Line (1-based) of a second document in `text`, or 0. A line starting with "---" opens a
+// document; one before any content is the optional explicit start of the first. After a
+// "..." end marker, only blank lines and comments may follow. (Block scalars cannot hide such
+// a line: their content is indented.) yaml-cpp's own LoadAll is not used: version 0.7 loops
+// forever on some malformed input (found by fuzz/config_fuzz).
+int SecondDocumentLine(std::string_view text) {
+  bool content = false;
+  bool ended = false;
+  int line_number = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t end = std::min(text.find('\n', pos), text.size());
+    const std::string_view line = text.substr(pos, end - pos);
+    ++line_number;
+    pos = end + 1;
+    const auto marker = [&](std::string_view m) {
+      return line.substr(0, 3) == m && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' ||
+                                        line[3] == '\r' || line[3] == '#');
+    };
+    const size_t first = line.find_first_not_of(" \t\r");
+    const bool blank_or_comment = first == std::string_view::npos || line[first] == '#';
+    if (marker("---")) {
+      if (content || ended) return line_number;
+      content = true;  // an explicit start; what follows on the line belongs to it
+      continue;
+    }
+    if (marker("...")) {
+      ended = true;
+      continue;
+    }
+    if (blank_or_comment) continue;
+    if (ended) return line_number;
+    content = true;
+  }
+  return 0;
+}
+
+}  // namespace
+
 tl::expected<YamlNode, Diagnostic> ParseYamlDocument(std::string_view text,
                                                      const std::string& display_path) {
   const SourceLocation file_location{display_path, 0, 0, ""};
+  if (const int line = SecondDocumentLine(text); line > 0) {
+    return tl::unexpected(Diagnostic{Diagnostic::Severity::kError,
+                                     SourceLocation{display_path, line, 1, ""}, "",
+                                     "a second YAML document starts here; dbrunbook reads one",
+                                     "remove the extra '---' separator"});
+  }
   // yaml-cpp reports errors by throwing; nothing thrown leaves this function.
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
+    const YAML::Node document = YAML::Load(std::string(text));
     YamlNode root;
     root.where = file_location;
-    if (documents.empty()) return root;
-    if (documents.size() > 1) {
-      return tl::unexpected(Diagnostic{Diagnostic::Severity::kError, file_location, "",
-                                       fmt::format("the file holds {} YAML documents; dbrunbook "
-                                                   "reads one",
-                                                   documents.size()),
-                                       "remove the extra '---' separators"});
-    }
     Converter converter(display_path);
-    if (!converter.Convert(documents.front(), file_location, root)) {
+    if (!converter.Convert(document, file_location, root)) {
       return tl::unexpected(converter.error);
     }
     return root;

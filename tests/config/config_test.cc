@@ -531,8 +531,15 @@ TEST(ConfigTest, ReportsYamlSyntaxErrorsWithPosition) {
             "dbrunbook.yaml:4:1: YAML syntax error: end of sequence flow not found");
   EXPECT_EQ(Error("targets:\n  - name: a\n     host: h\n"),
             "dbrunbook.yaml:3:10: YAML syntax error: illegal map value");
-  EXPECT_THAT(Error("targets: []\n---\ntargets: []\n"),
-              HasSubstr("the file holds 2 YAML documents"));
+  EXPECT_EQ(Error("targets: []\n---\ntargets: []\n"),
+            "dbrunbook.yaml:2:1: a second YAML document starts here; dbrunbook reads one — "
+            "remove the extra '---' separator");
+  EXPECT_THAT(Error("targets: []\n...\ntargets: []\n"), HasSubstr(":3:1: a second YAML"));
+  // An explicit start, an end marker followed by comments, and "---" inside a value are one
+  // document.
+  EXPECT_TRUE(ParseConfig("---\ntargets: []\n...\n# done\n", "dbrunbook.yaml", kNoEnv));
+  EXPECT_TRUE(ParseConfig("# header\n--- # start\ntargets: []\n", "dbrunbook.yaml", kNoEnv));
+  EXPECT_TRUE(ParseConfig("targets: []\nlog: {level: \"info\"}\n#---\n", "dbrunbook.yaml", kNoEnv));
   EXPECT_THAT(Error("targets:\n  - {name: a, host: h, ? [x]: y}\n"),
               HasSubstr("mapping keys must be plain names"));
 }
