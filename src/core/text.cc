@@ -72,45 +72,48 @@ size_t Columns(char32_t cp) {
   return IsWide(cp) ? 2 : 1;
 }
 
+// Calls `emit(bytes, cp)` for each valid character and `emit({}, U+FFFD)` for each byte
+// that starts no valid sequence.
+template <typename Emit>
+void ForEachCharacter(std::string_view text, Emit emit) {
+  for (size_t pos = 0; pos < text.size();) {
+    char32_t cp = 0;
+    const size_t length = Decode(text, pos, cp);
+    if (length == 0) {
+      emit(std::string_view(), char32_t{0xFFFD});
+      ++pos;
+    } else {
+      emit(text.substr(pos, length), cp);
+      pos += length;
+    }
+  }
+}
+
 }  // namespace
 
 std::string ToValidUtf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (size_t pos = 0; pos < text.size();) {
-    char32_t cp = 0;
-    const size_t length = Decode(text, pos, cp);
-    if (length == 0) {
-      out.append(kReplacement);
-      ++pos;
-    } else {
-      out.append(text.substr(pos, length));
-      pos += length;
-    }
-  }
+  ForEachCharacter(text, [&out](std::string_view bytes, char32_t) {
+    out.append(bytes.empty() ? kReplacement : bytes);
+  });
   return out;
 }
 
 std::string SanitizeForTerminal(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (size_t pos = 0; pos < text.size();) {
-    char32_t cp = 0;
-    const size_t length = Decode(text, pos, cp);
-    if (length == 0) {
+  ForEachCharacter(text, [&out](std::string_view bytes, char32_t cp) {
+    if (bytes.empty()) {
       out.append(kReplacement);
-      ++pos;
-      continue;
-    }
-    if (cp == '\t' || cp == '\n' || cp == '\r') {
+    } else if (cp == '\t' || cp == '\n' || cp == '\r') {
       out.push_back(' ');
     } else if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) {
       out.append(fmt::format("\\x{:02x}", static_cast<uint32_t>(cp)));
     } else {
-      out.append(text.substr(pos, length));
+      out.append(bytes);
     }
-    pos += length;
-  }
+  });
   return out;
 }
 

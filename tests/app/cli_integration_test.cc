@@ -210,19 +210,6 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-// A TCP port on the loopback that nothing listens on (bound, then closed).
-uint16_t ClosedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Runs a callable when it goes out of scope: servers are restored even when an assertion
 // ends the test early.
 class ScopeGuard {
@@ -610,7 +597,7 @@ TEST_F(CliTest, CheckWithAWrongPasswordSaysAccessDeniedAndNamesTheSource) {
 }
 
 TEST_F(CliTest, CheckOfAClosedPortCannotConnect) {
-  const uint16_t port = ClosedPort();
+  const uint16_t port = testing::ClosedLoopbackPort();
   const std::string file = Write("closed.yaml",
                                  "targets:\n"
                                  "  - name: gone\n"
@@ -673,7 +660,7 @@ TEST_F(CliTest, ThereIsNoPasswordOption) {
 }
 
 TEST_F(CliTest, EnvironmentOverrideWinsOverTheFile) {
-  const uint16_t port = ClosedPort();
+  const uint16_t port = testing::ClosedLoopbackPort();
   const RunResult r =
       Run({"check", "primary"}, {{"DBRUNBOOK_TARGETS__PRIMARY__PORT", std::to_string(port)}});
   EXPECT_EQ(r.status, 1) << r.Describe();
@@ -1021,7 +1008,7 @@ TEST_F(CliTest, TableIsCutToTheTerminalWidth) {
 
 TEST_F(CliTest, AssessOfAnUnreachableTargetCannotAssess) {
   const std::map<std::string, std::string> closed = {
-      {"DBRUNBOOK_TARGETS__PRIMARY__PORT", std::to_string(ClosedPort())}};
+      {"DBRUNBOOK_TARGETS__PRIMARY__PORT", std::to_string(testing::ClosedLoopbackPort())}};
   const RunResult r = Run({"assess", "primary", "--format", "json"}, closed);
   EXPECT_EQ(r.status, 3) << r.Describe();
   const json j = ParseJson(r);

@@ -45,19 +45,6 @@ class ConnectorSessionTest : public ::testing::Test {
   testing::SandboxServer server_;
 };
 
-// A TCP port on the loopback that nothing listens on (bound, then closed).
-uint16_t ClosedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Accepts TCP connections and never says a word: a hung server or a black-holed proxy.
 class SilentListener {
  public:
@@ -184,7 +171,7 @@ TEST_F(ConnectorSessionTest, WrongPasswordIsAccessDeniedWithoutLeakingIt) {
 
 TEST_F(ConnectorSessionTest, RefusedPortIsUnavailable) {
   ConnectOptions options = server_.MonitorOptions();
-  options.port = ClosedPort();
+  options.port = testing::ClosedLoopbackPort();
   auto session = Connect(options);
   ASSERT_FALSE(session);
   EXPECT_EQ(session.error().code, ErrorCode::kUnavailable);

@@ -1,7 +1,10 @@
 #include "support/sandbox.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -358,6 +361,18 @@ core::Result<std::string> SandboxSql(const std::string& name, const std::string&
                               : "was killed by signal " + std::to_string(WTERMSIG(status));
   return MakeError(ErrorCode::kServerError,
                    what + " " + how + (err.empty() ? std::string() : ": " + err));
+}
+
+uint16_t ClosedLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
 }
 
 }  // namespace dbrunbook::testing

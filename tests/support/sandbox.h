@@ -71,4 +71,8 @@ core::Result<SandboxServer> LoadSandbox(const std::string& name);
 core::Result<std::string> SandboxSql(const std::string& name, const std::string& sql,
                                      const std::vector<std::string>& client_args = {});
 
+// A TCP port on the loopback that nothing listens on (bound, then closed), for tests of
+// refused connections.
+uint16_t ClosedLoopbackPort();
+
 }  // namespace dbrunbook::testing
