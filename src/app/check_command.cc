@@ -9,13 +9,18 @@
 namespace dbrunbook::app {
 
 int RunCheck(Env& env, const GlobalOptions& global, const CheckCommandOptions& options) {
-  const bool need_config = !options.targets.empty() || options.dsns.empty();
+  // Ad-hoc targets: every --dsn, or the connection of a --defaults-file given alone.
+  std::vector<std::string> ad_hoc = options.dsns;
+  if (ad_hoc.empty() && options.targets.empty() && !options.credentials.defaults_file.empty()) {
+    ad_hoc.emplace_back();
+  }
+  const bool need_config = !options.targets.empty() || ad_hoc.empty();
   auto loaded = LoadConfiguration(env, global, need_config);
   if (!loaded) return kExitUsage;
   const config::Config* config = loaded->has_value() ? &**loaded : nullptr;
 
   std::vector<std::string> names = options.targets;
-  if (names.empty() && options.dsns.empty() && config != nullptr) {
+  if (names.empty() && ad_hoc.empty() && config != nullptr) {
     for (const auto& t : config->targets) names.push_back(t.name);
     if (names.empty()) {
       env.err << "dbrunbook check: no targets configured in " << config->path
@@ -44,10 +49,11 @@ int RunCheck(Env& env, const GlobalOptions& global, const CheckCommandOptions& o
     failed.error = resolved.error();
     plan.emplace_back(std::move(failed));
   }
-  for (const auto& dsn : options.dsns) {
+  for (const auto& dsn : ad_hoc) {
     auto resolved = ResolveDsnTarget(env, dsn, options.credentials);
     if (!resolved) {
-      env.err << "dbrunbook check: --dsn: " << resolved.error().ToString() << "\n";
+      env.err << "dbrunbook check: " << (dsn.empty() ? "--defaults-file: " : "--dsn: ")
+              << resolved.error().ToString() << "\n";
       return kExitUsage;
     }
     plan.emplace_back(std::move(*resolved));

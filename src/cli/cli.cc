@@ -29,7 +29,8 @@ void AddCredentialFlags(CLI::App& cmd, config::DsnCredentials& credentials) {
   cmd.add_option("--password-file", credentials.password_file,
                  "with --dsn: file holding the password (chmod 600)");
   cmd.add_option("--defaults-file", credentials.defaults_file,
-                 "with --dsn: MySQL option file ([client] group) with user/password/ssl-*");
+                 "MySQL option file ([client] group): user, password, ssl-* for --dsn; alone, "
+                 "the whole connection (host/port/socket too)");
 }
 
 }  // namespace

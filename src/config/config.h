@@ -243,8 +243,10 @@ struct DsnCredentials {
 };
 
 // Connection options for `dsn` (see dsn.h) with `credentials`, resolved like a target
-// named after the DSN (FormatDsn). Errors are kInvalidArgument for a bad DSN or both
-// password flags, else as ResolveConnectOptions.
+// named after the DSN (FormatDsn). An empty `dsn` takes the whole connection from
+// credentials.defaults_file (as `mysql --defaults-file=F` does). Errors are kInvalidArgument
+// for a bad DSN, both password flags, or neither a DSN nor a defaults file; else as
+// ResolveConnectOptions.
 core::Result<mysql::ConnectOptions> ConnectOptionsFromDsn(
     std::string_view dsn, const DsnCredentials& credentials, const core::Environment& env,
     std::vector<Diagnostic>* warnings = nullptr);

@@ -151,16 +151,25 @@ core::Result<mysql::ConnectOptions> ConnectOptionsFromDsn(std::string_view dsn,
                                                           const DsnCredentials& credentials,
                                                           const core::Environment& env,
                                                           std::vector<Diagnostic>* warnings) {
-  auto settings = ParseDsn(dsn);
-  if (!settings) return core::Fail(settings.error());
   if (!credentials.password_env.empty() && !credentials.password_file.empty()) {
     return core::MakeError(ErrorCode::kInvalidArgument,
                            "--password-env and --password-file are both given", "use one");
   }
   TargetConfig target;
-  target.settings = std::move(*settings);
-  target.settings.ApplyTo(target.connect);
-  target.name = FormatDsn(target.connect);
+  if (dsn.empty()) {
+    // The whole target comes from the option file, as `mysql --defaults-file=F` does.
+    if (credentials.defaults_file.empty()) {
+      return core::MakeError(ErrorCode::kInvalidArgument, "no DSN and no --defaults-file given",
+                             "give --dsn URL, or --defaults-file with the connection in [client]");
+    }
+    target.name = "defaults-file " + credentials.defaults_file;
+  } else {
+    auto settings = ParseDsn(dsn);
+    if (!settings) return core::Fail(settings.error());
+    target.settings = std::move(*settings);
+    target.settings.ApplyTo(target.connect);
+    target.name = FormatDsn(target.connect);
+  }
   target.connect.target_name = target.name;
   if (!credentials.password_env.empty()) {
     target.password_kind = PasswordSourceKind::kEnv;
@@ -170,7 +179,12 @@ core::Result<mysql::ConnectOptions> ConnectOptionsFromDsn(std::string_view dsn,
     target.password_file = credentials.password_file;
   }
   target.defaults_file = credentials.defaults_file;
-  return ResolveConnectOptions(target, env, warnings);
+  auto options = ResolveConnectOptions(target, env, warnings);
+  if (options && dsn.empty()) {
+    // Name the target after what the option file says it is.
+    options->target_name = FormatDsn(*options);
+  }
+  return options;
 }
 
 }  // namespace dbrunbook::config

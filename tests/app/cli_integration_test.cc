@@ -651,6 +651,30 @@ TEST_F(CliTest, CheckOfADsnWithAPasswordFileNeedsNoConfiguration) {
   ExpectNoMonitorPassword(r);
 }
 
+// `--defaults-file F` alone, like `mysql --defaults-file=F`: the option file holds the whole
+// connection, password included.
+TEST_F(CliTest, ADefaultsFileAloneIsATarget) {
+  const std::string cnf =
+      Write("monitor.cnf", "[client]\nhost = 127.0.0.1\nport = " + std::to_string(primary_.port) +
+                               "\nuser = monitor\npassword = \"" +
+                               primary_.monitor_password.Reveal() + "\"\nssl-mode = REQUIRED\n");
+  fs::permissions(cnf, fs::perms::owner_read | fs::perms::owner_write);
+  const RunResult check =
+      RunIn(empty_dir_, {"check", "--defaults-file", cnf, "--round-trips", "1"});
+  EXPECT_EQ(check.status, 0) << check.Describe();
+  EXPECT_NE(check.out.find("reachable    mysql://monitor@127.0.0.1:" +
+                           std::to_string(primary_.port) + "/?ssl-mode=REQUIRED"),
+            std::string::npos)
+      << check.Describe();
+  EXPECT_NE(check.out.find("tls:        on"), std::string::npos) << check.Describe();
+  const RunResult assess = RunIn(
+      empty_dir_, {"assess", "--defaults-file", cnf, "--interval", "100ms", "--format", "json"});
+  EXPECT_LE(assess.status, 1) << assess.Describe();
+  EXPECT_EQ(ParseJson(assess)["error"], nullptr) << assess.Describe();
+  ExpectNoMonitorPassword(check);
+  ExpectNoMonitorPassword(assess);
+}
+
 TEST_F(CliTest, ThereIsNoPasswordOption) {
   const RunResult check = Run({"check", "--password", "hunter2", "primary"});
   EXPECT_EQ(check.status, 2) << check.Describe();
@@ -1036,10 +1060,14 @@ TEST_F(CliTest, AssessOfAnUnreachableTargetCannotAssess) {
 TEST_F(CliTest, AssessUsageErrorsExitThree) {
   const RunResult none = Run({"assess"});
   EXPECT_EQ(none.status, 3) << none.Describe();
-  EXPECT_NE(none.err.find("give exactly one TARGET name or one --dsn URL"), std::string::npos)
+  EXPECT_NE(none.err.find("give a TARGET name, or --dsn URL"), std::string::npos)
       << none.Describe();
   const RunResult both = Run({"assess", "primary", "--dsn", "mysql://monitor@127.0.0.1:1/"});
   EXPECT_EQ(both.status, 3) << both.Describe();
+  // Credential flags belong to ad-hoc targets; a configured target has its own.
+  const RunResult flags = Run({"assess", "primary", "--defaults-file", "/dev/null"});
+  EXPECT_EQ(flags.status, 3) << flags.Describe();
+  EXPECT_NE(flags.err.find("are for ad-hoc targets"), std::string::npos) << flags.Describe();
   const RunResult interval = Run({"assess", "primary", "--interval", "50ms"});
   EXPECT_EQ(interval.status, 3) << interval.Describe();
   EXPECT_NE(interval.err.find("--interval must be a duration from 100ms to 60s (got '50ms')"),
