@@ -206,6 +206,16 @@ Flavor DetectFlavor(const VariableMap& variables) {
   const std::string_view comment = Lookup(variables, "version_comment").value_or("");
   flavor.version_comment = std::string(comment);
 
+  // Servers that speak the protocol and report a MySQL-like version but are something else:
+  // their processlists, status counters and KILL semantics differ, so nothing is assumed.
+  for (std::string_view other : {"tidb", "vitess", "memsql", "singlestore", "proxysql", "oceanbase",
+                                 "starrocks", "doris", "dolt", "clickhouse"}) {
+    if (core::ContainsIgnoreCase(*version_text, other) ||
+        core::ContainsIgnoreCase(comment, other)) {
+      return flavor;
+    }
+  }
+
   const bool percona = core::ContainsIgnoreCase(comment, "percona");
   if (core::ContainsIgnoreCase(*version_text, "mariadb") ||
       core::ContainsIgnoreCase(comment, "mariadb")) {

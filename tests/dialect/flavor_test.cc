@@ -307,6 +307,19 @@ TEST(FlavorTest, UnknownNeverGuesses) {
   EXPECT_EQ(garbage.Id(), "unknown");
 }
 
+TEST(FlavorTest, MySqlCompatibleServersThatAreNotMySqlAreNotGuessed) {
+  // Version strings as these servers document them (TiDB "5.7.25-TiDB-v7.5.0", Vitess
+  // "8.0.30-Vitess"): they parse as versions, yet none of them is MySQL.
+  for (const char* version : {"5.7.25-TiDB-v7.5.0", "8.0.30-Vitess", "5.5.30 (ProxySQL)"}) {
+    VariableMap variables{{"version", version}, {"version_comment", ""}};
+    const Flavor flavor = DetectFlavor(variables);
+    EXPECT_FALSE(flavor.detected()) << version;
+    EXPECT_EQ(flavor.version_string, version);
+  }
+  VariableMap singlestore{{"version", "5.7.32"}, {"version_comment", "SingleStore"}};
+  EXPECT_FALSE(DetectFlavor(singlestore).detected());
+}
+
 TEST(FlavorTest, VariableNamesAreCaseInsensitive) {
   VariableMap variables = {{"VERSION", "10.11.19-MariaDB"}, {"Performance_Schema", "OFF"}};
   Flavor flavor = DetectFlavor(variables);
