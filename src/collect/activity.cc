@@ -51,6 +51,8 @@ core::Result<std::vector<OpenTransaction>> ReadOldestTransactions(TargetSession&
     t.rows_locked = row["rows_locked"].AsInt64().value_or(0);
     t.rows_modified = row["rows_modified"].AsInt64().value_or(0);
     t.query = OptionalText(row, "query");
+    t.user = Text(row, "user");
+    t.command = Text(row, "command");
     transactions.push_back(std::move(t));
   }
   return transactions;

@@ -36,9 +36,13 @@ struct OpenTransaction {
   std::string state;  // RUNNING, LOCK WAIT, ...
   int64_t rows_locked = 0;
   int64_t rows_modified = 0;
-  std::optional<std::string> query;  // nullopt: the session is idle inside the transaction
+  std::optional<std::string> query;  // nullopt: no statement running in it right now
+  std::string user;                  // of the session holding it ("" when unknown)
+  std::string command;               // the session's processlist command ("Sleep" ...)
 
-  bool idle_in_transaction() const { return !query.has_value(); }
+  // The session holds the transaction open and does nothing (command Sleep, no statement):
+  // the classic forgotten BEGIN. A replication applier between events is not idle.
+  bool idle_in_transaction() const { return !query.has_value() && command == "Sleep"; }
 };
 
 // Open InnoDB transactions, oldest first.

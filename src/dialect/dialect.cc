@@ -222,13 +222,19 @@ std::string Dialect::ActiveStatements(int limit) const {
 
 std::string Dialect::OldestTransactions(int limit) const {
   limit = std::max(limit, 1);
+  // The session's command tells "idle in transaction" (Sleep) from a replication applier
+  // between events (Slave_SQL / Slave_worker) when trx_query is NULL.
+  const std::string_view processlist = UsesPerformanceSchemaProcesslist(flavor_)
+                                           ? "performance_schema.processlist"
+                                           : "information_schema.PROCESSLIST";
   return fmt::format(
-      "SELECT trx_id AS `trx_id`, trx_mysql_thread_id AS `thread_id`, "
-      "TIMESTAMPDIFF(SECOND, trx_started, NOW()) AS `age_seconds`, trx_state AS `state`, "
-      "trx_rows_locked AS `rows_locked`, trx_rows_modified AS `rows_modified`, "
-      "trx_query AS `query` FROM information_schema.INNODB_TRX "
-      "WHERE trx_mysql_thread_id <> CONNECTION_ID() ORDER BY trx_started, trx_id LIMIT {}",
-      limit);
+      "SELECT t.trx_id AS `trx_id`, t.trx_mysql_thread_id AS `thread_id`, "
+      "TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS `age_seconds`, t.trx_state AS `state`, "
+      "t.trx_rows_locked AS `rows_locked`, t.trx_rows_modified AS `rows_modified`, "
+      "t.trx_query AS `query`, p.USER AS `user`, p.COMMAND AS `command` "
+      "FROM information_schema.INNODB_TRX t LEFT JOIN {} p ON p.ID = t.trx_mysql_thread_id "
+      "WHERE t.trx_mysql_thread_id <> CONNECTION_ID() ORDER BY t.trx_started, t.trx_id LIMIT {}",
+      processlist, limit);
 }
 
 std::string Dialect::ConnectedReplicaCount() const {

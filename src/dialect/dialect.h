@@ -102,7 +102,9 @@ class Dialect {
   std::string ActiveStatements(int limit) const;
   // Open InnoDB transactions, oldest first, with aliases:
   //   trx_id, thread_id (processlist id), age_seconds, state, rows_locked, rows_modified,
-  //   query (current statement or NULL when idle in transaction)
+  //   query (current statement, NULL between statements), user and command of the session
+  //   (NULL when it has no processlist row): command Sleep with a NULL query is "idle in
+  //   transaction".
   std::string OldestTransactions(int limit) const;
   // Replication threads connected to this server as a source (Binlog Dump / Binlog Dump GTID
   // in the processlist), alias `replicas`.

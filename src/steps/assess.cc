@@ -315,12 +315,21 @@ void TransactionCheck(Builder& b, collect::TargetSession& target) {
     return;
   }
   const auto& t = transactions->front();
+  std::string activity;
+  if (t.idle_in_transaction()) {
+    activity = "idle in transaction";
+  } else if (!t.query && !t.command.empty()) {
+    activity = fmt::format("between statements ({})", t.command);  // e.g. a replication applier
+  } else {
+    activity = fmt::format("state {}", t.state);
+  }
   b.Measured("longest_transaction_seconds", t.age_seconds, core::FormatSeconds(t.age_seconds),
-             fmt::format("trx {} on connection {}, {}, {} rows locked, {} modified{}", t.trx_id,
-                         t.thread_id,
-                         t.idle_in_transaction() ? std::string("idle in transaction")
-                                                 : fmt::format("state {}", t.state),
-                         t.rows_locked, t.rows_modified,
+             fmt::format("{} on connection {}{}, {}, {} rows locked, {} modified{}",
+                         // MariaDB shows read-only transactions with id 0.
+                         t.trx_id.empty() || t.trx_id == "0" ? std::string("read-only trx")
+                                                             : "trx " + t.trx_id,
+                         t.thread_id, t.user.empty() ? std::string() : " (" + t.user + ")",
+                         activity, t.rows_locked, t.rows_modified,
                          t.query ? ": " + core::OneLine(*t.query, 100) : std::string()));
 }
 

@@ -186,11 +186,17 @@ TEST(DialectTest, ActiveStatementsExcludeOurselvesIdleDaemonAndReplicationThread
 TEST(DialectTest, OldestTransactionsAndReplicaCount) {
   Dialect mariadb(Make(Product::kMariaDB, Platform::kSelfManaged, {10, 11, 19}));
   EXPECT_EQ(mariadb.OldestTransactions(5),
-            "SELECT trx_id AS `trx_id`, trx_mysql_thread_id AS `thread_id`, "
-            "TIMESTAMPDIFF(SECOND, trx_started, NOW()) AS `age_seconds`, trx_state AS `state`, "
-            "trx_rows_locked AS `rows_locked`, trx_rows_modified AS `rows_modified`, "
-            "trx_query AS `query` FROM information_schema.INNODB_TRX "
-            "WHERE trx_mysql_thread_id <> CONNECTION_ID() ORDER BY trx_started, trx_id LIMIT 5");
+            "SELECT t.trx_id AS `trx_id`, t.trx_mysql_thread_id AS `thread_id`, "
+            "TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS `age_seconds`, t.trx_state AS "
+            "`state`, t.trx_rows_locked AS `rows_locked`, t.trx_rows_modified AS `rows_modified`, "
+            "t.trx_query AS `query`, p.USER AS `user`, p.COMMAND AS `command` "
+            "FROM information_schema.INNODB_TRX t LEFT JOIN information_schema.PROCESSLIST p "
+            "ON p.ID = t.trx_mysql_thread_id WHERE t.trx_mysql_thread_id <> CONNECTION_ID() "
+            "ORDER BY t.trx_started, t.trx_id LIMIT 5");
+  EXPECT_NE(Dialect(Make(Product::kMySQL, Platform::kSelfManaged, {8, 4, 5}))
+                .OldestTransactions(1)
+                .find("LEFT JOIN performance_schema.processlist p"),
+            std::string::npos);
   EXPECT_EQ(mariadb.ConnectedReplicaCount(),
             "SELECT COUNT(*) AS `replicas` FROM information_schema.PROCESSLIST WHERE COMMAND IN "
             "('Binlog Dump', 'Binlog Dump GTID')");

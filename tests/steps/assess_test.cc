@@ -180,8 +180,9 @@ TEST_F(AssessTest, LongestQueryAndTransactionComeWithEvidence) {
        {"78", "app", "10.0.0.9:5124", "shop", "Query", "executing", "12", "SELECT 1", std::nullopt,
         std::nullopt}});
   transactions_ = mysql::MakeResultSet(
-      {"trx_id", "thread_id", "age_seconds", "state", "rows_locked", "rows_modified", "query"},
-      {{"4211", "91", "400", "RUNNING", "12", "3", std::nullopt}});
+      {"trx_id", "thread_id", "age_seconds", "state", "rows_locked", "rows_modified", "query",
+       "user", "command"},
+      {{"4211", "91", "400", "RUNNING", "12", "3", std::nullopt, "app", "Sleep"}});
   SetUpPercona({});
   ReplyReplicaStatus(mysql::MakeResultSet({"Replica_IO_Running"}, {}));
   const Assessment a = Run();
@@ -193,7 +194,21 @@ TEST_F(AssessTest, LongestQueryAndTransactionComeWithEvidence) {
   const Check* trx = Find(a, "longest_transaction_seconds");
   EXPECT_EQ(trx->level, Level::kCritical);  // 400 s >= 300 s
   EXPECT_NE(trx->detail.find("idle in transaction"), std::string::npos);
-  EXPECT_NE(trx->detail.find("connection 91"), std::string::npos);
+  EXPECT_NE(trx->detail.find("connection 91 (app)"), std::string::npos);
+}
+
+TEST_F(AssessTest, AnApplierBetweenEventsIsNotIdleInTransaction) {
+  transactions_ = mysql::MakeResultSet(
+      {"trx_id", "thread_id", "age_seconds", "state", "rows_locked", "rows_modified", "query",
+       "user", "command"},
+      {{"17519", "8", "95", "RUNNING", "3", "5", std::nullopt, "system user", "Slave_SQL"}});
+  SetUpMariaDb();
+  ReplyReplicaStatus(mysql::MakeResultSet({"Slave_IO_Running"}, {}));
+  const Assessment a = Run();
+  const Check* trx = Find(a, "longest_transaction_seconds");
+  EXPECT_EQ(trx->level, Level::kWarn);  // 95 s >= 60 s
+  EXPECT_EQ(trx->detail.find("idle in transaction"), std::string::npos) << trx->detail;
+  EXPECT_NE(trx->detail.find("between statements (Slave_SQL)"), std::string::npos) << trx->detail;
 }
 
 TEST_F(AssessTest, ReplicaFromRecordedStatusIsHealthy) {
