@@ -20,36 +20,14 @@ int CannotAssess(Env& env, const AssessCommandOptions& options, const std::strin
 }  // namespace
 
 int RunAssess(Env& env, const GlobalOptions& global, const AssessCommandOptions& options) {
-  // A configured TARGET, or an ad-hoc one: --dsn, or the connection of a --defaults-file.
-  const auto& credentials = options.credentials;
-  const bool has_credentials = !credentials.password_env.empty() ||
-                               !credentials.password_file.empty() ||
-                               !credentials.defaults_file.empty();
-  const bool ad_hoc = !options.dsn.empty() || !credentials.defaults_file.empty();
-  if (!options.target.empty() && (!options.dsn.empty() || has_credentials)) {
-    env.err << "dbrunbook assess: a configured TARGET takes its connection and credentials from "
-               "the configuration; --dsn, --password-env, --password-file and --defaults-file "
-               "are for ad-hoc targets\n";
-    return kExitCannotAssess;
+  auto lookup = LookupTarget(env, global, options.selection, "assess");
+  if (!lookup) return kExitCannotAssess;
+  if (!lookup->resolved) {
+    return CannotAssess(env, options, lookup->display_name, lookup->endpoint,
+                        lookup->resolved.error());
   }
-  if (options.target.empty() && !ad_hoc) {
-    env.err << "dbrunbook assess: give a TARGET name, or --dsn URL (or --defaults-file holding "
-               "the connection)\n";
-    return kExitCannotAssess;
-  }
-  auto loaded = LoadConfiguration(env, global, /*required=*/!ad_hoc);
-  if (!loaded) return kExitCannotAssess;
-  const config::Config* config = loaded->has_value() ? &**loaded : nullptr;
-
-  auto resolved = ad_hoc ? ResolveDsnTarget(env, options.dsn, options.credentials)
-                         : ResolveNamedTarget(env, config, options.target);
-  if (!resolved) {
-    const config::TargetConfig* known =
-        config != nullptr && !options.target.empty() ? config->Find(options.target) : nullptr;
-    return CannotAssess(env, options, options.target.empty() ? options.dsn : options.target,
-                        known != nullptr ? known->connect.Endpoint() : std::string(),
-                        resolved.error());
-  }
+  const auto& resolved = lookup->resolved;
+  const config::Config* config = lookup->config ? &*lookup->config : nullptr;
   steps::AssessOptions assess_options = AssessOptionsFor(config, resolved->config);
   if (options.interval) assess_options.interval = *options.interval;
 

@@ -36,15 +36,31 @@ struct CheckCommandOptions {
 // 0 when every target is reachable, 1 otherwise, 2 for usage and configuration errors.
 int RunCheck(Env& env, const GlobalOptions& global, const CheckCommandOptions& options);
 
-struct AssessCommandOptions {
-  std::string target;  // a name from the configuration, or
-  std::string dsn;     // an ad-hoc --dsn URL
+// How a single-target command names its target: a configured TARGET, or an ad-hoc --dsn (or
+// --defaults-file holding the whole connection) with its credential flags.
+struct TargetSelection {
+  std::string target;
+  std::string dsn;
   config::DsnCredentials credentials;
+};
+
+struct AssessCommandOptions {
+  TargetSelection selection;
   report::Format format = report::Format::kTable;
   std::optional<core::Duration> interval;  // --interval, overrides assess.interval
 };
 // 0 ok, 1 warn, 2 critical, 3 could not assess (including usage and configuration errors).
 int RunAssess(Env& env, const GlobalOptions& global, const AssessCommandOptions& options);
+
+struct InvestigateCommandOptions {
+  TargetSelection selection;
+  report::Format format = report::Format::kTable;
+  std::vector<std::string> only;        // --only groups; empty = all
+  std::optional<core::Duration> since;  // --since: statement digest interval (0 skips it)
+};
+// 0 no finding above info, 1 warnings, 2 critical, 3 could not investigate (including usage
+// and configuration errors).
+int RunInvestigate(Env& env, const GlobalOptions& global, const InvestigateCommandOptions& options);
 
 struct ConfigCheckOptions {
   std::optional<std::string> file;  // positional FILE; else --config / the search path

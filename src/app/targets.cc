@@ -80,6 +80,49 @@ core::Result<ResolvedTarget> ResolveDsnTarget(Env& env, const std::string& dsn,
   return ResolvedTarget{std::move(name), std::move(*options), nullptr};
 }
 
+std::optional<TargetLookup> LookupTarget(Env& env, const GlobalOptions& global,
+                                         const TargetSelection& selection,
+                                         std::string_view command) {
+  const auto& credentials = selection.credentials;
+  const bool has_credentials = !credentials.password_env.empty() ||
+                               !credentials.password_file.empty() ||
+                               !credentials.defaults_file.empty();
+  const bool ad_hoc = !selection.dsn.empty() || !credentials.defaults_file.empty();
+  if (!selection.target.empty() && (!selection.dsn.empty() || has_credentials)) {
+    env.err << "dbrunbook " << command
+            << ": a configured TARGET takes its connection and credentials from the "
+               "configuration; --dsn, --password-env, --password-file and --defaults-file are "
+               "for ad-hoc targets\n";
+    return std::nullopt;
+  }
+  if (selection.target.empty() && !ad_hoc) {
+    env.err << "dbrunbook " << command
+            << ": give a TARGET name, or --dsn URL (or --defaults-file holding the "
+               "connection)\n";
+    return std::nullopt;
+  }
+  auto loaded = LoadConfiguration(env, global, /*required=*/!ad_hoc);
+  if (!loaded) return std::nullopt;
+  TargetLookup lookup{std::move(*loaded), core::MakeError(core::ErrorCode::kInternal, ""), "", ""};
+  const config::Config* config = lookup.config ? &*lookup.config : nullptr;
+  if (ad_hoc) {
+    lookup.display_name =
+        selection.dsn.empty() ? "defaults-file " + credentials.defaults_file : selection.dsn;
+    lookup.resolved = ResolveDsnTarget(env, selection.dsn, credentials);
+  } else {
+    lookup.display_name = selection.target;
+    const config::TargetConfig* known =
+        config != nullptr ? config->Find(selection.target) : nullptr;
+    if (known != nullptr) lookup.endpoint = known->connect.Endpoint();
+    lookup.resolved = ResolveNamedTarget(env, config, selection.target);
+  }
+  if (lookup.resolved) {
+    lookup.display_name = lookup.resolved->name;
+    lookup.endpoint = lookup.resolved->options.Endpoint();
+  }
+  return lookup;
+}
+
 steps::AssessOptions AssessOptionsFor(const config::Config* config,
                                       const config::TargetConfig* target) {
   steps::AssessOptions options;

@@ -36,6 +36,24 @@ core::Result<ResolvedTarget> ResolveNamedTarget(Env& env, const config::Config* 
 core::Result<ResolvedTarget> ResolveDsnTarget(Env& env, const std::string& dsn,
                                               const config::DsnCredentials& credentials);
 
+// A single-target command's target, looked up: the configuration (when one was loaded), and
+// the resolved target or why it cannot be resolved (not printed: the command renders it in
+// its output format).
+struct TargetLookup {
+  std::optional<config::Config> config;
+  core::Result<ResolvedTarget> resolved;
+  std::string display_name;  // the TARGET, DSN or defaults file, for messages
+  std::string endpoint;      // when known, for messages
+};
+
+// Validates `selection` (a TARGET, or --dsn / --defaults-file, not both; credential flags
+// only with an ad-hoc target), loads the configuration (required for a TARGET) and resolves
+// the target. nullopt: a usage or configuration error, already printed with `command` as
+// prefix.
+std::optional<TargetLookup> LookupTarget(Env& env, const GlobalOptions& global,
+                                         const TargetSelection& selection,
+                                         std::string_view command);
+
 // Assessment options for a target: interval and thresholds from the configuration, role and
 // replicas from replica_of / replicas.
 steps::AssessOptions AssessOptionsFor(const config::Config* config,

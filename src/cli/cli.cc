@@ -10,7 +10,9 @@
 
 #include "app/commands.h"
 #include "core/duration.h"
+#include "core/strings.h"
 #include "mysql/connector_session.h"
+#include "steps/investigate.h"
 
 namespace dbrunbook::cli {
 namespace {
@@ -88,16 +90,41 @@ int Main(int argc, char** argv) {
       "assess",
       "the runbook's initial assessment (minutes 0-5): is the database healthy right now?\n"
       "Exit status: 0 ok, 1 warn, 2 critical, 3 could not assess (or usage error).");
-  assess_cmd->add_option("target", assess.target, "target name from the configuration");
-  assess_cmd->add_option("--dsn", assess.dsn, "ad-hoc target instead of a configured one");
-  AddCredentialFlags(*assess_cmd, assess.credentials);
+  assess_cmd->add_option("target", assess.selection.target, "target name from the configuration");
+  assess_cmd->add_option("--dsn", assess.selection.dsn,
+                         "ad-hoc target instead of a configured one");
+  AddCredentialFlags(*assess_cmd, assess.selection.credentials);
   assess_cmd->add_option("--format", format, "table (default), json or markdown")
       ->check(format_check);
   assess_cmd->add_option("--interval", interval,
                          "time between the two status samples rates are computed from "
                          "(default: assess.interval, 1s)");
 
-  for (CLI::App* sub : {check_cmd, assess_cmd}) {
+  // investigate
+  app::InvestigateCommandOptions investigate;
+  std::string only;
+  std::string since;
+  CLI::App* investigate_cmd = cli.add_subcommand(
+      "investigate",
+      "the runbook's investigation (minutes 5-15): findings with evidence and next steps —\n"
+      "long queries, idle transactions, lock trees, metadata-lock pile-ups, resources,\n"
+      "replication, statement digest. Reads only; suggestions are never executed.\n"
+      "Exit status: 0 nothing above info, 1 warnings, 2 critical, 3 could not investigate.");
+  investigate_cmd->add_option("target", investigate.selection.target,
+                              "target name from the configuration");
+  investigate_cmd->add_option("--dsn", investigate.selection.dsn,
+                              "ad-hoc target instead of a configured one");
+  AddCredentialFlags(*investigate_cmd, investigate.selection.credentials);
+  investigate_cmd->add_option("--format", format, "table (default), json or markdown")
+      ->check(format_check);
+  investigate_cmd->add_option("--only", only,
+                              "comma-separated groups to run: " +
+                                  fmt::format("{}", fmt::join(steps::InvestigationGroups(), ",")));
+  investigate_cmd->add_option("--since", since,
+                              "statement digest interval between its two snapshots (default "
+                              "10s; 0 skips the digest)");
+
+  for (CLI::App* sub : {check_cmd, assess_cmd, investigate_cmd}) {
     sub->footer("Global options (--config, --color, --log-level) may also follow the subcommand.");
   }
 
@@ -123,7 +150,8 @@ int Main(int argc, char** argv) {
     if (code == 0) return 0;
     // assess follows the monitoring-plugin convention (3 = could not assess); every other
     // command uses 2.
-    return assess_cmd->parsed() ? app::kExitCannotAssess : app::kExitUsage;
+    return assess_cmd->parsed() || investigate_cmd->parsed() ? app::kExitCannotAssess
+                                                             : app::kExitUsage;
   }
 
   if (!config_path.empty()) global.config_path = config_path;
@@ -158,6 +186,25 @@ int Main(int argc, char** argv) {
       assess.interval = *parsed;
     }
     return app::RunAssess(env, global, assess);
+  }
+  if (investigate_cmd->parsed()) {
+    investigate.format = parsed_format;
+    if (!only.empty()) {
+      for (std::string_view group : core::Split(only, ',')) {
+        group = core::Trim(group);
+        if (!group.empty()) investigate.only.emplace_back(group);
+      }
+    }
+    if (!since.empty()) {
+      auto parsed = core::ParseDuration(since, /*bare_unit_seconds=*/true);
+      if (!parsed || *parsed > std::chrono::minutes(10)) {
+        std::cerr << "dbrunbook investigate: --since must be a duration up to 10m (got '" << since
+                  << "')\n";
+        return app::kExitCannotAssess;
+      }
+      investigate.since = *parsed;
+    }
+    return app::RunInvestigate(env, global, investigate);
   }
   if (config_check_cmd->parsed()) {
     if (!config_file.empty()) config_check.file = config_file;

@@ -52,7 +52,9 @@ core::Result<std::vector<OpenTransaction>> ReadOldestTransactions(TargetSession&
     t.rows_modified = row["rows_modified"].AsInt64().value_or(0);
     t.query = OptionalText(row, "query");
     t.user = Text(row, "user");
+    t.host = Text(row, "host");
     t.command = Text(row, "command");
+    t.session_seconds = row["session_seconds"].AsDouble();
     transactions.push_back(std::move(t));
   }
   return transactions;
@@ -129,6 +131,23 @@ core::Result<std::optional<int64_t>> ReadHistoryListLength(TargetSession& target
   if (!result) return core::Fail(result.error());
   if (result->rows.empty()) return std::optional<int64_t>();
   return result->rows[0]["history_list_length"].AsInt64();
+}
+
+core::Result<std::optional<int64_t>> ReadHistoryListLength(TargetSession& target) {
+  if (target.dialect.HistoryListLength().empty()) {
+    // Where the flavor keeps it in a status variable, read just that one.
+    auto result =
+        target.session->Query(dialect::Dialect::StatusVariable("Innodb_history_list_length"));
+    if (!result) return core::Fail(result.error());
+    StatusSample sample;
+    for (const auto& row : result->rows) {
+      auto name = row.at(0).AsString();
+      auto value = row.at(1).AsString();
+      if (name && value) sample.values.emplace(std::string(*name), std::string(*value));
+    }
+    return ReadHistoryListLength(target, sample);
+  }
+  return ReadHistoryListLength(target, StatusSample{});
 }
 
 }  // namespace dbrunbook::collect

@@ -38,7 +38,10 @@ struct OpenTransaction {
   int64_t rows_modified = 0;
   std::optional<std::string> query;  // nullopt: no statement running in it right now
   std::string user;                  // of the session holding it ("" when unknown)
-  std::string command;               // the session's processlist command ("Sleep" ...)
+  std::string host;
+  std::string command;  // the session's processlist command ("Sleep" ...)
+  // The session's processlist TIME: for a sleeping session, how long it has been idle.
+  std::optional<double> session_seconds;
 
   // The session holds the transaction open and does nothing (command Sleep, no statement):
   // the classic forgotten BEGIN. A replication applier between events is not idle.
@@ -82,5 +85,7 @@ core::Result<int64_t> ReadConnectedReplicas(TargetSession& target);
 // statement), else the dialect's INNODB_METRICS query. nullopt when neither is available.
 core::Result<std::optional<int64_t>> ReadHistoryListLength(TargetSession& target,
                                                            const StatusSample& status);
+// The same without a status sample at hand (one statement either way).
+core::Result<std::optional<int64_t>> ReadHistoryListLength(TargetSession& target);
 
 }  // namespace dbrunbook::collect

@@ -157,6 +157,8 @@ std::string Dialect::ShowWarnings() { return "SHOW WARNINGS"; }
 
 std::string Dialect::Ping() { return "SELECT 1"; }
 
+std::string Dialect::CurrentAccount() { return "SELECT CURRENT_USER() AS `account`"; }
+
 std::vector<std::string> Dialect::SessionSetup(core::Duration statement_timeout) const {
   const auto millis = std::max<int64_t>(
       0, std::chrono::duration_cast<std::chrono::milliseconds>(statement_timeout).count());
@@ -231,7 +233,8 @@ std::string Dialect::OldestTransactions(int limit) const {
       "SELECT t.trx_id AS `trx_id`, t.trx_mysql_thread_id AS `thread_id`, "
       "TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS `age_seconds`, t.trx_state AS `state`, "
       "t.trx_rows_locked AS `rows_locked`, t.trx_rows_modified AS `rows_modified`, "
-      "t.trx_query AS `query`, p.USER AS `user`, p.COMMAND AS `command` "
+      "t.trx_query AS `query`, p.USER AS `user`, p.HOST AS `host`, p.COMMAND AS `command`, "
+      "p.TIME AS `session_seconds` "
       "FROM information_schema.INNODB_TRX t LEFT JOIN {} p ON p.ID = t.trx_mysql_thread_id "
       "WHERE t.trx_mysql_thread_id <> CONNECTION_ID() ORDER BY t.trx_started, t.trx_id LIMIT {}",
       processlist, limit);
@@ -257,6 +260,10 @@ std::string Dialect::HistoryListLength() const {
   if (!flavor_.version.AtLeast(5, 6)) return {};
   return "SELECT `COUNT` AS `history_list_length` FROM information_schema.INNODB_METRICS "
          "WHERE NAME = 'trx_rseg_history_len' AND STATUS = 'enabled'";
+}
+
+std::string Dialect::StatusVariable(std::string_view name) {
+  return fmt::format("SHOW GLOBAL STATUS LIKE '{}'", name);
 }
 
 std::string Dialect::ReplicaStatus() const {

@@ -75,6 +75,8 @@ class Dialect {
   static std::string ShowWarnings();
   // The cheapest full round trip (connectivity checks, latency): SELECT 1.
   static std::string Ping();
+  // The account the server authenticated us as, alias `account` ("monitor@%").
+  static std::string CurrentAccount();
 
   // --- flavor-specific -------------------------------------------------------------------
   // Further session settings once the flavor is known (MariaDB: slow_query_log=0 and, from
@@ -102,9 +104,10 @@ class Dialect {
   std::string ActiveStatements(int limit) const;
   // Open InnoDB transactions, oldest first, with aliases:
   //   trx_id, thread_id (processlist id), age_seconds, state, rows_locked, rows_modified,
-  //   query (current statement, NULL between statements), user and command of the session
-  //   (NULL when it has no processlist row): command Sleep with a NULL query is "idle in
-  //   transaction".
+  //   query (current statement, NULL between statements), user, host, command and
+  //   session_seconds (processlist TIME: for a sleeping session, how long it has been idle) of
+  //   the session (NULL when it has no processlist row): command Sleep with a NULL query is
+  //   "idle in transaction".
   std::string OldestTransactions(int limit) const;
   // Replication threads connected to this server as a source (Binlog Dump / Binlog Dump GTID
   // in the processlist), alias `replicas`.
@@ -116,6 +119,9 @@ class Dialect {
   // information_schema.INNODB_METRICS 'trx_rseg_history_len' (no row if that counter is
   // disabled).
   std::string HistoryListLength() const;
+  // One status variable (Variable_name, Value), e.g. Innodb_history_list_length. `name` is a
+  // constant of ours, never user input.
+  static std::string StatusVariable(std::string_view name);
 
   // SHOW REPLICA STATUS (MySQL-family 8.0.22+, Aurora v3) / SHOW SLAVE STATUS (older
   // MySQL-family, Aurora v1/v2) / SHOW ALL SLAVES STATUS (MariaDB, every connection) /
