@@ -189,7 +189,8 @@ TEST(DialectTest, OldestTransactionsAndReplicaCount) {
             "SELECT t.trx_id AS `trx_id`, t.trx_mysql_thread_id AS `thread_id`, "
             "TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS `age_seconds`, t.trx_state AS "
             "`state`, t.trx_rows_locked AS `rows_locked`, t.trx_rows_modified AS `rows_modified`, "
-            "t.trx_query AS `query`, p.USER AS `user`, p.COMMAND AS `command` "
+            "t.trx_query AS `query`, p.USER AS `user`, p.HOST AS `host`, p.COMMAND AS "
+            "`command`, p.TIME AS `session_seconds` "
             "FROM information_schema.INNODB_TRX t LEFT JOIN information_schema.PROCESSLIST p "
             "ON p.ID = t.trx_mysql_thread_id WHERE t.trx_mysql_thread_id <> CONNECTION_ID() "
             "ORDER BY t.trx_started, t.trx_id LIMIT 5");
