@@ -57,9 +57,15 @@ struct InvestigateCommandOptions {
   report::Format format = report::Format::kTable;
   std::vector<std::string> only;        // --only groups; empty = all
   std::optional<core::Duration> since;  // --since: statement digest interval (0 skips it)
+  // --enable-slow-log[=SECONDS] / --restore-slow-log: run that action instead of the
+  // investigation (app/slow_log_action.h); only its plan unless --apply.
+  std::optional<double> enable_slow_log;
+  bool restore_slow_log = false;
+  bool apply = false;
 };
 // 0 no finding above info, 1 warnings, 2 critical, 3 could not investigate (including usage
-// and configuration errors).
+// and configuration errors). With --enable-slow-log / --restore-slow-log: 0 done (or plan
+// shown), 1 refused (nothing changed), 2 the server refused a statement, 3 as above.
 int RunInvestigate(Env& env, const GlobalOptions& global, const InvestigateCommandOptions& options);
 
 struct ConfigCheckOptions {

@@ -147,6 +147,24 @@ steps::AssessOptions AssessOptionsFor(const config::Config* config,
   return options;
 }
 
+steps::InvestigateOptions InvestigateOptionsFor(const config::Config* config) {
+  steps::InvestigateOptions options;
+  if (config == nullptr) return options;
+  const config::InvestigateSettings& s = config->investigate;
+  if (s.long_query) options.long_query_seconds = core::ToSeconds(*s.long_query);
+  if (s.idle_transaction) options.idle_transaction_seconds = core::ToSeconds(*s.idle_transaction);
+  if (s.unused_index_min_uptime) {
+    options.unused_index_min_uptime =
+        std::chrono::duration_cast<std::chrono::seconds>(*s.unused_index_min_uptime);
+  }
+  if (s.digest_interval) options.digest_interval = *s.digest_interval;
+  if (s.step_budget) options.step_budget = *s.step_budget;
+  if (s.top_tables) options.top_tables = *s.top_tables;
+  if (s.max_tables_for_details) options.max_tables_for_details = *s.max_tables_for_details;
+  if (s.digest_top) options.digest_top = *s.digest_top;
+  return options;
+}
+
 bool UseColor(const Env& env, const GlobalOptions& global) {
   switch (global.color) {
     case ColorMode::kAlways:

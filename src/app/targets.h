@@ -9,6 +9,7 @@
 #include "app/commands.h"
 #include "config/config.h"
 #include "steps/assess.h"
+#include "steps/step.h"
 
 namespace dbrunbook::app {
 
@@ -58,6 +59,10 @@ std::optional<TargetLookup> LookupTarget(Env& env, const GlobalOptions& global,
 // replicas from replica_of / replicas.
 steps::AssessOptions AssessOptionsFor(const config::Config* config,
                                       const config::TargetConfig* target);
+
+// Investigation limits: the built-in defaults, overridden by the configuration's
+// `investigate:` section.
+steps::InvestigateOptions InvestigateOptionsFor(const config::Config* config);
 
 // Whether to colour output, from --color, NO_COLOR and whether stdout is a terminal.
 bool UseColor(const Env& env, const GlobalOptions& global);

@@ -109,7 +109,9 @@ int Main(int argc, char** argv) {
       "the runbook's investigation (minutes 5-15): findings with evidence and next steps —\n"
       "long queries, idle transactions, lock trees, metadata-lock pile-ups, resources,\n"
       "replication, statement digest. Reads only; suggestions are never executed.\n"
-      "Exit status: 0 nothing above info, 1 warnings, 2 critical, 3 could not investigate.");
+      "Exit status: 0 nothing above info, 1 warnings, 2 critical, 3 could not investigate.\n"
+      "--enable-slow-log / --restore-slow-log run alone instead: 0 done (or plan shown),\n"
+      "1 refused (nothing changed), 2 the server refused a statement, 3 as above.");
   investigate_cmd->add_option("target", investigate.selection.target,
                               "target name from the configuration");
   investigate_cmd->add_option("--dsn", investigate.selection.dsn,
@@ -123,6 +125,18 @@ int Main(int argc, char** argv) {
   investigate_cmd->add_option("--since", since,
                               "statement digest interval between its two snapshots (default "
                               "10s; 0 skips the digest)");
+  std::string enable_slow_log;
+  CLI::Option* enable_slow_log_flag = investigate_cmd->add_flag(
+      "--enable-slow-log{2}", enable_slow_log,
+      "instead of investigating: turn the slow query log on with long_query_time SECONDS "
+      "(--enable-slow-log=SECONDS, default 2); shows the plan unless --apply, which first "
+      "records the previous values");
+  investigate_cmd->add_flag("--restore-slow-log", investigate.restore_slow_log,
+                            "instead of investigating: put back the slow log settings "
+                            "--enable-slow-log --apply recorded; the plan unless --apply");
+  investigate_cmd->add_flag("--apply", investigate.apply,
+                            "run --enable-slow-log / --restore-slow-log (needs SUPER, or "
+                            "SYSTEM_VARIABLES_ADMIN on MySQL 8.0+)");
 
   for (CLI::App* sub : {check_cmd, assess_cmd, investigate_cmd}) {
     sub->footer("Global options (--config, --color, --log-level) may also follow the subcommand.");
@@ -194,6 +208,16 @@ int Main(int argc, char** argv) {
         group = core::Trim(group);
         if (!group.empty()) investigate.only.emplace_back(group);
       }
+    }
+    if (enable_slow_log_flag->count() > 0) {
+      auto seconds = core::ParseDouble(enable_slow_log);
+      if (!seconds || !(*seconds > 0) || *seconds > 31536000) {
+        std::cerr << "dbrunbook investigate: --enable-slow-log=SECONDS must be a number of "
+                     "seconds above 0 and up to 31536000 (got '"
+                  << enable_slow_log << "')\n";
+        return app::kExitCannotAssess;
+      }
+      investigate.enable_slow_log = *seconds;
     }
     if (!since.empty()) {
       auto parsed = core::ParseDuration(since, /*bare_unit_seconds=*/true);

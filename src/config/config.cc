@@ -34,7 +34,8 @@ constexpr std::uintmax_t kMaxConfigBytes = 4 << 20;
 // ---------------------------------------------------------------------------------------
 
 const std::vector<std::string>& TopLevelKeys() {
-  static const std::vector<std::string> kKeys = {"targets", "defaults", "assess", "log"};
+  static const std::vector<std::string> kKeys = {"targets", "defaults", "assess", "investigate",
+                                                 "log"};
   return kKeys;
 }
 
@@ -71,6 +72,13 @@ const std::vector<std::string>& ThresholdKeys() {
 
 const std::vector<std::string>& AssessKeys() {
   static const std::vector<std::string> kKeys = {"interval", "thresholds"};
+  return kKeys;
+}
+
+const std::vector<std::string>& InvestigateKeys() {
+  static const std::vector<std::string> kKeys = {
+      "long_query",  "idle_transaction", "unused_index_min_uptime", "digest_interval",
+      "step_budget", "top_tables",       "max_tables_for_details",  "digest_top"};
   return kKeys;
 }
 
@@ -270,6 +278,7 @@ class Validator {
       if (entry->key == "targets") targets = entry;
       if (entry->key == "defaults") defaults = entry;
       if (entry->key == "assess") ParseAssess(entry->value, config.assess);
+      if (entry->key == "investigate") ParseInvestigate(entry->value, config.investigate);
       if (entry->key == "log") ParseLog(entry->value, config.log_level);
     }
 
@@ -457,6 +466,53 @@ class Validator {
   }
 
   // ----- sections -----
+
+  void ParseInvestigate(const YamlNode& node, InvestigateSettings& out) {
+    if (!ExpectMap(node, "investigate")) return;
+    for (const YamlEntry* entry : Entries(node, "investigate", &InvestigateKeys())) {
+      const std::string path = Join("investigate", entry->key);
+      const std::string& key = entry->key;
+      const Setting<std::string> text = String(entry->value, path);
+      if (!text.value) continue;
+      if (key == "top_tables" || key == "max_tables_for_details" || key == "digest_top") {
+        const auto number = core::ParseInt64(*text.value);
+        if (!number || *number < 1 || *number > 1'000'000) {
+          Error(entry->value.where, path,
+                fmt::format("'{}' is not a whole number from 1 to 1000000", *text.value));
+          continue;
+        }
+        std::optional<int>& field = key == "top_tables"               ? out.top_tables
+                                    : key == "max_tables_for_details" ? out.max_tables_for_details
+                                                                      : out.digest_top;
+        field = static_cast<int>(*number);
+        continue;
+      }
+      auto duration = core::ParseDuration(*text.value);
+      if (!duration) {
+        Error(entry->value.where, path, duration.error().message, duration.error().hint);
+        continue;
+      }
+      if (*duration > std::chrono::hours(24 * 365) ||
+          (duration->count() == 0 && key != "digest_interval" &&
+           key != "unused_index_min_uptime")) {
+        Error(entry->value.where, path, fmt::format("{} is out of range", *text.value),
+              "use a duration above 0 and at most a year");
+        continue;
+      }
+      if (key == "digest_interval" && *duration > std::chrono::minutes(10)) {
+        Error(entry->value.where, path, fmt::format("{} is out of range", *text.value),
+              "the digest interval is at most 10m");
+        continue;
+      }
+      std::optional<core::Duration>& field = key == "long_query"         ? out.long_query
+                                             : key == "idle_transaction" ? out.idle_transaction
+                                             : key == "unused_index_min_uptime"
+                                                 ? out.unused_index_min_uptime
+                                             : key == "digest_interval" ? out.digest_interval
+                                                                        : out.step_budget;
+      field = *duration;
+    }
+  }
 
   void ParseAssess(const YamlNode& node, AssessSettings& out) {
     if (!ExpectMap(node, "assess")) return;

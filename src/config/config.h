@@ -56,6 +56,16 @@
 //     thresholds:                      # check name -> {warn: number, critical: number}
 //       threads_running: {warn: 20, critical: 50}   # (at least one of the two)
 //
+//   investigate:                       # limits of `dbrunbook investigate` (defaults shown)
+//     long_query: 60s                  # statements running this long are long runners
+//     idle_transaction: 10s            # sessions idle this long in a transaction are reported
+//     unused_index_min_uptime: 24h     # below this uptime no index is called unused
+//     digest_interval: 10s             # between the two digest snapshots; 0s skips it
+//     step_budget: 20s                 # longest one step may keep sending statements
+//     top_tables: 20                   # largest tables shown
+//     max_tables_for_details: 10000    # above this many tables, cheaper sources are used
+//     digest_top: 10                   # statements shown from the digest
+//
 //   log:
 //     level: info                      # trace, debug, info (default), warn, error, off
 //
@@ -174,10 +184,24 @@ struct AssessSettings {
   Thresholds thresholds;
 };
 
+// The investigation's limits (steps::InvestigateOptions); unset keys keep the built-in
+// defaults.
+struct InvestigateSettings {
+  std::optional<core::Duration> long_query;               // a long runner (default 60s)
+  std::optional<core::Duration> idle_transaction;         // idle in transaction (default 10s)
+  std::optional<core::Duration> unused_index_min_uptime;  // default 24h
+  std::optional<core::Duration> digest_interval;          // default 10s; 0s skips the digest
+  std::optional<core::Duration> step_budget;              // per step (default 20s)
+  std::optional<int> top_tables;                          // default 20
+  std::optional<int> max_tables_for_details;              // default 10000
+  std::optional<int> digest_top;                          // default 10
+};
+
 struct Config {
   std::string path;  // the file it was read from (the display path for ParseConfig)
   std::vector<TargetConfig> targets;
   AssessSettings assess;
+  InvestigateSettings investigate;
   std::string log_level = "info";
   std::vector<Diagnostic> warnings;
 

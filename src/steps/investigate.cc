@@ -2,13 +2,27 @@
 
 #include <fmt/format.h>
 
+#include "steps/investigate_digest.h"
+#include "steps/investigate_locks.h"
+#include "steps/investigate_mdl.h"
+#include "steps/investigate_open_tables.h"
 #include "steps/investigate_queries.h"
+#include "steps/investigate_replication.h"
+#include "steps/investigate_resources.h"
+#include "steps/investigate_slowlog.h"
 
 namespace dbrunbook::steps {
 
 std::vector<std::unique_ptr<Step>> MakeInvestigationSteps() {
   std::vector<std::unique_ptr<Step>> steps;
   steps.push_back(std::make_unique<QueriesStep>());
+  steps.push_back(std::make_unique<SlowLogStep>());
+  steps.push_back(std::make_unique<LocksStep>());
+  steps.push_back(std::make_unique<MetadataLocksStep>());
+  steps.push_back(std::make_unique<OpenTablesStep>());
+  steps.push_back(std::make_unique<ResourcesStep>());
+  steps.push_back(std::make_unique<ReplicationStep>());
+  steps.push_back(std::make_unique<DigestStep>());  // last: it waits between two snapshots
   return steps;
 }
 

@@ -242,7 +242,7 @@ TEST(ConfigTest, ReportsUnknownKeysEverywhere) {
   EXPECT_EQ(Error("targets: []\nlog: {levle: info}\n"),
             "dbrunbook.yaml:2:7: log.levle: unknown key — did you mean level?");
   EXPECT_THAT(Error("targets: []\ncompletely_different: 1\n"),
-              HasSubstr("unknown key — known keys: targets, defaults, assess, log"));
+              HasSubstr("unknown key — known keys: targets, defaults, assess, investigate, log"));
   EXPECT_THAT(Error("targets:\n  - {name: a, host: h, cloud: {region: eu-west-1, regoin: x}}\n"),
               HasSubstr("targets[0] (a).cloud.regoin: unknown key — did you mean region?"));
 }
@@ -746,6 +746,38 @@ assess:
     threads_running: {critical: 9}
 )";
   EXPECT_TRUE(ParseConfig(kValid, "dbrunbook.yaml", kNoEnv, schema));
+}
+
+}  // namespace
+}  // namespace dbrunbook::config
+
+namespace dbrunbook::config {
+namespace {
+
+TEST(InvestigateSettingsTest, ParsesLimitsAndRejectsBadValues) {
+  const Config config = Parse(R"(targets: []
+investigate:
+  long_query: 2m
+  idle_transaction: 30s
+  unused_index_min_uptime: 0s
+  digest_interval: 0s
+  top_tables: 5
+)");
+  EXPECT_EQ(config.investigate.long_query, std::chrono::minutes(2));
+  EXPECT_EQ(config.investigate.idle_transaction, std::chrono::seconds(30));
+  EXPECT_EQ(config.investigate.unused_index_min_uptime, std::chrono::seconds(0));
+  EXPECT_EQ(config.investigate.digest_interval, std::chrono::seconds(0));
+  EXPECT_EQ(config.investigate.top_tables, 5);
+  EXPECT_FALSE(config.investigate.digest_top.has_value());
+  EXPECT_THAT(Errors("targets: []\ninvestigate:\n  top_tables: -3\n  long_query: 0s\n"
+                     "  digest_interval: 1h\n  long_qery: 5s\n"),
+              ElementsAre(HasSubstr("dbrunbook.yaml:3:15: investigate.top_tables: '-3' is not a "
+                                    "whole number"),
+                          HasSubstr("dbrunbook.yaml:4:15: investigate.long_query: 0s is out of "
+                                    "range"),
+                          HasSubstr("investigate.digest_interval: 1h is out of range"),
+                          HasSubstr("investigate.long_qery: unknown key — did you mean "
+                                    "long_query?")));
 }
 
 }  // namespace
