@@ -36,4 +36,29 @@ core::Result<TargetSession> OpenTargetSession(mysql::SessionFactory& factory,
   return target;
 }
 
+core::Result<dialect::PrivilegeState> GlobalPrivilege(TargetSession& target,
+                                                      std::string_view privilege) {
+  if (!target.grants) {
+    auto result = target.session->Query(dialect::ShowGrantsStatement());
+    if (!result) return core::Fail(result.error());
+    std::vector<std::string> lines;
+    lines.reserve(result->rows.size());
+    for (const auto& row : result->rows) lines.push_back(row.at(0).StringOr(""));
+    target.grants = std::move(lines);
+  }
+  return dialect::GlobalPrivilege(*target.grants, privilege);
+}
+
+core::Status RequireGlobalPrivilege(TargetSession& target, std::string_view privilege,
+                                    std::string_view why) {
+  auto state = GlobalPrivilege(target, privilege);
+  // SHOW GRANTS itself failing says nothing about the privilege: let the step try.
+  if (!state || *state != dialect::PrivilegeState::kMissing) return {};
+  return core::MakeError(
+      core::ErrorCode::kPrivilege,
+      fmt::format("the monitoring account lacks the {} privilege on target '{}': {}", privilege,
+                  target.target_name(), why),
+      fmt::format("GRANT {} ON *.* TO the monitoring account", privilege));
+}
+
 }  // namespace dbrunbook::collect

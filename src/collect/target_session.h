@@ -9,12 +9,15 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/error.h"
 #include "dialect/dialect.h"
+#include "dialect/privileges.h"
 #include "mysql/session.h"
 
 namespace dbrunbook::collect {
@@ -29,6 +32,8 @@ struct TargetSession {
   // Flavor-specific session settings that the server refused; the session still works,
   // without that protection (e.g. no statement time limit). Shown in verbose output.
   std::vector<std::string> setup_notes;
+  // SHOW GRANTS, read on first use by GlobalPrivilege().
+  std::optional<std::vector<std::string>> grants;
 
   const std::string& target_name() const { return session->info().target_name; }
   const dialect::Flavor& flavor() const { return dialect.flavor(); }
@@ -39,5 +44,16 @@ struct TargetSession {
 // flavor cannot be recognised (nothing may act on an undetected flavor).
 core::Result<TargetSession> OpenTargetSession(mysql::SessionFactory& factory,
                                               mysql::ConnectOptions options, core::Clock& clock);
+
+// Whether the account holds `privilege` ON *.* (SHOW GRANTS, read once per session). A source
+// that silently narrows what it shows without the privilege (the processlist without
+// PROCESS) is checked with this before its emptiness is taken to mean "nothing wrong".
+core::Result<dialect::PrivilegeState> GlobalPrivilege(TargetSession& target,
+                                                      std::string_view privilege);
+
+// kPrivilege error for a step that cannot see other sessions: "the account lacks PROCESS",
+// or success when it has it or may have it through a role.
+core::Status RequireGlobalPrivilege(TargetSession& target, std::string_view privilege,
+                                    std::string_view why);
 
 }  // namespace dbrunbook::collect

@@ -154,4 +154,11 @@ bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) con
                                       [](char x, char y) { return LowerAscii(x) < LowerAscii(y); });
 }
 
+std::string CountOf(int64_t n, std::string_view singular, std::string_view plural) {
+  std::string out = std::to_string(n);
+  out += ' ';
+  out += n == 1 ? singular : plural;
+  return out;
+}
+
 }  // namespace dbrunbook::core

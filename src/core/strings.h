@@ -18,6 +18,9 @@ bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle);
 std::string_view Trim(std::string_view s);
 std::vector<std::string_view> Split(std::string_view s, char sep);
 
+// "1 row lock", "2 row locks": a count with the noun in the matching number.
+std::string CountOf(int64_t n, std::string_view singular, std::string_view plural);
+
 // Whole-string numeric parsing: leading/trailing blanks are allowed, anything else is not.
 std::optional<int64_t> ParseInt64(std::string_view s);
 std::optional<uint64_t> ParseUint64(std::string_view s);

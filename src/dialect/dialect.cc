@@ -62,16 +62,6 @@ constexpr std::string_view kNotStatementsFilter =
     "COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump', 'Binlog Dump GTID', 'Slave_IO', "
     "'Slave_SQL', 'Slave_worker') AND USER NOT IN ('system user', 'event_scheduler')";
 
-bool UsesReplicaKeywords(const Flavor& flavor) {
-  return flavor.is_mysql_family() && flavor.version.AtLeast(8, 0, 22);
-}
-
-bool UsesPerformanceSchemaProcesslist(const Flavor& flavor) {
-  return UsesReplicaKeywords(flavor) && flavor.capabilities.performance_schema == true;
-}
-
-bool IsAwsManaged(const Flavor& flavor) { return flavor.platform != Platform::kSelfManaged; }
-
 // RDS for MariaDB 10.5+ does not grant its master user the privilege SHOW SLAVE STATUS needs
 // there; AWS provides CALL mysql.rds_replica_status instead.
 bool UsesRdsReplicaStatus(const Flavor& flavor) {
@@ -134,6 +124,16 @@ std::optional<bool> YesNo(const mysql::Field& field) {
 }
 
 }  // namespace
+
+bool UsesReplicaKeywords(const Flavor& flavor) {
+  return flavor.is_mysql_family() && flavor.version.AtLeast(8, 0, 22);
+}
+
+bool UsesPerformanceSchemaProcesslist(const Flavor& flavor) {
+  return UsesReplicaKeywords(flavor) && flavor.capabilities.performance_schema == true;
+}
+
+bool IsAwsManaged(const Flavor& flavor) { return flavor.platform != Platform::kSelfManaged; }
 
 Dialect::Dialect(Flavor flavor)
     : flavor_(std::move(flavor)), replica_columns_(ColumnsFor(flavor_)) {}

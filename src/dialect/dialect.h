@@ -47,6 +47,15 @@ enum class RowLockWaitSource {
           // data_lock_waits stays empty, so only SHOW ENGINE INNODB STATUS is left
 };
 
+// Flavor facts several statement builders share.
+// SHOW REPLICA STATUS, START REPLICA, SHOW REPLICAS ...: MySQL family 8.0.22+ (Aurora v3).
+bool UsesReplicaKeywords(const Flavor& flavor);
+// performance_schema.processlist (no processlist mutex) instead of
+// information_schema.PROCESSLIST: MySQL family 8.0.22+ with performance_schema ON.
+bool UsesPerformanceSchemaProcesslist(const Flavor& flavor);
+// RDS or Aurora: no SUPER, mysql.rds_* procedures instead.
+bool IsAwsManaged(const Flavor& flavor);
+
 class Dialect {
  public:
   // Session lock_wait_timeout (seconds) set at connect: a monitor never queues on a metadata

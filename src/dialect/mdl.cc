@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "dialect/dialect.h"
+
 namespace dbrunbook::dialect {
 namespace {
 
@@ -20,11 +22,6 @@ constexpr std::string_view kWaitingStates =
 // daemons.
 constexpr std::string_view kNotClientThreads =
     "COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Binlog Dump GTID')";
-
-bool UsesPerformanceSchemaProcesslist(const Flavor& flavor) {
-  return flavor.is_mysql_family() && flavor.version.AtLeast(8, 0, 22) &&
-         flavor.capabilities.performance_schema == true;
-}
 
 bool HasTimeMs(const Flavor& flavor) {
   return flavor.is_mariadb() || ((flavor.product == Product::kPerconaServer ||

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <string>
 
+#include "dialect/dialect.h"
+
 namespace dbrunbook::dialect {
 namespace {
 
@@ -12,15 +14,6 @@ constexpr std::string_view kSystemSchemas =
     "'mysql', 'information_schema', 'performance_schema', 'sys'";
 
 bool MySqlFamily(const Flavor& f) { return f.is_mysql_family(); }
-
-// SHOW REPLICA STATUS, START REPLICA, SHOW REPLICAS ...: MySQL-family 8.0.22+ (Aurora v3).
-bool ReplicaKeywords(const Flavor& f) { return MySqlFamily(f) && f.version.AtLeast(8, 0, 22); }
-
-bool AwsManaged(const Flavor& f) { return f.platform != Platform::kSelfManaged; }
-
-bool UsesPerformanceSchemaProcesslist(const Flavor& f) {
-  return ReplicaKeywords(f) && f.capabilities.performance_schema == true;
-}
 
 std::string_view ProcesslistTable(const Flavor& f) {
   return UsesPerformanceSchemaProcesslist(f) ? "performance_schema.processlist"
@@ -53,7 +46,7 @@ std::string StartStop(const Flavor& f, std::string_view verb, std::string_view c
                       std::string_view thread) {
   const std::string suffix = thread.empty() ? std::string() : fmt::format(" {}", thread);
   if (f.is_mariadb()) return fmt::format("{} {}{}", verb, MariaDbSlave(channel), suffix);
-  return fmt::format("{} {}{}{}", verb, ReplicaKeywords(f) ? "REPLICA" : "SLAVE", suffix,
+  return fmt::format("{} {}{}{}", verb, UsesReplicaKeywords(f) ? "REPLICA" : "SLAVE", suffix,
                      ForChannel(f, channel));
 }
 
@@ -101,7 +94,7 @@ ReplicaDetailColumns ReplicaDetailColumnsFor(const Dialect& d) {
     }
     return c;
   }
-  const bool source = ReplicaKeywords(f);
+  const bool source = UsesReplicaKeywords(f);
   c.source_log_file = source ? "Source_Log_File" : "Master_Log_File";
   c.read_source_log_pos = source ? "Read_Source_Log_Pos" : "Read_Master_Log_Pos";
   c.relay_source_log_file = source ? "Relay_Source_Log_File" : "Relay_Master_Log_File";
@@ -219,7 +212,7 @@ std::string ApplierWorkerErrors(const Dialect& d) {
 
 std::string ReplicaHosts(const Dialect& d) {
   const Flavor& f = d.flavor();
-  if (ReplicaKeywords(f)) return "SHOW REPLICAS";
+  if (UsesReplicaKeywords(f)) return "SHOW REPLICAS";
   if (f.is_mariadb() && f.version.AtLeast(10, 5, 1)) return "SHOW REPLICA HOSTS";
   return "SHOW SLAVE HOSTS";
 }
@@ -239,32 +232,32 @@ std::string AuroraReplicaHostStatus(const Dialect& d) {
 
 std::string StartReplica(const Dialect& d, std::string_view channel) {
   if (!d.flavor().detected()) return {};
-  if (AwsManaged(d.flavor())) return "CALL mysql.rds_start_replication";
+  if (IsAwsManaged(d.flavor())) return "CALL mysql.rds_start_replication";
   return StartStop(d.flavor(), "START", channel, "");
 }
 
 std::string StopReplica(const Dialect& d, std::string_view channel) {
   if (!d.flavor().detected()) return {};
-  if (AwsManaged(d.flavor())) return "CALL mysql.rds_stop_replication";
+  if (IsAwsManaged(d.flavor())) return "CALL mysql.rds_stop_replication";
   return StartStop(d.flavor(), "STOP", channel, "");
 }
 
 std::string StartSqlThread(const Dialect& d, std::string_view channel) {
   if (!d.flavor().detected()) return {};
-  if (AwsManaged(d.flavor())) return "CALL mysql.rds_start_replication";
+  if (IsAwsManaged(d.flavor())) return "CALL mysql.rds_start_replication";
   return StartStop(d.flavor(), "START", channel, "SQL_THREAD");
 }
 
 std::string StartIoThread(const Dialect& d, std::string_view channel) {
   if (!d.flavor().detected()) return {};
-  if (AwsManaged(d.flavor())) return "CALL mysql.rds_start_replication";
+  if (IsAwsManaged(d.flavor())) return "CALL mysql.rds_start_replication";
   return StartStop(d.flavor(), "START", channel, "IO_THREAD");
 }
 
 std::string SkipWithCounter(const Dialect& d, std::string_view channel) {
   const Flavor& f = d.flavor();
   if (!f.detected()) return {};
-  if (AwsManaged(f)) return "CALL mysql.rds_skip_repl_error";
+  if (IsAwsManaged(f)) return "CALL mysql.rds_skip_repl_error";
   const std::string stop = StartStop(f, "STOP", channel, "SQL_THREAD");
   const std::string start = StartStop(f, "START", channel, "SQL_THREAD");
   if (f.is_mariadb()) {
@@ -284,7 +277,7 @@ std::string SkipWithGtidSlavePos(const Dialect& d, std::string_view gtid_slave_p
                                  bool all_connections) {
   const Flavor& f = d.flavor();
   if (!f.is_mariadb()) return {};
-  if (AwsManaged(f)) return {};  // the master user cannot SET GLOBAL gtid_slave_pos on RDS
+  if (IsAwsManaged(f)) return {};  // the master user cannot SET GLOBAL gtid_slave_pos on RDS
   const std::string_view stop = all_connections ? "STOP ALL SLAVES" : "STOP SLAVE";
   const std::string_view start = all_connections ? "START ALL SLAVES" : "START SLAVE";
   return fmt::format("{}; SET GLOBAL gtid_slave_pos = {}; {}", stop, SqlString(gtid_slave_pos),
@@ -295,7 +288,7 @@ std::string SkipWithEmptyTransaction(const Dialect& d, std::string_view channel,
                                      std::string_view gtid) {
   const Flavor& f = d.flavor();
   if (!MySqlFamily(f) || gtid.empty()) return {};
-  if (AwsManaged(f)) {
+  if (IsAwsManaged(f)) {
     // RDS for MySQL 5.7+ and Aurora MySQL v2+ (MySQL 5.7-compatible) have the procedure.
     if (!f.version.AtLeast(5, 7)) return {};
     return fmt::format("CALL mysql.rds_skip_transaction_with_gtid({})", SqlString(gtid));
@@ -307,7 +300,7 @@ std::string SkipWithEmptyTransaction(const Dialect& d, std::string_view channel,
 
 std::string NextSourceLog(const Dialect& d, uint64_t current_log_index) {
   const Flavor& f = d.flavor();
-  if (!AwsManaged(f)) return {};
+  if (!IsAwsManaged(f)) return {};
   const bool source_names =
       MySqlFamily(f) &&
       (f.platform == Platform::kAurora ? f.version.AtLeast(8, 0) : f.version.AtLeast(8, 4));
@@ -340,7 +333,7 @@ std::string RemoveDelay(const Dialect& d, std::string_view channel) {
 
 std::string EnableParallelApply(const Dialect& d, int threads) {
   const Flavor& f = d.flavor();
-  if (!f.detected() || AwsManaged(f)) return {};
+  if (!f.detected() || IsAwsManaged(f)) return {};
   threads = std::max(threads, 2);
   if (f.is_mariadb()) {
     return fmt::format("STOP ALL SLAVES; SET GLOBAL slave_parallel_threads = {}; START ALL SLAVES",

@@ -462,7 +462,7 @@ Finding WaitersOnlyFinding(const mysql::ResultSet& result) {
 
 Finding Partial(std::string what, std::string why, std::string hint = {}) {
   Finding f;
-  f.code = "lock.partial";
+  f.code = "check.partial";
   f.severity = Severity::kInfo;
   f.title = fmt::format("locks: {} not checked: {}", what, why);
   if (!hint.empty()) f.suggestions.push_back({std::move(hint), ""});

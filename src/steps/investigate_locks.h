@@ -19,7 +19,7 @@
 //   lock.deadlock      the latest deadlock: both (all) transactions with their statements and
 //                      locks, and which one InnoDB rolled back. Warning when it happened within
 //                      the last hour by the server clock, info otherwise.
-//   lock.partial       info: a part that could not be checked and why (performance_schema OFF
+//   check.partial      info: a part that could not be checked and why (performance_schema OFF
 //                      on MySQL 8.0+: blockers unknown; SHOW ENGINE INNODB STATUS refused).
 #pragma once
 

@@ -1277,6 +1277,13 @@ core::Result<std::vector<Finding>> MetadataLocksStep::Run(StepContext& context) 
   const auto& flavor = target.flavor();
   std::vector<Finding> findings;
 
+  // Without PROCESS the processlist shows the account's own sessions only: no waiter would
+  // be seen, and "no pile-up" would be a false all-clear.
+  if (auto granted = collect::RequireGlobalPrivilege(
+          target, "PROCESS", "without it the processlist shows only its own sessions");
+      !granted) {
+    return core::Fail(granted.error());
+  }
   auto waiting = target.session->Query(dialect::MetadataLockWaiters(dialect, kWaiterLimit));
   if (!waiting) return core::Fail(waiting.error());
   Snapshot snapshot;

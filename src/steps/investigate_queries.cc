@@ -7,6 +7,7 @@
 #include "collect/activity.h"
 #include "core/duration.h"
 #include "core/text.h"
+#include "dialect/dialect.h"
 #include "steps/grants.h"
 
 namespace dbrunbook::steps {
@@ -56,8 +57,12 @@ Finding LongRunning(const collect::ActiveStatement& s, const StepContext& contex
 
 }  // namespace
 
-std::string QueriesStep::RequiredGrant(const dialect::Flavor& /*flavor*/,
+std::string QueriesStep::RequiredGrant(const dialect::Flavor& flavor,
                                        std::string_view account) const {
+  // MySQL 8.0.22+ reads performance_schema.processlist when performance_schema is on.
+  if (dialect::UsesPerformanceSchemaProcesslist(flavor)) {
+    return Grants({GrantProcess(account), GrantPerformanceSchema(account)});
+  }
   return GrantProcess(account);
 }
 
@@ -65,6 +70,13 @@ core::Result<std::vector<Finding>> QueriesStep::Run(StepContext& context) {
   auto& target = context.target;
   std::vector<Finding> findings;
 
+  // Without PROCESS the processlist and INNODB_TRX show the account's own sessions only:
+  // "no long runner" would be a false all-clear.
+  if (auto granted = collect::RequireGlobalPrivilege(
+          target, "PROCESS", "without it the processlist shows only its own sessions");
+      !granted) {
+    return core::Fail(granted.error());
+  }
   auto statements = collect::ReadActiveStatements(target, kActiveLimit);
   if (!statements) return core::Fail(statements.error());
   for (const auto& s : *statements) {
@@ -83,10 +95,9 @@ core::Result<std::vector<Finding>> QueriesStep::Run(StepContext& context) {
     f.code = "transaction.idle";
     f.severity = t.rows_locked > 0 && idle >= 300 ? Severity::kCritical : Severity::kWarning;
     f.title = fmt::format(
-        "connection {} ({}@{}) sits idle for {} in a transaction open for {}, holding {} row "
-        "locks",
+        "connection {} ({}@{}) sits idle for {} in a transaction open for {}, holding {}",
         t.thread_id, t.user, t.host, core::FormatSeconds(idle), core::FormatSeconds(t.age_seconds),
-        t.rows_locked);
+        core::CountOf(t.rows_locked, "row lock", "row locks"));
     f.detail =
         "An application opened a transaction and stopped talking to the server: its locks and "
         "its read view stay until it commits, rolls back or disconnects.";
@@ -106,8 +117,8 @@ core::Result<std::vector<Finding>> QueriesStep::Run(StepContext& context) {
          "cause",
          ""});
     f.suggestions.push_back(
-        {fmt::format("kill the connection: its transaction is rolled back ({} rows modified)",
-                     t.rows_modified),
+        {fmt::format("kill the connection: its transaction is rolled back ({} modified)",
+                     core::CountOf(t.rows_modified, "row", "rows")),
          target.dialect.KillConnection(t.thread_id)});
     findings.push_back(std::move(f));
   }
@@ -115,8 +126,10 @@ core::Result<std::vector<Finding>> QueriesStep::Run(StepContext& context) {
   if (!transactions->empty() &&
       transactions->front().age_seconds >= context.options.long_query_seconds) {
     const auto& t = transactions->front();
-    auto history = collect::ReadHistoryListLength(target);
-    const std::optional<int64_t> length = history ? *history : std::nullopt;
+    std::optional<int64_t> length;
+    if (auto history = collect::ReadHistoryListLength(target); history && *history) {
+      length = **history;
+    }
     Finding f;
     f.code = "transaction.long";
     f.severity = length && static_cast<double>(*length) >= kHistoryCritical ? Severity::kCritical

@@ -469,7 +469,7 @@ core::Result<std::vector<Finding>> ReplicationRun::Execute() {
   }
   if (!partial_.empty()) {
     Finding f;
-    f.code = "replication.partial";
+    f.code = "check.partial";
     f.severity = Severity::kInfo;
     f.title = fmt::format("replication: {} part{} could not be checked", partial_.size(),
                           partial_.size() == 1 ? "" : "s");

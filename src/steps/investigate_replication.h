@@ -25,7 +25,7 @@
 //                           account may run it, else the Binlog Dump threads of the
 //                           processlist; Aurora: information_schema.replica_host_status), the
 //                           source used named in the evidence
-//   replication.partial     info: a part that could not be checked, and why
+//   check.partial           info: a part that could not be checked, and why
 // Reads only. Needs the replica-status privilege (GRANT per flavor: grants.h) and PROCESS.
 #pragma once
 

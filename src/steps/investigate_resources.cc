@@ -149,7 +149,7 @@ bool ResourcesRun::OutOfTime(std::string_view skipped) {
 void ResourcesRun::Limited(std::string title, std::string detail, std::vector<EvidenceRow> evidence,
                            std::vector<Suggestion> suggestions) {
   Finding f;
-  f.code = "check.limited";
+  f.code = "check.partial";
   f.severity = Severity::kInfo;
   f.title = std::move(title);
   f.detail = std::move(detail);

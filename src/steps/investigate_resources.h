@@ -28,7 +28,7 @@
 //   index.duplicate        warning: an index made redundant by another one of its table
 //                          (index_analysis.h has the rules), with the DROP INDEX and the index
 //                          that covers it
-//   check.limited          info: what could not be looked at and why: tables hidden from the
+//   check.partial          info: what could not be looked at and why: tables hidden from the
 //                          account (InnoDB's dictionary lists more than information_schema
 //                          shows; with GRANT SELECT ON `db`.* per schema), details limited to
 //                          the largest tables, foreign keys unread, findings cut at a cap, the
@@ -66,7 +66,7 @@ class ResourcesStep final : public Step {
   }
   // PROCESS (InnoDB dictionary and tablespaces, hidden-table check), SELECT on
   // performance_schema (index usage) where the flavor reads it there; SELECT on application
-  // schemas is suggested per schema by the check.limited finding.
+  // schemas is suggested per schema by the check.partial finding.
   std::string RequiredGrant(const dialect::Flavor& flavor, std::string_view account) const override;
   core::Result<std::vector<Finding>> Run(StepContext& context) override;
 

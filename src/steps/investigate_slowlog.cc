@@ -109,11 +109,16 @@ void AddEnableSuggestions(Finding& f, const StepContext& context, const SlowLogS
                                        "afterwards, existing ones keep their own"
                                      : ""),
        fmt::format("{}", fmt::join(statements, "; "))});
+  // A configured target is named; an ad-hoc one is a DSN (FormatDsn, never a password)
+  // that needs --dsn and the same credential option as this run.
+  const std::string& name = context.target.target_name();
+  const bool ad_hoc = name.starts_with("mysql://");
   f.suggestions.push_back(
       {fmt::format("or let dbrunbook do it and record the previous values: dbrunbook investigate "
-                   "{} --enable-slow-log={} --apply (put them back with --restore-slow-log "
+                   "{}{} --enable-slow-log={} --apply{} (put them back with --restore-slow-log "
                    "--apply)",
-                   context.target.target_name(), dialect::FormatLongQueryTime(seconds)),
+                   ad_hoc ? "--dsn " : "", name, dialect::FormatLongQueryTime(seconds),
+                   ad_hoc ? " with this run's password option" : ""),
        ""});
 }
 

@@ -291,7 +291,7 @@ TEST_F(LocksStepTest, MariaDbChainRootIsTheIdleSession) {
   EXPECT_EQ(Str(deadlock->evidence[0], "holds"), "X rec but not gap on `lk`.`t` index PRIMARY");
   EXPECT_EQ(Str(deadlock->evidence[0], "waits_for"), "X rec but not gap on `lk`.`t` index PRIMARY");
   for (const auto& s : deadlock->suggestions) EXPECT_TRUE(s.sql.empty());
-  EXPECT_EQ(FindCode(*findings, "lock.partial"), nullptr);
+  EXPECT_EQ(FindCode(*findings, "check.partial"), nullptr);
 }
 
 TEST_F(LocksStepTest, NothingToReport) {
@@ -509,7 +509,7 @@ TEST_F(LocksStepTest, AuroraV3WithoutPerformanceSchemaKnowsWaitersButNotBlockers
   ASSERT_NE(waits, nullptr);
   EXPECT_TRUE(Contains(waits->title, "blockers unknown")) << waits->title;
   EXPECT_EQ(Int(waits->evidence[0], "waiting_id"), 4244);
-  const Finding* partial = FindCode(*findings, "lock.partial");
+  const Finding* partial = FindCode(*findings, "check.partial");
   ASSERT_NE(partial, nullptr);
   EXPECT_EQ(partial->severity, Severity::kInfo);
   EXPECT_TRUE(Contains(partial->title, "performance_schema is OFF")) << partial->title;
@@ -542,7 +542,7 @@ TEST_F(LocksStepTest, RefusedStatusKeepsTheWaitFindings) {
   auto findings = Run();
   ASSERT_TRUE(findings) << findings.error().ToString();
   EXPECT_NE(FindCode(*findings, "lock.root_blocker"), nullptr);
-  const Finding* partial = FindCode(*findings, "lock.partial");
+  const Finding* partial = FindCode(*findings, "check.partial");
   ASSERT_NE(partial, nullptr);
   EXPECT_TRUE(Contains(partial->title, "the latest deadlock not checked")) << partial->title;
   ASSERT_EQ(partial->suggestions.size(), 1u);
@@ -559,7 +559,7 @@ TEST_F(LocksStepTest, FailedWaitsKeepTheDeadlock) {
   auto findings = Run();
   ASSERT_TRUE(findings) << findings.error().ToString();
   EXPECT_NE(FindCode(*findings, "lock.deadlock"), nullptr);
-  const Finding* partial = FindCode(*findings, "lock.partial");
+  const Finding* partial = FindCode(*findings, "check.partial");
   ASSERT_NE(partial, nullptr);
   EXPECT_TRUE(Contains(partial->title, "row-lock waits not checked")) << partial->title;
 }

@@ -459,8 +459,9 @@ TEST_F(MdlIntegrationTest, LockTablesAndGlobalReadLockHoldersAreNamed) {
   }
 }
 
-// Nobody waits: no finding, one statement.
-TEST_F(MdlIntegrationTest, QuietServerCostsOneStatement) {
+// Nobody waits: no finding, one statement after the grant check (SHOW GRANTS, read once per
+// session and shared with the other steps).
+TEST_F(MdlIntegrationTest, QuietServerCostsOneStatementAfterTheGrantCheck) {
   collect::TargetSession target = Monitor();
   const uint64_t before = target.session->statements_sent();
   MetadataLocksStep step;
@@ -469,7 +470,11 @@ TEST_F(MdlIntegrationTest, QuietServerCostsOneStatement) {
   auto findings = step.Run(context);
   ASSERT_TRUE(findings) << findings.error().ToString();
   EXPECT_TRUE(findings->empty());
-  EXPECT_EQ(target.session->statements_sent() - before, 1u);
+  EXPECT_EQ(target.session->statements_sent() - before, 2u);
+  ASSERT_TRUE(target.grants.has_value());
+  auto again = step.Run(context);
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_EQ(target.session->statements_sent() - before, 3u);
 }
 
 }  // namespace

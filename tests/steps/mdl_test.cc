@@ -594,9 +594,15 @@ TEST(MdlAnalysisTest, GlobalReadLockFromTheMariaDbDocsExample) {
 
 class MdlStepTest : public ::testing::Test {
  protected:
-  collect::TargetSession Target(const dialect::Flavor& flavor) {
+  collect::TargetSession Target(const dialect::Flavor& flavor, bool grant_process = true) {
     auto fake = std::make_unique<FakeSession>();
     fake_ = fake.get();
+    // The step first checks the account can see other sessions (SHOW GRANTS: one statement).
+    if (grant_process) {
+      fake_->On(dialect::ShowGrantsStatement(),
+                mysql::MakeResultSet({"Grants for monitor@%"},
+                                     {{"GRANT PROCESS, SLAVE MONITOR ON *.* TO `monitor`@`%`"}}));
+    }
     return collect::TargetSession{std::move(fake), dialect::Dialect(flavor), {}, {}, {}};
   }
 
@@ -629,7 +635,7 @@ class MdlStepTest : public ::testing::Test {
   FakeSession* fake_ = nullptr;
 };
 
-TEST_F(MdlStepTest, NobodyWaitingCostsOneStatement) {
+TEST_F(MdlStepTest, NobodyWaitingCostsTheGrantCheckAndOneStatement) {
   auto target = Target(MariaDb(true, true));
   const auto& d = target.dialect;
   fake_->On(dialect::MetadataLockWaiters(d, 500),
@@ -639,7 +645,7 @@ TEST_F(MdlStepTest, NobodyWaitingCostsOneStatement) {
   auto findings = Run(target);
   ASSERT_TRUE(findings) << findings.error().ToString();
   EXPECT_TRUE(findings->empty());
-  EXPECT_EQ(fake_->statements().size(), 1u);
+  EXPECT_EQ(fake_->statements().size(), 2u);
 }
 
 TEST_F(MdlStepTest, ClassicPileupFromPerformanceSchema) {
@@ -649,7 +655,7 @@ TEST_F(MdlStepTest, ClassicPileupFromPerformanceSchema) {
   fake_->On(dialect::MetadataLocks(d, 5000), Capture("classic", "metadata_locks"));
   auto findings = Run(target);
   ASSERT_TRUE(findings) << findings.error().ToString();
-  EXPECT_EQ(fake_->statements().size(), 2u);
+  EXPECT_EQ(fake_->statements().size(), 3u);
   ASSERT_EQ(findings->size(), 1u);  // exact source: no check.partial
   const Finding& f = findings->front();
   EXPECT_EQ(f.code, "mdl.pileup");
@@ -722,7 +728,7 @@ TEST_F(MdlStepTest, ProcesslistFallbackWhenThePluginIsNotLoaded) {
   fake_->On(dialect::MetadataLockHolderCandidates(d, 200), Capture("classic", "candidates"));
   auto findings = Run(target);
   ASSERT_TRUE(findings) << findings.error().ToString();
-  EXPECT_EQ(fake_->statements().size(), 3u);
+  EXPECT_EQ(fake_->statements().size(), 4u);
   const Finding* f = Find(*findings, "mdl.pileup");
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(Ids(*f, "root (inferred)"), std::vector<int64_t>{63});
@@ -796,6 +802,21 @@ TEST_F(MdlStepTest, MissingProcessPrivilegeIsTheStepsError) {
             "'monitor'@'%'");
   EXPECT_EQ(step.RequiredGrant(MariaDb(false, std::nullopt), "'m'@'%'"),
             "GRANT PROCESS ON *.* TO 'm'@'%'");
+}
+
+// Without PROCESS the processlist is narrowed, not refused: the step must not read it and
+// report "nobody waiting".
+TEST_F(MdlStepTest, AccountWithoutProcessIsRefusedBeforeReading) {
+  auto target = Target(MariaDb(true, true), /*grant_process=*/false);
+  fake_->On(dialect::ShowGrantsStatement(),
+            mysql::MakeResultSet({"Grants for monitor@%"},
+                                 {{"GRANT USAGE ON *.* TO `monitor`@`%`"},
+                                  {"GRANT SELECT ON `performance_schema`.* TO `monitor`@`%`"}}));
+  auto findings = Run(target);
+  ASSERT_FALSE(findings);
+  EXPECT_EQ(findings.error().code, core::ErrorCode::kPrivilege);
+  EXPECT_NE(findings.error().message.find("PROCESS"), std::string::npos);
+  EXPECT_EQ(fake_->statements().size(), 1u);  // SHOW GRANTS only
 }
 
 TEST_F(MdlStepTest, LockTableErrorFallsBackToTheProcesslist) {

@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "mysql/connector_session.h"
@@ -90,6 +92,50 @@ TEST_F(QueriesIntegrationTest, FindsTheLongRunnerAndTheIdleTransaction) {
 }
 
 // The command end to end: JSON with a findings array, exit status from the worst finding.
+// An account without PROCESS sees only its own sessions: the processlist is not refused, it
+// is narrowed. The queries and metadata-lock steps must say they could not check, with the
+// GRANT, instead of reporting a server with a long runner as clean.
+TEST_F(QueriesIntegrationTest, WithoutProcessTheStepsSayTheyCouldNotCheck) {
+  ASSERT_TRUE(
+      testing::SandboxSql("primary",
+                          "SET SESSION sql_log_bin = 0; DROP USER IF EXISTS 'dbr_noproc'@'%'; "
+                          "CREATE USER 'dbr_noproc'@'%' IDENTIFIED BY 'noproc-pw-1'; "
+                          "GRANT SELECT ON performance_schema.* TO 'dbr_noproc'@'%';"));
+  auto runner = Root();
+  ASSERT_NE(runner, nullptr);
+  std::thread long_query([&runner] { (void)runner->Query("SELECT SLEEP(3) AS hidden_runner"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+
+  mysql::ConnectOptions options = primary_.MonitorOptions();
+  options.user = "dbr_noproc";
+  options.password = core::Secret("noproc-pw-1");
+  auto target = collect::OpenTargetSession(factory_, options, clock_);
+  ASSERT_TRUE(target) << target.error().ToString();
+  InvestigateOptions investigate;
+  investigate.long_query_seconds = 1;
+  investigate.only = {"queries", "mdl"};
+  const auto steps = MakeInvestigationSteps();
+  const Investigation inv = RunInvestigation(*target, clock_, investigate, steps);
+  long_query.join();
+  (void)testing::SandboxSql("primary",
+                            "SET SESSION sql_log_bin = 0; DROP USER IF EXISTS 'dbr_noproc'@'%'");
+
+  std::set<std::string> incomplete_steps;
+  for (const auto& f : inv.findings) {
+    EXPECT_NE(f.code, "query.long_running") << "the runner is not visible without PROCESS";
+    if (f.code != "check.incomplete") continue;
+    incomplete_steps.insert(f.step);
+    EXPECT_EQ(f.severity, Severity::kWarning);
+    EXPECT_NE(f.title.find("PROCESS"), std::string::npos) << f.title;
+    ASSERT_FALSE(f.suggestions.empty());
+    EXPECT_NE(f.suggestions[0].sql.find("GRANT PROCESS ON *.* TO 'dbr_noproc'@'%'"),
+              std::string::npos)
+        << f.suggestions[0].sql;
+  }
+  EXPECT_EQ(incomplete_steps, (std::set<std::string>{"investigate.queries", "investigate.mdl"}));
+  EXPECT_EQ(ExitCodeFor(inv), 1);
+}
+
 TEST_F(QueriesIntegrationTest, CommandPrintsFindingsAsJson) {
   const char* binary = std::getenv("DBRUNBOOK_BINARY");  // NOLINT(concurrency-mt-unsafe)
   ASSERT_NE(binary, nullptr);

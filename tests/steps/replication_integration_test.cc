@@ -246,7 +246,7 @@ TEST_F(ReplicationIntegrationTest, SqlThreadStoppedOnADuplicateKey) {
   const Suggestion* skip = SuggestionWith(*broken, "SET GLOBAL gtid_slave_pos = '" + gtid + "'");
   ASSERT_NE(skip, nullptr);
   EXPECT_NE(skip->text.find("diverges"), std::string::npos);
-  EXPECT_EQ(Find(findings, "replication.partial"), nullptr) << Codes(findings);
+  EXPECT_EQ(Find(findings, "check.partial"), nullptr) << Codes(findings);
 
   // The same through the real binary, as JSON, with exit status 2 (critical).
   const RunResult cli =

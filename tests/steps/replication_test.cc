@@ -771,7 +771,7 @@ TEST_F(ReplicationStepTest, LagAboveTheThresholdBringsItsLikelyCauses) {
   EXPECT_EQ(Str(*causes[0], "threads"), "0");
   EXPECT_NE(SuggestionWith(*causes[0], "SET GLOBAL slave_parallel_threads = 4"), nullptr);
   // Tables without a primary key could not be checked: said so, not silently skipped.
-  const Finding* partial = One(findings, "replication.partial");
+  const Finding* partial = One(findings, "check.partial");
   ASSERT_NE(partial, nullptr);
   EXPECT_TRUE(Contains(Str(*partial, "reason"), "sees no table")) << Str(*partial, "reason");
 }
@@ -945,7 +945,7 @@ TEST_F(ReplicationStepTest, DuplicateKeyErrorWithTheFailingGtidAndTheStatementsT
   EXPECT_TRUE(Contains(counter->text, "diverges"));
   // The IO thread keeps running: no other trouble.
   EXPECT_TRUE(All(findings, "replication.stopped").empty());
-  EXPECT_TRUE(All(findings, "replication.partial").empty()) << Codes(findings);
+  EXPECT_TRUE(All(findings, "check.partial").empty()) << Codes(findings);
 }
 
 TEST_F(ReplicationStepTest, FailingEventUnreadableIsSaidAndTheCounterStillSuggested) {
@@ -962,7 +962,7 @@ TEST_F(ReplicationStepTest, FailingEventUnreadableIsSaidAndTheCounterStillSugges
   EXPECT_EQ(Str(*broken, "failing_gtid"), "");
   EXPECT_EQ(SuggestionWith(*broken, "gtid_slave_pos"), nullptr);  // no GTID to record
   EXPECT_NE(SuggestionWith(*broken, "SET GLOBAL sql_slave_skip_counter = 1"), nullptr);
-  const Finding* partial = One(findings, "replication.partial");
+  const Finding* partial = One(findings, "check.partial");
   ASSERT_NE(partial, nullptr);
   EXPECT_EQ(Str(*partial, "check"), "the failing relay-log event");
   EXPECT_TRUE(Contains(Str(*partial, "reason"), "SLAVE MONITOR"));
@@ -1099,7 +1099,7 @@ TEST_F(ReplicationStepTest, SourceFallsBackToBinlogDumpThreadsWhenShowReplicaHos
   EXPECT_EQ(Str(*replicas, "host"), "127.0.0.1:43670");
   EXPECT_EQ(Str(*replicas, "user"), "repl");
   EXPECT_EQ(Str(*replicas, "connection_id"), "30");
-  EXPECT_TRUE(All(findings, "replication.partial").empty());
+  EXPECT_TRUE(All(findings, "check.partial").empty());
 }
 
 TEST_F(ReplicationStepTest, SourceListsRegisteredReplicasWhenAllowed) {
@@ -1157,7 +1157,7 @@ TEST_F(ReplicationStepTest, NoFurtherStatementOnceTheBudgetIsSpent) {
   bool partial = false;
   for (const auto& f : *findings) {
     broken |= f.code == "replication.broken";
-    partial |= f.code == "replication.partial";
+    partial |= f.code == "check.partial";
   }
   EXPECT_TRUE(broken);
   EXPECT_TRUE(partial);

@@ -255,12 +255,12 @@ TEST_F(ResourcesIntegrationTest, WithoutSelectTheHiddenSchemaIsNamedWithItsGrant
   Revoke();
   const auto findings = Investigate(NoUptimeGuard(), Small());
   const Finding* hidden = nullptr;
-  for (const Finding* f : WithCode(findings, "check.limited")) {
+  for (const Finding* f : WithCode(findings, "check.partial")) {
     for (const auto& row : f->evidence) {
       if (Text(row, "schema") == kSchema && row.Find("innodb_tables") != nullptr) hidden = f;
     }
   }
-  ASSERT_NE(hidden, nullptr) << "no check.limited finding names resources_it";
+  ASSERT_NE(hidden, nullptr) << "no check.partial finding names resources_it";
   EXPECT_EQ(hidden->severity, Severity::kInfo);
   for (const auto& row : hidden->evidence) {
     if (Text(row, "schema") != kSchema) continue;
@@ -276,7 +276,7 @@ TEST_F(ResourcesIntegrationTest, WithoutSelectTheHiddenSchemaIsNamedWithItsGrant
 TEST_F(ResourcesIntegrationTest, FindsUnusedDuplicateFragmentedAndLowCardinality) {
   Grant();
   const auto findings = Investigate(NoUptimeGuard(), Small());
-  for (const Finding* f : WithCode(findings, "check.limited")) {
+  for (const Finding* f : WithCode(findings, "check.partial")) {
     for (const auto& row : f->evidence) EXPECT_NE(Text(row, "schema"), kSchema) << f->title;
   }
 
@@ -409,7 +409,7 @@ TEST_F(ResourcesIntegrationTest, ManyTablesUseInnodbFileSizes) {
   }
   EXPECT_TRUE(events);
   bool said_so = false;
-  for (const Finding* f : WithCode(findings, "check.limited")) {
+  for (const Finding* f : WithCode(findings, "check.partial")) {
     said_so |= f->title.find("sizes are InnoDB file sizes") != std::string::npos;
   }
   EXPECT_TRUE(said_so);

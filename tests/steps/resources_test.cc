@@ -245,7 +245,7 @@ TEST_F(ResourcesStepTest, FindsDuplicatesUnusedIndexesFreeSpaceAndLowCardinality
   EXPECT_NE(largest[0]->title.find("the top 19 of 19 tables"), std::string::npos)
       << largest[0]->title;
 
-  EXPECT_TRUE(WithCode(findings, "check.limited").empty());
+  EXPECT_TRUE(WithCode(findings, "check.partial").empty());
   EXPECT_TRUE(WithCode(findings, "index.unused_skipped").empty());
   // Nothing but reads, each statement once, and no CURRENT_USER() (no GRANT to suggest).
   EXPECT_EQ(
@@ -285,7 +285,7 @@ TEST_F(ResourcesStepTest, UptimeGuardRefusesToCallIndexesUnused) {
 TEST_F(ResourcesStepTest, TablesHiddenFromTheMonitorAreNamedWithTheGrantThatShowsThem) {
   ReplayMariaDb("monitor", kTwoDays);
   const auto findings = Run();
-  const auto limited = WithCode(findings, "check.limited");
+  const auto limited = WithCode(findings, "check.partial");
   ASSERT_EQ(limited.size(), 2u);
   const Finding& hidden = *limited[0];
   EXPECT_EQ(hidden.severity, Severity::kInfo);
@@ -320,7 +320,7 @@ TEST_F(ResourcesStepTest, WithoutProcessTheHiddenTableCheckSaysWhatItNeeds) {
                                      "Access denied; you need (at least one of) the PROCESS "
                                      "privilege(s) for this operation"));
   const auto findings = Run();
-  const auto limited = WithCode(findings, "check.limited");
+  const auto limited = WithCode(findings, "check.partial");
   ASSERT_FALSE(limited.empty());
   EXPECT_EQ(limited[0]->title,
             "resources: no application table is visible to this account, and InnoDB's table "
@@ -426,7 +426,7 @@ TEST_F(ResourcesStepTest, ManyTablesReadInnodbFileSizesAndTheLargestTablesOnly) 
   // Index checks on the tables read one by one: rx.t1's duplicates.
   EXPECT_EQ(IndexesOf(findings, "index.duplicate"),
             (std::set<std::string>{"rx.t1.ia2", "rx.t1.ib"}));
-  const auto limited = WithCode(findings, "check.limited");
+  const auto limited = WithCode(findings, "check.partial");
   ASSERT_FALSE(limited.empty());
   EXPECT_EQ(limited[0]->title,
             "resources: 20 tables, more than 5: sizes are InnoDB file sizes and index checks "
@@ -462,7 +462,7 @@ TEST_F(ResourcesStepTest, SharedTablespaceFreeSpaceIsNotCalledFragmentation) {
   ASSERT_EQ(fragmented.size(), 1u);
   EXPECT_EQ(Text(fragmented[0]->evidence.at(0), "table"), "c");
   EXPECT_TRUE(HasSuggestion(*fragmented[0], "OPTIMIZE TABLE `app`.`c`"));
-  const auto limited = WithCode(findings, "check.limited");
+  const auto limited = WithCode(findings, "check.partial");
   ASSERT_EQ(limited.size(), 1u);
   EXPECT_EQ(limited[0]->title,
             "resources: free space of 2 InnoDB tables is that of a shared tablespace (system or "
@@ -529,7 +529,7 @@ TEST_F(ResourcesStepTest, StopsStartingStatementsWhenTheBudgetIsSpent) {
   budget_ = core::Duration::zero();
   const auto findings = Run();
   EXPECT_EQ(fake_->statements().size(), 1u);  // the table count only
-  const auto limited = WithCode(findings, "check.limited");
+  const auto limited = WithCode(findings, "check.partial");
   ASSERT_EQ(limited.size(), 1u);
   EXPECT_EQ(limited[0]->title,
             "resources: stopped early, the step's time budget ran out before the hidden-table "
