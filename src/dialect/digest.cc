@@ -54,6 +54,14 @@ std::string DigestTexts(const Dialect& /*d*/, const std::vector<std::string>& di
       kDigestMarker, std::max(max_chars, 1), kDigestTable, list);
 }
 
+std::string PreparedExecutions(const Dialect& /*d*/) {
+  return fmt::format(
+      "SELECT 1 AS `{}`, COUNT_STAR AS `executions`, SUM_TIMER_WAIT AS `latency_ps` FROM "
+      "performance_schema.events_statements_summary_global_by_event_name "
+      "WHERE EVENT_NAME = 'statement/com/Execute'",
+      kDigestMarker);
+}
+
 std::string EnableStatementDigestConsumer(const Dialect& /*d*/) {
   return "UPDATE performance_schema.setup_consumers SET ENABLED = 'YES' "
          "WHERE NAME IN ('global_instrumentation', 'statements_digest')";

@@ -43,6 +43,14 @@ std::string DigestSnapshot(const Dialect& d);
 std::string DigestTexts(const Dialect& d, const std::vector<std::string>& digests,
                         int max_chars = 1000);
 
+// Binary-protocol prepared-statement executions (COM_STMT_EXECUTE) since startup, aliases
+// `executions` and `latency_ps`, one row (none when the instrument is missing), from
+// events_statements_summary_global_by_event_name. MariaDB counts them under
+// statement/com/Execute and gives them no digest: connectors that prepare on the server
+// (sysbench, JDBC with useServerPrepStmts, Go's database/sql) are invisible in the digest
+// table, and this count says how much is missing.
+std::string PreparedExecutions(const Dialect& d);
+
 // The statement that turns the statements_digest consumer on (needs UPDATE on
 // performance_schema.setup_consumers; lost at restart unless also set in the configuration as
 // performance_schema_consumer_statements_digest=ON).

@@ -235,6 +235,58 @@ DigestComparison CompareDigestSnapshots(const std::vector<DigestRow>& before,
   return cmp;
 }
 
+namespace {
+
+// nullopt when the count cannot be read: the digest findings stand without it.
+std::optional<PreparedCount> ReadPreparedCount(collect::TargetSession& target) {
+  auto result = target.session->Query(dialect::PreparedExecutions(target.dialect));
+  if (!result || result->rows.empty()) return std::nullopt;
+  const auto& row = result->rows.front();
+  auto executions = row["executions"].AsUint64();
+  auto latency = row["latency_ps"].AsUint64();
+  if (!executions || !latency) return std::nullopt;
+  return PreparedCount{*executions, *latency};
+}
+
+Finding PreparedFinding(const PreparedCount& prepared, const DigestCounters& digested,
+                        const std::string& over) {
+  Finding f;
+  f.code = "digest.prepared_unseen";
+  const double share =
+      digested.total_latency_ps + prepared.latency_ps == 0
+          ? 0.0
+          : 100.0 * static_cast<double>(prepared.latency_ps) /
+                static_cast<double>(digested.total_latency_ps + prepared.latency_ps);
+  // Most of the statement time unseen: the top list above is not the workload.
+  f.severity = share >= 50 ? Severity::kWarning : Severity::kInfo;
+  f.title = fmt::format(
+      "{} prepared-statement executions in the {} interval are not in the digest ({:.0f}% of "
+      "statement time): MariaDB does not digest the binary protocol",
+      prepared.executions, over, share);
+  f.detail =
+      "Connectors that prepare statements on the server (JDBC with useServerPrepStmts, Go's "
+      "database/sql, sysbench, many ORMs) execute them with COM_STMT_EXECUTE, which MariaDB "
+      "counts under statement/com/Execute without a digest, so the statements behind this "
+      "time cannot be named from performance_schema. The slow query log records them with "
+      "their text.";
+  EvidenceRow row;
+  row.Add("executions", static_cast<int64_t>(prepared.executions))
+      .Add("latency_seconds", Seconds(prepared.latency_ps))
+      .Add("digested_calls", static_cast<int64_t>(digested.calls))
+      .Add("digested_latency_seconds", Seconds(digested.total_latency_ps))
+      .Add("source",
+           std::string("performance_schema.events_statements_summary_global_by_event_name "
+                       "(statement/com/Execute)"));
+  f.evidence.push_back(std::move(row));
+  f.suggestions.push_back(
+      {"name the statements from the slow log: turn it on for the incident (dbrunbook "
+       "investigate TARGET --enable-slow-log=2 --apply, then --restore-slow-log --apply)",
+       ""});
+  return f;
+}
+
+}  // namespace
+
 std::string DigestStep::RequiredGrant(const dialect::Flavor& /*flavor*/,
                                       std::string_view account) const {
   return GrantPerformanceSchema(account);
@@ -247,6 +299,11 @@ core::Result<std::vector<Finding>> DigestStep::Run(StepContext& context) {
   if (auto unavailable = CheckAvailable(target)) return std::vector<Finding>{*unavailable};
 
   const std::string snapshot = dialect::DigestSnapshot(target.dialect);
+  // MariaDB gives binary-protocol prepared statements no digest: count them alongside, so
+  // that a workload of prepared statements is not reported as an idle server.
+  const bool count_prepared = target.flavor().is_mariadb();
+  const std::optional<PreparedCount> prepared_before =
+      count_prepared ? ReadPreparedCount(target) : std::nullopt;
   const auto first_at = context.clock.MonotonicNow();
   auto first = target.session->Query(snapshot);
   if (!first) return core::Fail(first.error());
@@ -254,6 +311,8 @@ core::Result<std::vector<Finding>> DigestStep::Run(StepContext& context) {
   const auto second_at = context.clock.MonotonicNow();
   auto second = target.session->Query(snapshot);
   if (!second) return core::Fail(second.error());
+  const std::optional<PreparedCount> prepared_after =
+      prepared_before ? ReadPreparedCount(target) : std::nullopt;
   const double measured = core::ToSeconds(second_at - first_at);
   // The step's budget is for its own work: the wait it was asked for comes on top.
   const auto deadline = context.deadline + interval;
@@ -294,8 +353,17 @@ core::Result<std::vector<Finding>> DigestStep::Run(StepContext& context) {
   Finding top_finding;
   top_finding.code = "digest.top";
   top_finding.severity = Severity::kInfo;
+  std::optional<PreparedCount> prepared;
+  if (prepared_before && prepared_after &&
+      prepared_after->executions >= prepared_before->executions &&
+      prepared_after->latency_ps >= prepared_before->latency_ps) {
+    prepared = PreparedCount{prepared_after->executions - prepared_before->executions,
+                             prepared_after->latency_ps - prepared_before->latency_ps};
+    if (prepared->executions == 0) prepared.reset();
+  }
   if (cmp.deltas.empty()) {
-    top_finding.title = fmt::format("no statement completed in the {} interval", over);
+    top_finding.title = fmt::format("no {}statement completed in the {} interval",
+                                    prepared ? "digested " : "", over);
     top_finding.detail =
         "Two snapshots of performance_schema.events_statements_summary_by_digest show no "
         "change besides dbrunbook's own (or the statement instruments are disabled in "
@@ -323,6 +391,7 @@ core::Result<std::vector<Finding>> DigestStep::Run(StepContext& context) {
     }
   }
   findings.push_back(std::move(top_finding));
+  if (prepared) findings.push_back(PreparedFinding(*prepared, cmp.total, over));
 
   for (size_t i = 0; i < top; ++i) {
     const DigestDelta& d = cmp.deltas[i];

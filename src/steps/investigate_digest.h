@@ -19,6 +19,9 @@
 //   digest.table_full  info: the catch-all row (DIGEST NULL) exists: the table reached
 //                      performance_schema_digests_size and new statement shapes are no longer
 //                      told apart (how many calls it took in the interval)
+//   digest.prepared_unseen  info (warning when it is most of the statement time), MariaDB:
+//                      binary-protocol prepared-statement executions of the interval, which
+//                      MariaDB does not digest (statement/com/Execute), with their time
 //   digest.unavailable info: no digest on this server (performance_schema OFF, the
 //                      statements_digest consumer disabled, a flavor without the table), with
 //                      what to change
@@ -73,6 +76,12 @@ struct DigestDelta {
   std::optional<std::string> text;  // DIGEST_TEXT, filled in for the rows shown
 
   bool catch_all() const { return !digest.has_value(); }
+};
+
+// Binary-protocol prepared-statement executions (MariaDB digests none of them).
+struct PreparedCount {
+  uint64_t executions = 0;
+  uint64_t latency_ps = 0;
 };
 
 struct DigestComparison {

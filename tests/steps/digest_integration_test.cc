@@ -6,6 +6,7 @@
 // Cleanup: the workload stops and the schema is dropped after every test, also on failure.
 // The reset test truncates the digest table (statistics only, no configuration).
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -242,6 +243,37 @@ TEST_F(DigestIntegrationTest, TopStatementAndFullScanOfARealWorkload) {
   EXPECT_EQ(FindCode(findings, "digest.reset"), nullptr);
 }
 
+// sysbench sends binary-protocol prepared statements (COM_STMT_EXECUTE), which MariaDB counts
+// but does not digest: the step must count them instead of calling the server idle.
+TEST_F(DigestIntegrationTest, PreparedStatementsThatMariaDbDoesNotDigestAreCounted) {
+  const std::string sysbench = fmt::format(
+      "sysbench --db-driver=mysql --mysql-socket='{}' --mysql-user=root --mysql-db=digest_it "
+      "--tables=1 --table-size=1000 --db-ps-mode=auto ",
+      primary_.socket);
+  ASSERT_EQ(std::system((sysbench + "oltp_point_select prepare >/dev/null 2>&1").c_str()), 0);
+  int run_status = -1;
+  std::thread load([&] {
+    run_status = std::system(
+        (sysbench + "--threads=1 --time=4 oltp_point_select run >/dev/null 2>&1").c_str());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // running before the read
+  const auto findings = RunStep(std::chrono::seconds(2));
+  load.join();
+  ASSERT_EQ(run_status, 0);
+
+  const Finding* unseen = FindCode(findings, "digest.prepared_unseen");
+  ASSERT_NE(unseen, nullptr);
+  EXPECT_GT(Int(unseen->evidence.at(0), "executions"), 100);
+  // Nearly all the statement time of the interval is sysbench's.
+  EXPECT_EQ(unseen->severity, Severity::kWarning) << unseen->title;
+  const Finding* top = FindCode(findings, "digest.top");
+  ASSERT_NE(top, nullptr);
+  for (const auto& row : top->evidence) {
+    EXPECT_EQ(Text(row, "statement").find("sbtest1"), std::string::npos)
+        << "a prepared statement was digested after all: " << Text(row, "statement");
+  }
+}
+
 TEST_F(DigestIntegrationTest, TruncatingTheTableDuringTheIntervalIsReported) {
   Workload workload(primary_);
   std::thread truncate([] {
@@ -296,7 +328,8 @@ TEST_F(DigestIntegrationTest, TheCliReportsItAsJson) {
     if (s["group"] == "digest") {
       digest_ran = s["ran"].get<bool>();
       EXPECT_GE(s["elapsed_seconds"].get<double>(), 2.0);
-      EXPECT_EQ(s["statements"], 3);
+      // Prepared-statement count, two snapshots, prepared-statement count, texts.
+      EXPECT_EQ(s["statements"], 5);
     }
   }
   EXPECT_TRUE(digest_ran);

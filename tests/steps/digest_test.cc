@@ -124,6 +124,7 @@ mysql::ResultSet Snapshot(const std::vector<std::vector<std::optional<std::strin
 struct StepOutcome {
   std::vector<Finding> findings;
   std::vector<std::string> statements;
+  int prepared_reads = 0;
   core::Duration slept{};
   bool ok = false;
   core::Error error;
@@ -157,7 +158,15 @@ class DigestStepTest : public ::testing::Test {
     auto result = DigestStep().Run(context);
     StepOutcome run;
     run.slept = clock_.MonotonicNow() - start;
-    run.statements = fake_->statements();
+    // The prepared-statement count (MariaDB) is read before the first and after the second
+    // snapshot, outside the interval; counted apart so the snapshots' order stays checked.
+    for (const auto& statement : fake_->statements()) {
+      if (statement == dialect::PreparedExecutions(target_->dialect)) {
+        ++run.prepared_reads;
+      } else {
+        run.statements.push_back(statement);
+      }
+    }
     run.ok = result.has_value();
     if (result) {
       run.findings = *result;
@@ -318,6 +327,8 @@ TEST_F(DigestStepTest, CapturedWorkloadOnEveryFlavor) {
     EXPECT_EQ(run.statements[1], dialect::DigestSnapshot(target_->dialect));
     EXPECT_NE(run.statements[2].find(kFullScanSelect), std::string::npos);
     EXPECT_EQ(run.slept, std::chrono::seconds(10));
+    // Unanswered here (the fake refuses it): read once, then not again.
+    EXPECT_EQ(run.prepared_reads, flavor.is_mariadb() ? 1 : 0);
 
     const Finding* top = FindCode(run.findings, "digest.top");
     ASSERT_NE(top, nullptr);
@@ -447,6 +458,50 @@ TEST_F(DigestStepTest, TheBudgetDoesNotCountTheWait) {
   run = RunStep(std::chrono::seconds(10), 10, core::Duration::zero());
   EXPECT_EQ(run.statements.size(), 2u);
   ASSERT_NE(FindCode(run.findings, "digest.top"), nullptr);
+}
+
+// MariaDB gives binary-protocol prepared statements no digest: a workload of them must not
+// read as an idle server. Constructed counters (the statement/com/Execute row of
+// events_statements_summary_global_by_event_name, as the MariaDB 10.11 sandbox showed
+// under sysbench).
+TEST_F(DigestStepTest, PreparedStatementsMariaDbDoesNotDigestAreCounted) {
+  SetUpTarget(WithDigests(MariaDb()));
+  const auto& d = target_->dialect;
+  const std::string prepared = dialect::PreparedExecutions(d);
+  fake_->On(prepared,
+            mysql::MakeResultSet({"dbrunbook_digest_snapshot", "executions", "latency_ps"},
+                                 {{"1", "743020", "90000000000000"}}));
+  fake_->On(prepared,
+            mysql::MakeResultSet({"dbrunbook_digest_snapshot", "executions", "latency_ps"},
+                                 {{"1", "763020", "93000000000000"}}));
+  fake_->On(dialect::DigestSnapshot(d), Snapshot({Row("a", 1, 10, 1, 1, 0)}));
+  StepOutcome run = RunStep(std::chrono::seconds(10));
+  ASSERT_TRUE(run.ok) << run.error.ToString();
+  EXPECT_EQ(run.prepared_reads, 2);
+  const Finding* top = FindCode(run.findings, "digest.top");
+  ASSERT_NE(top, nullptr);
+  EXPECT_NE(top->title.find("no digested statement completed"), std::string::npos) << top->title;
+  const Finding* unseen = FindCode(run.findings, "digest.prepared_unseen");
+  ASSERT_NE(unseen, nullptr);
+  EXPECT_EQ(unseen->severity, Severity::kWarning);  // all of the statement time
+  EXPECT_NE(unseen->title.find("20000 prepared-statement executions"), std::string::npos)
+      << unseen->title;
+  EXPECT_EQ(Text(unseen->evidence.at(0), "executions"), "20000");
+  EXPECT_EQ(Text(unseen->evidence.at(0), "latency_seconds"), "3");
+
+  // None executed in the interval: no finding. Not MariaDB: not read at all.
+  SetUpTarget(WithDigests(MariaDb()));
+  fake_->On(dialect::PreparedExecutions(target_->dialect),
+            mysql::MakeResultSet({"dbrunbook_digest_snapshot", "executions", "latency_ps"},
+                                 {{"1", "5", "100"}}));
+  fake_->On(dialect::DigestSnapshot(target_->dialect), Snapshot({Row("a", 1, 10, 1, 1, 0)}));
+  run = RunStep(std::chrono::seconds(10));
+  EXPECT_EQ(run.prepared_reads, 2);
+  EXPECT_EQ(FindCode(run.findings, "digest.prepared_unseen"), nullptr);
+  SetUpTarget(WithDigests(MySql8()));
+  fake_->On(dialect::DigestSnapshot(target_->dialect), Snapshot({Row("a", 1, 10, 1, 1, 0)}));
+  run = RunStep(std::chrono::seconds(10));
+  EXPECT_EQ(run.prepared_reads, 0);
 }
 
 TEST_F(DigestStepTest, QuietServerResetAndFullTable) {
