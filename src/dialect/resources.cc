@@ -72,7 +72,8 @@ std::string IndexColumnsSelect(const Dialect& d) {
 std::string VisibleTableCounts(const Dialect& /*d*/) {
   // TABLE_SCHEMA alone: "Skip_open_table" on MySQL 5.7 / MariaDB (no .frm read, no open).
   return fmt::format(
-      "SELECT TABLE_SCHEMA AS `schema_name`, COUNT(*) AS `tables` "
+      "SELECT TABLE_SCHEMA AS `schema_name`, COUNT(*) AS `tables`, "
+      "MAX(@@GLOBAL.table_open_cache) AS `table_open_cache` "
       "FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN {} GROUP BY TABLE_SCHEMA",
       kSystemSchemas);
 }

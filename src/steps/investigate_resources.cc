@@ -124,6 +124,10 @@ class ResourcesRun {
   std::optional<std::string> account_;
   std::optional<int64_t> uptime_;
   bool detailed_ = true;
+  // Tables whose details are read from information_schema: max_tables_for_details, or the
+  // server's table_open_cache when smaller; and which of the two it is.
+  int details_limit_ = 0;
+  std::string details_limit_name_;
   std::vector<TableSize> sizes_;  // largest first
   std::map<TableKey, size_t> size_index_;
   std::vector<TableIndexes> indexes_;
@@ -178,10 +182,21 @@ core::Result<std::vector<Finding>> ResourcesRun::Run() {
   if (!counts) return core::Fail(counts.error());
   std::map<std::string, int64_t> visible;
   int64_t visible_total = 0;
+  std::optional<int64_t> table_open_cache;
   for (const auto& row : counts->rows) {
     const int64_t n = row["tables"].AsInt64().value_or(0);
     visible[row["schema_name"].StringOr("")] += n;
     visible_total += n;
+    if (auto cache = row["table_open_cache"].AsInt64()) table_open_cache = cache;
+  }
+  // Reading every table's size and indexes from information_schema opens every table: more
+  // tables than the table cache holds would evict the application's tables in the middle of
+  // an incident. The cache size lowers the limit.
+  details_limit_ = options_.max_tables_for_details;
+  details_limit_name_ = "max_tables_for_details";
+  if (table_open_cache && *table_open_cache > 0 && *table_open_cache < details_limit_) {
+    details_limit_ = static_cast<int>(*table_open_cache);
+    details_limit_name_ = "table_open_cache";
   }
 
   // 2. Tables information_schema hides from this account.
@@ -189,7 +204,7 @@ core::Result<std::vector<Finding>> ResourcesRun::Run() {
   if (!OutOfTime("reading the uptime")) ReadUptime();
 
   // 3. Sizes and index definitions: every table below the limit, the largest above it.
-  detailed_ = visible_total <= options_.max_tables_for_details;
+  detailed_ = visible_total <= details_limit_;
   if (detailed_) {
     ReadDetails(visible_total);
   } else {
@@ -301,7 +316,7 @@ void ResourcesRun::ReadUptime() {
 void ResourcesRun::ReadDetails(int64_t visible_total) {
   if (visible_total == 0) return;
   if (OutOfTime("reading table sizes")) return;
-  auto sizes = Query(dialect::TableSizes(dialect_, options_.max_tables_for_details));
+  auto sizes = Query(dialect::TableSizes(dialect_, details_limit_));
   if (!sizes) {
     Limited(fmt::format("resources: table sizes could not be read: {}", sizes.error().message),
             "information_schema.TABLES failed; the index checks below still ran.");
@@ -361,9 +376,10 @@ void ResourcesRun::ReadLargeSchemaDetails(int64_t visible_total) {
     return;
   }
   if (!why.empty()) {
-    Limited(fmt::format("resources: {} tables are more than the {} whose details are read, and "
-                        "no cheaper source of sizes worked: table sizes and index checks skipped",
-                        visible_total, options_.max_tables_for_details),
+    Limited(fmt::format("resources: {} tables are more than the {} whose details are read ({}), "
+                        "and no cheaper source of sizes worked: table sizes and index checks "
+                        "skipped",
+                        visible_total, details_limit_, details_limit_name_),
             why + ". Reading sizes from information_schema would open every table.", {},
             {{"let the account read InnoDB's tablespace list", GrantProcess(Account())}});
     return;
@@ -385,18 +401,25 @@ void ResourcesRun::ReadLargeSchemaDetails(int64_t visible_total) {
   EvidenceRow row;
   row.Add("visible_tables", visible_total)
       .Add("max_tables_for_details", int64_t{options_.max_tables_for_details})
+      .Add("details_limit", int64_t{details_limit_})
+      .Add("details_limit_from", details_limit_name_)
       .Add("tables_with_index_checks", static_cast<int64_t>(read));
-  Limited(fmt::format("resources: {} tables, more than {}: sizes are InnoDB file sizes and index "
-                      "checks cover the {} largest tables only",
-                      visible_total, options_.max_tables_for_details, read),
-          "On MySQL 5.7 and MariaDB, information_schema opens every table to report sizes and "
-          "index statistics; with this many tables that would take long and churn the table "
-          "cache. InnoDB's tablespace list gives file sizes (data, indexes and free space "
-          "together: no row counts, no free-space check) without opening anything; tables in the "
-          "system or a "
-          "general tablespace and other engines are not in it. Raise max_tables_for_details "
-          "to check every table.",
-          {std::move(row)});
+  Limited(
+      fmt::format("resources: {} tables, more than {} ({}): sizes are InnoDB file sizes and "
+                  "index checks cover the {} largest tables only",
+                  visible_total, details_limit_, details_limit_name_, read),
+      fmt::format("On MySQL 5.7 and MariaDB, information_schema opens every table to report sizes "
+                  "and index statistics; with this many tables that would take long and evict the "
+                  "application's tables from the table cache. InnoDB's tablespace list gives file "
+                  "sizes (data, indexes and free space together: no row counts, no free-space "
+                  "check) without opening anything; tables in the system or a general tablespace "
+                  "and other engines are not in it. {}",
+                  details_limit_name_ == "table_open_cache"
+                      ? "The limit is the server's table_open_cache: check every table off-peak "
+                        "with --only resources and a larger table_open_cache, or accept the cache "
+                        "churn by raising it."
+                      : "Raise max_tables_for_details to check every table."),
+      {std::move(row)});
 }
 
 std::string FormatRows(const std::optional<int64_t>& rows) {
@@ -439,7 +462,8 @@ void ResourcesRun::ReportLargest(int64_t visible_total) {
                     FormatBytes(shown_bytes));
     f.detail =
         "File sizes from InnoDB's tablespace list (data, indexes and free space together), "
-        "because the account sees more tables than max_tables_for_details.";
+        "because the account sees more tables than the details limit (max_tables_for_details, "
+        "or table_open_cache when smaller).";
   } else {
     f.title = fmt::format(
         "largest tables: {} {} (data {}, indexes {}, {}); the top {} of {} tables take {}",
@@ -796,7 +820,7 @@ std::vector<UnusedIndex> ResourcesRun::AssessUnused() {
                         total == 1 ? "it is" : "they are"),
             "Whether an index is PRIMARY, UNIQUE or needed by a foreign key comes from "
             "information_schema.STATISTICS, which shows only tables the account can see (and, "
-            "above max_tables_for_details, is read for the largest tables only).",
+            "above the details limit, is read for the largest tables only).",
             std::move(evidence), std::move(suggestions));
   }
   return unused;

@@ -23,6 +23,7 @@
 #include <set>
 #include <thread>
 
+#include "core/strings.h"
 #include "dialect/resources.h"
 #include "mysql/connector_session.h"
 #include "steps/investigate.h"
@@ -415,6 +416,38 @@ TEST_F(ResourcesIntegrationTest, ManyTablesUseInnodbFileSizes) {
   EXPECT_TRUE(said_so);
   // The largest tables' indexes were read one by one: their duplicates are still found.
   EXPECT_NE(Find(findings, "index.duplicate", "orders", "by_customer"), nullptr);
+}
+
+// More tables than the server's table cache holds: reading every table from
+// information_schema would evict the application's tables, so the cache size caps the limit.
+TEST_F(ResourcesIntegrationTest, TableCacheSmallerThanTheSchemaCapsTheDetails) {
+  Grant();
+  auto old_cache =
+      testing::SandboxSql("primary", "SELECT @@GLOBAL.table_open_cache", {"--skip-column-names"});
+  ASSERT_TRUE(old_cache) << old_cache.error().ToString();
+  const std::string restore =
+      fmt::format("SET GLOBAL table_open_cache = {}", core::Trim(*old_cache));
+  std::string pad;  // more tables than the cache (10, MariaDB's minimum) holds
+  for (int i = 1; i <= 12; ++i) {
+    pad += fmt::format("CREATE TABLE {}.pad_{} (id INT PRIMARY KEY) ENGINE=InnoDB; ", kSchema, i);
+  }
+  ASSERT_TRUE(testing::SandboxSql("primary", pad));
+  ASSERT_TRUE(testing::SandboxSql("primary", "SET GLOBAL table_open_cache = 10"));
+  InvestigateOptions options = NoUptimeGuard();  // max_tables_for_details stays 10,000
+  const auto findings = Investigate(options, Small());
+  ASSERT_TRUE(testing::SandboxSql("primary", restore));
+
+  const Finding* capped = nullptr;
+  for (const Finding* f : WithCode(findings, "check.partial")) {
+    if (f->title.find("(table_open_cache)") != std::string::npos) capped = f;
+  }
+  ASSERT_NE(capped, nullptr);
+  EXPECT_EQ(Text(capped->evidence.at(0), "details_limit"), "10");
+  EXPECT_EQ(Text(capped->evidence.at(0), "details_limit_from"), "table_open_cache");
+  const auto largest = WithCode(findings, "table.largest");
+  ASSERT_EQ(largest.size(), 1u);
+  EXPECT_EQ(largest[0]->title.rfind("largest tables by InnoDB file size:", 0), 0u)
+      << largest[0]->title;
 }
 
 TEST_F(ResourcesIntegrationTest, DuplicatesAgainstPtDuplicateKeyChecker) {

@@ -429,8 +429,8 @@ TEST_F(ResourcesStepTest, ManyTablesReadInnodbFileSizesAndTheLargestTablesOnly) 
   const auto limited = WithCode(findings, "check.partial");
   ASSERT_FALSE(limited.empty());
   EXPECT_EQ(limited[0]->title,
-            "resources: 20 tables, more than 5: sizes are InnoDB file sizes and index checks "
-            "cover the 17 largest tables only");
+            "resources: 20 tables, more than 5 (max_tables_for_details): sizes are InnoDB file "
+            "sizes and index checks cover the 17 largest tables only");
   // The statements that open every table were not sent; one STATISTICS read per table was.
   const auto& sent = fake_->statements();
   EXPECT_EQ(std::count(sent.begin(), sent.end(), dialect::IndexColumns(d())), 0);
