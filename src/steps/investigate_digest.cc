@@ -237,15 +237,15 @@ DigestComparison CompareDigestSnapshots(const std::vector<DigestRow>& before,
 
 namespace {
 
-// nullopt when the count cannot be read: the digest findings stand without it.
-std::optional<PreparedCount> ReadPreparedCount(collect::TargetSession& target) {
+// Not known when the count cannot be read: the digest findings stand without it.
+PreparedCount ReadPreparedCount(collect::TargetSession& target) {
   auto result = target.session->Query(dialect::PreparedExecutions(target.dialect));
-  if (!result || result->rows.empty()) return std::nullopt;
+  if (!result || result->rows.empty()) return {};
   const auto& row = result->rows.front();
-  auto executions = row["executions"].AsUint64();
-  auto latency = row["latency_ps"].AsUint64();
-  if (!executions || !latency) return std::nullopt;
-  return PreparedCount{*executions, *latency};
+  const auto executions = row["executions"].AsUint64();
+  const auto latency = row["latency_ps"].AsUint64();
+  if (!executions || !latency) return {};
+  return PreparedCount{true, *executions, *latency};
 }
 
 Finding PreparedFinding(const PreparedCount& prepared, const DigestCounters& digested,
@@ -302,8 +302,8 @@ core::Result<std::vector<Finding>> DigestStep::Run(StepContext& context) {
   // MariaDB gives binary-protocol prepared statements no digest: count them alongside, so
   // that a workload of prepared statements is not reported as an idle server.
   const bool count_prepared = target.flavor().is_mariadb();
-  const std::optional<PreparedCount> prepared_before =
-      count_prepared ? ReadPreparedCount(target) : std::nullopt;
+  const PreparedCount prepared_before =
+      count_prepared ? ReadPreparedCount(target) : PreparedCount{};
   const auto first_at = context.clock.MonotonicNow();
   auto first = target.session->Query(snapshot);
   if (!first) return core::Fail(first.error());
@@ -311,8 +311,8 @@ core::Result<std::vector<Finding>> DigestStep::Run(StepContext& context) {
   const auto second_at = context.clock.MonotonicNow();
   auto second = target.session->Query(snapshot);
   if (!second) return core::Fail(second.error());
-  const std::optional<PreparedCount> prepared_after =
-      prepared_before ? ReadPreparedCount(target) : std::nullopt;
+  const PreparedCount prepared_after =
+      prepared_before.known ? ReadPreparedCount(target) : PreparedCount{};
   const double measured = core::ToSeconds(second_at - first_at);
   // The step's budget is for its own work: the wait it was asked for comes on top.
   const auto deadline = context.deadline + interval;
@@ -353,17 +353,19 @@ core::Result<std::vector<Finding>> DigestStep::Run(StepContext& context) {
   Finding top_finding;
   top_finding.code = "digest.top";
   top_finding.severity = Severity::kInfo;
-  std::optional<PreparedCount> prepared;
-  if (prepared_before && prepared_after &&
-      prepared_after->executions >= prepared_before->executions &&
-      prepared_after->latency_ps >= prepared_before->latency_ps) {
-    prepared = PreparedCount{prepared_after->executions - prepared_before->executions,
-                             prepared_after->latency_ps - prepared_before->latency_ps};
-    if (prepared->executions == 0) prepared.reset();
+  // What ran in the interval; not known when a read failed or a counter went backwards
+  // (TRUNCATE of the summary tables).
+  PreparedCount prepared;
+  if (prepared_before.known && prepared_after.known &&
+      prepared_after.executions >= prepared_before.executions &&
+      prepared_after.latency_ps >= prepared_before.latency_ps) {
+    prepared = PreparedCount{prepared_after.executions > prepared_before.executions,
+                             prepared_after.executions - prepared_before.executions,
+                             prepared_after.latency_ps - prepared_before.latency_ps};
   }
   if (cmp.deltas.empty()) {
     top_finding.title = fmt::format("no {}statement completed in the {} interval",
-                                    prepared ? "digested " : "", over);
+                                    prepared.known ? "digested " : "", over);
     top_finding.detail =
         "Two snapshots of performance_schema.events_statements_summary_by_digest show no "
         "change besides dbrunbook's own (or the statement instruments are disabled in "
@@ -391,7 +393,7 @@ core::Result<std::vector<Finding>> DigestStep::Run(StepContext& context) {
     }
   }
   findings.push_back(std::move(top_finding));
-  if (prepared) findings.push_back(PreparedFinding(*prepared, cmp.total, over));
+  if (prepared.known) findings.push_back(PreparedFinding(prepared, cmp.total, over));
 
   for (size_t i = 0; i < top; ++i) {
     const DigestDelta& d = cmp.deltas[i];

@@ -80,6 +80,7 @@ struct DigestDelta {
 
 // Binary-protocol prepared-statement executions (MariaDB digests none of them).
 struct PreparedCount {
+  bool known = false;  // read (or, for an interval, some ran)
   uint64_t executions = 0;
   uint64_t latency_ps = 0;
 };
