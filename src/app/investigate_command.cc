@@ -85,7 +85,7 @@ int RunInvestigate(Env& env, const GlobalOptions& global,
     action.apply = options.apply;
     return RunSlowLogAction(env, *target, action, options.format);
   }
-  const auto steps = steps::MakeInvestigationSteps();
+  const auto steps = steps::MakeInvestigationSteps(investigate);
   const steps::Investigation investigation =
       steps::RunInvestigation(*target, env.clock, investigate, steps);
   switch (options.format) {

@@ -162,6 +162,28 @@ steps::InvestigateOptions InvestigateOptionsFor(const config::Config* config) {
   if (s.top_tables) options.top_tables = *s.top_tables;
   if (s.max_tables_for_details) options.max_tables_for_details = *s.max_tables_for_details;
   if (s.digest_top) options.digest_top = *s.digest_top;
+  if (s.replication_lag_warning) {
+    options.replication.lag_warning_seconds = core::ToSeconds(*s.replication_lag_warning);
+  }
+  if (s.replication_lag_critical) {
+    options.replication.lag_critical_seconds = core::ToSeconds(*s.replication_lag_critical);
+  }
+  if (s.applier_transaction) {
+    options.replication.applier_transaction_seconds = core::ToSeconds(*s.applier_transaction);
+  }
+  if (s.fragmented_min_mib) options.resources.fragmented_min_bytes = *s.fragmented_min_mib << 20;
+  if (s.fragmented_min_percent) {
+    options.resources.fragmented_min_ratio = *s.fragmented_min_percent / 100.0;
+  }
+  if (s.low_cardinality_min_rows) {
+    options.resources.low_cardinality_min_rows = *s.low_cardinality_min_rows;
+  }
+  if (s.low_cardinality_max_distinct) {
+    options.resources.low_cardinality_max_distinct = *s.low_cardinality_max_distinct;
+  }
+  if (s.max_findings_per_code) {
+    options.resources.max_findings_per_code = static_cast<size_t>(*s.max_findings_per_code);
+  }
   return options;
 }
 

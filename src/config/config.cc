@@ -76,9 +76,22 @@ const std::vector<std::string>& AssessKeys() {
 }
 
 const std::vector<std::string>& InvestigateKeys() {
-  static const std::vector<std::string> kKeys = {
-      "long_query",  "idle_transaction", "unused_index_min_uptime", "digest_interval",
-      "step_budget", "top_tables",       "max_tables_for_details",  "digest_top"};
+  static const std::vector<std::string> kKeys = {"long_query",
+                                                 "idle_transaction",
+                                                 "unused_index_min_uptime",
+                                                 "digest_interval",
+                                                 "step_budget",
+                                                 "top_tables",
+                                                 "max_tables_for_details",
+                                                 "digest_top",
+                                                 "replication_lag_warning",
+                                                 "replication_lag_critical",
+                                                 "applier_transaction",
+                                                 "fragmented_min_mib",
+                                                 "fragmented_min_percent",
+                                                 "low_cardinality_min_rows",
+                                                 "low_cardinality_max_distinct",
+                                                 "max_findings_per_code"};
   return kKeys;
 }
 
@@ -469,22 +482,49 @@ class Validator {
 
   void ParseInvestigate(const YamlNode& node, InvestigateSettings& out) {
     if (!ExpectMap(node, "investigate")) return;
+    SourceLocation critical_where = node.where;
     for (const YamlEntry* entry : Entries(node, "investigate", &InvestigateKeys())) {
       const std::string path = Join("investigate", entry->key);
+      if (entry->key == "replication_lag_critical") critical_where = entry->value.where;
       const std::string& key = entry->key;
       const Setting<std::string> text = String(entry->value, path);
       if (!text.value) continue;
-      if (key == "top_tables" || key == "max_tables_for_details" || key == "digest_top") {
+      if (key == "top_tables" || key == "max_tables_for_details" || key == "digest_top" ||
+          key == "fragmented_min_mib" || key == "low_cardinality_min_rows" ||
+          key == "low_cardinality_max_distinct" || key == "max_findings_per_code") {
+        const int64_t max = key == "low_cardinality_min_rows" ? int64_t{1'000'000'000'000}
+                            : key == "fragmented_min_mib"     ? int64_t{100'000'000}
+                                                              : int64_t{1'000'000};
         const auto number = core::ParseInt64(*text.value);
-        if (!number || *number < 1 || *number > 1'000'000) {
+        if (!number || *number < 1 || *number > max) {
           Error(entry->value.where, path,
-                fmt::format("'{}' is not a whole number from 1 to 1000000", *text.value));
+                fmt::format("'{}' is not a whole number from 1 to {}", *text.value, max));
           continue;
         }
-        std::optional<int>& field = key == "top_tables"               ? out.top_tables
-                                    : key == "max_tables_for_details" ? out.max_tables_for_details
-                                                                      : out.digest_top;
-        field = static_cast<int>(*number);
+        if (key == "fragmented_min_mib") {
+          out.fragmented_min_mib = *number;
+        } else if (key == "low_cardinality_min_rows") {
+          out.low_cardinality_min_rows = *number;
+        } else if (key == "low_cardinality_max_distinct") {
+          out.low_cardinality_max_distinct = *number;
+        } else {
+          std::optional<int>& field = key == "top_tables"               ? out.top_tables
+                                      : key == "max_tables_for_details" ? out.max_tables_for_details
+                                      : key == "digest_top"             ? out.digest_top
+                                                                        : out.max_findings_per_code;
+          field = static_cast<int>(*number);
+        }
+        continue;
+      }
+      if (key == "fragmented_min_percent") {
+        const auto number = core::ParseInt64(*text.value);
+        if (!number || *number < 1 || *number > 100) {
+          Error(entry->value.where, path,
+                fmt::format("'{}' is not a whole number from 1 to 100 (percent of the table)",
+                            *text.value));
+          continue;
+        }
+        out.fragmented_min_percent = static_cast<int>(*number);
         continue;
       }
       auto duration = core::ParseDuration(*text.value);
@@ -504,13 +544,22 @@ class Validator {
               "the digest interval is at most 10m");
         continue;
       }
-      std::optional<core::Duration>& field = key == "long_query"         ? out.long_query
-                                             : key == "idle_transaction" ? out.idle_transaction
-                                             : key == "unused_index_min_uptime"
-                                                 ? out.unused_index_min_uptime
-                                             : key == "digest_interval" ? out.digest_interval
-                                                                        : out.step_budget;
+      std::optional<core::Duration>& field =
+          key == "long_query"                 ? out.long_query
+          : key == "idle_transaction"         ? out.idle_transaction
+          : key == "unused_index_min_uptime"  ? out.unused_index_min_uptime
+          : key == "digest_interval"          ? out.digest_interval
+          : key == "replication_lag_warning"  ? out.replication_lag_warning
+          : key == "replication_lag_critical" ? out.replication_lag_critical
+          : key == "applier_transaction"      ? out.applier_transaction
+                                              : out.step_budget;
       field = *duration;
+    }
+    if (out.replication_lag_warning && out.replication_lag_critical &&
+        *out.replication_lag_critical < *out.replication_lag_warning) {
+      Error(critical_where, "investigate.replication_lag_critical",
+            "is below replication_lag_warning",
+            "the critical lag must be at least the warning lag");
     }
   }
 

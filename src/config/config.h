@@ -195,6 +195,20 @@ struct InvestigateSettings {
   std::optional<int> top_tables;                          // default 20
   std::optional<int> max_tables_for_details;              // default 10000
   std::optional<int> digest_top;                          // default 10
+  // Replication step: lag warning / critical (default 60s / 300s), an applier transaction
+  // open this long is a likely cause of lag (default 10s).
+  std::optional<core::Duration> replication_lag_warning;
+  std::optional<core::Duration> replication_lag_critical;
+  std::optional<core::Duration> applier_transaction;
+  // Resources step: table.fragmented from this much free space (default 100 MiB) and this
+  // share of the table (default 20 %); index.low_cardinality on tables of at least this many
+  // rows (default 100000) with at most this many distinct values (default 20); at most this
+  // many findings per code (default 30).
+  std::optional<int64_t> fragmented_min_mib;
+  std::optional<int> fragmented_min_percent;
+  std::optional<int64_t> low_cardinality_min_rows;
+  std::optional<int64_t> low_cardinality_max_distinct;
+  std::optional<int> max_findings_per_code;
 };
 
 struct Config {

@@ -147,6 +147,29 @@ nlohmann::json EvidenceJson(const steps::EvidenceValue& value) {
   return std::visit(Visitor{}, value);
 }
 
+namespace {
+
+// The steps that ran ("locks 4ms", "mdl (incomplete) 1ms") and those --only left out.
+struct StepSummary {
+  std::vector<std::string> ran;
+  std::vector<std::string> skipped;
+};
+
+StepSummary SummarizeSteps(const steps::Investigation& inv) {
+  StepSummary summary;
+  for (const auto& step : inv.steps) {
+    if (!step.ran) {
+      summary.skipped.push_back(step.group);
+    } else {
+      summary.ran.push_back(fmt::format("{}{} {}", step.group, step.failed ? " (incomplete)" : "",
+                                        core::FormatDuration(step.elapsed)));
+    }
+  }
+  return summary;
+}
+
+}  // namespace
+
 std::string RenderInvestigationTable(const steps::Investigation& inv, const TableStyle& style) {
   using core::SanitizeForTerminal;
   std::string out;
@@ -172,18 +195,11 @@ std::string RenderInvestigationTable(const steps::Investigation& inv, const Tabl
                          s.sql.empty() ? "" : ": " + SanitizeForTerminal(s.sql));
     }
   }
-  std::vector<std::string> ran;
-  std::vector<std::string> skipped;
-  for (const auto& step : inv.steps) {
-    if (!step.ran) {
-      skipped.push_back(step.group);
-    } else {
-      ran.push_back(fmt::format("{}{} {}", step.group, step.failed ? " (incomplete)" : "",
-                                core::FormatDuration(step.elapsed)));
-    }
+  const StepSummary summary = SummarizeSteps(inv);
+  out += fmt::format("\nChecked: {}\n", fmt::join(summary.ran, ", "));
+  if (!summary.skipped.empty()) {
+    out += fmt::format("Not checked (--only): {}\n", fmt::join(summary.skipped, ", "));
   }
-  out += fmt::format("\nChecked: {}\n", fmt::join(ran, ", "));
-  if (!skipped.empty()) out += fmt::format("Not checked (--only): {}\n", fmt::join(skipped, ", "));
   const std::string status = core::ToUpper(StatusName(inv));
   out += fmt::format("Overall: {} ({})\n", status, Counts(inv));
   return out;
@@ -228,6 +244,14 @@ std::string RenderInvestigationMarkdown(const steps::Investigation& inv) {
                          s.sql.empty() ? "" : ": " + MarkdownCode(s.sql));
     }
   }
+  const StepSummary summary = SummarizeSteps(inv);
+  out +=
+      fmt::format("\nChecked: {}.", MarkdownCell(fmt::format("{}", fmt::join(summary.ran, ", "))));
+  if (!summary.skipped.empty()) {
+    out += fmt::format(" Not checked (--only): {}.",
+                       MarkdownCell(fmt::format("{}", fmt::join(summary.skipped, ", "))));
+  }
+  out += "\n";
   return out;
 }
 

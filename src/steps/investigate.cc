@@ -13,15 +13,15 @@
 
 namespace dbrunbook::steps {
 
-std::vector<std::unique_ptr<Step>> MakeInvestigationSteps() {
+std::vector<std::unique_ptr<Step>> MakeInvestigationSteps(const InvestigateOptions& options) {
   std::vector<std::unique_ptr<Step>> steps;
   steps.push_back(std::make_unique<QueriesStep>());
   steps.push_back(std::make_unique<SlowLogStep>());
   steps.push_back(std::make_unique<LocksStep>());
   steps.push_back(std::make_unique<MetadataLocksStep>());
   steps.push_back(std::make_unique<OpenTablesStep>());
-  steps.push_back(std::make_unique<ResourcesStep>());
-  steps.push_back(std::make_unique<ReplicationStep>());
+  steps.push_back(std::make_unique<ResourcesStep>(options.resources));
+  steps.push_back(std::make_unique<ReplicationStep>(options.replication));
   steps.push_back(std::make_unique<DigestStep>());  // last: it waits between two snapshots
   return steps;
 }

@@ -13,7 +13,9 @@ namespace dbrunbook::steps {
 
 // Every investigation step, in the order they run. The statement digest comes last because
 // it waits between its two snapshots with nothing else running on the session.
-std::vector<std::unique_ptr<Step>> MakeInvestigationSteps();
+// The steps in their order; the resources and replication steps take their thresholds from
+// `options`.
+std::vector<std::unique_ptr<Step>> MakeInvestigationSteps(const InvestigateOptions& options = {});
 
 // The groups --only accepts ("queries", "slowlog", "locks", ...), in run order.
 std::vector<std::string> InvestigationGroups();

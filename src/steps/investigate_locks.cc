@@ -107,6 +107,7 @@ WaitGraph ReadPairs(const mysql::ResultSet& result) {
     if (w.user.empty()) w.user = Text(row, "waiting_user");
     if (w.host.empty()) w.host = Text(row, "waiting_host");
     if (!w.query) w.query = OptionalText(row, "waiting_query");
+    if (!w.trx_seconds) w.trx_seconds = row["waiting_trx_seconds"].AsDouble();
     const double wait = std::max(0.0, row["wait_seconds"].AsDouble().value_or(0));
     if (!w.waiting || wait > w.wait_seconds) w.wait_seconds = wait;
     w.waiting = true;
@@ -124,7 +125,7 @@ WaitGraph ReadPairs(const mysql::ResultSet& result) {
     if (b.host.empty()) b.host = Text(row, "blocking_host");
     if (!b.blocking) {
       b.query = OptionalText(row, "blocking_query");
-      b.trx_seconds = row["blocking_trx_seconds"].AsDouble();
+      if (auto seconds = row["blocking_trx_seconds"].AsDouble()) b.trx_seconds = seconds;
       b.trx_state = Text(row, "blocking_trx_state");
       b.rows_locked = row["blocking_rows_locked"].AsInt64();
       b.rows_modified = row["blocking_rows_modified"].AsInt64();

@@ -33,15 +33,6 @@
 
 namespace dbrunbook::steps {
 
-struct ReplicationThresholds {
-  double lag_warning_seconds = 60;    // runbook trigger: replication lag > 60 s
-  double lag_critical_seconds = 300;  // as the assessment's replication_lag_seconds
-  // An applier transaction open this long (or waiting for a lock) is a likely cause of lag.
-  double applier_transaction_seconds = 10;
-  // At most this many tables without a primary key are listed.
-  int tables_without_primary_key = 20;
-};
-
 class ReplicationStep final : public Step {
  public:
   ReplicationStep() = default;

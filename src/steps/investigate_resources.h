@@ -43,18 +43,6 @@
 
 namespace dbrunbook::steps {
 
-struct ResourcesThresholds {
-  // table.fragmented: free space at least this many bytes and this share of the table.
-  int64_t fragmented_min_bytes = int64_t{100} << 20;
-  double fragmented_min_ratio = 0.2;
-  // index.low_cardinality: tables with at least this many rows; keys with at most this many
-  // distinct values.
-  int64_t low_cardinality_min_rows = 100'000;
-  int64_t low_cardinality_max_distinct = 20;
-  // At most this many findings of each per-index or per-table code.
-  size_t max_findings_per_code = 30;
-};
-
 class ResourcesStep final : public Step {
  public:
   explicit ResourcesStep(ResourcesThresholds thresholds = {}) : thresholds_(thresholds) {}

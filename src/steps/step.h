@@ -23,6 +23,29 @@
 
 namespace dbrunbook::steps {
 
+// Thresholds of the resources step (config: investigate.fragmented_min_mib ...).
+struct ResourcesThresholds {
+  // table.fragmented: free space at least this many bytes and this share of the table.
+  int64_t fragmented_min_bytes = int64_t{100} << 20;
+  double fragmented_min_ratio = 0.2;
+  // index.low_cardinality: tables with at least this many rows; keys with at most this many
+  // distinct values.
+  int64_t low_cardinality_min_rows = 100'000;
+  int64_t low_cardinality_max_distinct = 20;
+  // At most this many findings of each per-index or per-table code.
+  size_t max_findings_per_code = 30;
+};
+
+// Thresholds of the replication step (config: investigate.replication_lag_warning ...).
+struct ReplicationThresholds {
+  double lag_warning_seconds = 60;    // runbook trigger: replication lag > 60 s
+  double lag_critical_seconds = 300;  // as the assessment's replication_lag_seconds
+  // An applier transaction open this long (or waiting for a lock) is a likely cause of lag.
+  double applier_transaction_seconds = 10;
+  // At most this many tables without a primary key are listed.
+  int tables_without_primary_key = 20;
+};
+
 struct InvestigateOptions {
   // Queries: statements running at least this long are long runners (runbook: 60 s).
   double long_query_seconds = 60;
@@ -39,6 +62,8 @@ struct InvestigateOptions {
   // statements to show.
   core::Duration digest_interval = std::chrono::seconds(10);
   int digest_top = 10;
+  ResourcesThresholds resources;
+  ReplicationThresholds replication;
   // Longest a single step may keep starting statements.
   core::Duration step_budget = std::chrono::seconds(20);
   // Groups to run ("queries", "locks", ...); empty = all.

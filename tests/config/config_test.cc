@@ -780,5 +780,34 @@ investigate:
                                     "long_query?")));
 }
 
+TEST(InvestigateSettingsTest, ParsesTheStepThresholds) {
+  const Config config = Parse(R"(targets: []
+investigate:
+  replication_lag_warning: 30s
+  replication_lag_critical: 2m
+  applier_transaction: 5s
+  fragmented_min_mib: 512
+  fragmented_min_percent: 35
+  low_cardinality_min_rows: 5000000
+  low_cardinality_max_distinct: 4
+  max_findings_per_code: 100
+)");
+  const InvestigateSettings& s = config.investigate;
+  EXPECT_EQ(s.replication_lag_warning, std::chrono::seconds(30));
+  EXPECT_EQ(s.replication_lag_critical, std::chrono::minutes(2));
+  EXPECT_EQ(s.applier_transaction, std::chrono::seconds(5));
+  EXPECT_EQ(s.fragmented_min_mib, 512);
+  EXPECT_EQ(s.fragmented_min_percent, 35);
+  EXPECT_EQ(s.low_cardinality_min_rows, 5'000'000);
+  EXPECT_EQ(s.low_cardinality_max_distinct, 4);
+  EXPECT_EQ(s.max_findings_per_code, 100);
+  EXPECT_THAT(Errors("targets: []\ninvestigate:\n  fragmented_min_percent: 150\n"
+                     "  replication_lag_warning: 10m\n  replication_lag_critical: 1m\n"),
+              ElementsAre(HasSubstr("investigate.fragmented_min_percent: '150' is not a whole "
+                                    "number from 1 to 100"),
+                          HasSubstr("dbrunbook.yaml:5:29: investigate.replication_lag_critical: "
+                                    "is below replication_lag_warning")));
+}
+
 }  // namespace
 }  // namespace dbrunbook::config

@@ -114,6 +114,8 @@ TEST(FindingsRenderTest, MarkdownEscapesCellsAndFencesSql) {
   EXPECT_NE(md.find("- a \\| pipe: `` SELECT `a` FROM t ``"), std::string::npos) << md;
   EXPECT_NE(md.find("- kill the root blocker: `KILL CONNECTION 1234`"), std::string::npos);
   EXPECT_EQ(md.find('\x1b'), std::string::npos);
+  // Which steps ran, and which --only left out: a reader must not take silence for "fine".
+  EXPECT_NE(md.find("Checked: locks 3ms. Not checked (--only): digest."), std::string::npos) << md;
 }
 
 TEST(FindingsRenderTest, NoFindingsIsOk) {

@@ -216,6 +216,11 @@ TEST_F(LocksIntegrationTest, ThreeDeepChainWhoseRootIsAnIdleTransaction) {
   ASSERT_NE(wait, nullptr);
   ASSERT_TRUE(std::holds_alternative<double>(*wait));
   EXPECT_GE(std::get<double>(*wait), 1.0);
+  // The waiter's own transaction: open at least as long as it has waited.
+  const EvidenceValue* waiter_trx = rb.Find("transaction_seconds");
+  ASSERT_NE(waiter_trx, nullptr);
+  ASSERT_TRUE(std::holds_alternative<double>(*waiter_trx)) << EvidenceText(*waiter_trx);
+  EXPECT_GE(std::get<double>(*waiter_trx), std::get<double>(*wait));
 
   const EvidenceRow& rc = root.evidence[2];
   EXPECT_EQ(Int(rc, "connection_id"), static_cast<int64_t>(c_id));
