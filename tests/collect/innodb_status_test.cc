@@ -670,7 +670,18 @@ TEST(InnodbStatusTest, GarbageNeverCrashes) {
         std::string_view("---TRANSACTION , ACTIVE sec\nMySQL thread id 1, query id"),
         std::string_view("RECORD LOCKS of table trx id lock_mode"),
         std::string_view("TABLE LOCK table `unterminated trx id 1 lock mode waiting")}) {
-    (void)ParseInnodbStatus(text);
+    const InnodbStatus status = ParseInnodbStatus(text);
+    // Nothing is invented from fragments: no history length, no transaction with an id
+    // the text does not contain, sections only from complete header lines.
+    EXPECT_FALSE(status.history_list_length.has_value()) << text;
+    for (const auto& [title, body] : status.sections) {
+      EXPECT_NE(text.find(title), std::string_view::npos) << title;
+    }
+    if (status.latest_deadlock) {
+      for (const auto& t : status.latest_deadlock->transactions) {
+        EXPECT_TRUE(t.trx_id.empty() || text.find(t.trx_id) != std::string_view::npos) << t.trx_id;
+      }
+    }
   }
 }
 
