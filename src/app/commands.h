@@ -2,6 +2,7 @@
 // to env.out/env.err and returns the process exit status documented in the README.
 #pragma once
 
+#include <istream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,5 +75,17 @@ struct ConfigCheckOptions {
 };
 // 0 valid, 1 invalid, 2 usage (no file found).
 int RunConfigCheck(Env& env, const GlobalOptions& global, const ConfigCheckOptions& options);
+
+struct FingerprintCommandOptions {
+  std::vector<std::string> files;    // FILE...; empty or "-" = standard input
+  std::optional<std::string> query;  // --query: fingerprint this text instead of reading files
+  bool multi = false;     // --multi: pt-fingerprint's records (";\n"-terminated), not lines
+  bool query_id = false;  // --query-id: print "ID fingerprint"
+  bool match_md5_checksums = false;
+  bool match_embedded_numbers = false;
+};
+// Prints one fingerprint per statement (pt-query-digest 3.5.7's, app/fingerprint_command.cc).
+// 0 every input was read, 1 an input could not be read (the others are still processed).
+int RunFingerprint(Env& env, const FingerprintCommandOptions& options, std::istream& in);
 
 }  // namespace dbrunbook::app

@@ -157,6 +157,32 @@ int Main(int argc, char** argv) {
                              "do not read password environment variables, password files or "
                              "option files");
 
+  app::FingerprintCommandOptions fingerprint;
+  std::string fingerprint_query;
+  CLI::App* fingerprint_cmd = cli.add_subcommand(
+      "fingerprint",
+      "print the fingerprint of each statement, as pt-query-digest 3.5.7 (and pt-fingerprint)\n"
+      "compute it: literals become ?, comments go, whitespace collapses, lower case, IN()\n"
+      "and VALUES() lists collapse. Reads FILEs (- or none: standard input), one statement\n"
+      "per line, or pt-fingerprint's ';'-terminated records with --multi.\n"
+      "Exit status: 0 ok, 1 an input could not be read, 2 usage error.");
+  fingerprint_cmd->add_option("files", fingerprint.files, "input files (default: standard input)");
+  fingerprint_cmd->add_flag("--multi", fingerprint.multi,
+                            "statements end with ';' at the end of a line and may span lines "
+                            "(pt-fingerprint's input format; '#' comment lines are ignored)");
+  fingerprint_cmd->add_option("--query", fingerprint_query,
+                              "fingerprint this statement instead of reading input");
+  fingerprint_cmd->add_flag("--query-id", fingerprint.query_id,
+                            "print the query ID (pt-query-digest's, 32 hex digits) and a tab "
+                            "before each fingerprint");
+  fingerprint_cmd->add_flag("--match-md5-checksums", fingerprint.match_md5_checksums,
+                            "also replace 32-digit hex MD5 strings in identifiers (as "
+                            "pt-fingerprint --match-md5-checksums)");
+  fingerprint_cmd->add_flag("--match-embedded-numbers", fingerprint.match_embedded_numbers,
+                            "keep numbers inside identifiers (rt_5min, t1), as pt-fingerprint "
+                            "--match-embedded-numbers / pt-query-digest "
+                            "--preserve-embedded-numbers");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -233,6 +259,10 @@ int Main(int argc, char** argv) {
   if (config_check_cmd->parsed()) {
     if (!config_file.empty()) config_check.file = config_file;
     return app::RunConfigCheck(env, global, config_check);
+  }
+  if (fingerprint_cmd->parsed()) {
+    if (fingerprint_cmd->count("--query") > 0) fingerprint.query = fingerprint_query;
+    return app::RunFingerprint(env, fingerprint, std::cin);
   }
   std::cerr << cli.help();
   return app::kExitUsage;

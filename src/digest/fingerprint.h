@@ -1,0 +1,43 @@
+// Query fingerprints and query IDs exactly as Percona Toolkit 3.5.7 computes them
+// (QueryRewriter::fingerprint, used by pt-query-digest and pt-fingerprint), so that classes
+// can be joined with pt-query-digest reports, PMM and other Percona tooling.
+//
+// A fingerprint abstracts a statement: literals become `?`, comments go, whitespace collapses,
+// the text is lower-cased, IN()/VALUES() lists collapse to `(?+)`, and so on. The rules are
+// pt's, in pt's order, quirks included (fingerprint.cc lists them): for example `0x1F`
+// becomes `?f` and `users_2009` becomes `users_?`, exactly as pt-query-digest groups them.
+// The implementation is a few hand-written passes over the bytes (no regular expressions);
+// passes whose trigger byte does not occur are skipped.
+//
+// Text is treated as bytes, as pt does: only ASCII letters are lower-cased and only ASCII
+// letters, digits and `_` are word characters; other bytes (UTF-8 included) pass through.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace dbrunbook::digest {
+
+struct FingerprintOptions {
+  // pt-fingerprint --match-md5-checksums: a 32-digit lower-case hex string after `.`, `_` or
+  // `-` becomes `?` (db.fbc5e685..._temp -> db.?_temp).
+  bool match_md5_checksums = false;
+  // pt-fingerprint --match-embedded-numbers, pt-query-digest --preserve-embedded-numbers:
+  // numbers inside identifiers stay (rt_5min, prices2.t1); only numbers starting a word are
+  // abstracted.
+  bool match_embedded_numbers = false;
+};
+
+// The fingerprint of one statement (pt-query-digest's default options unless given).
+std::string Fingerprint(std::string_view query, const FingerprintOptions& options = {});
+
+// The same, written into `out` (its capacity is reused; for hot loops).
+void FingerprintInto(std::string_view query, const FingerprintOptions& options, std::string& out);
+
+// pt-query-digest's query ID (Transformers::make_checksum): the upper-case hex MD5 of the
+// fingerprint, 32 digits. pt 3.x reports print all 32 ("ID 0x8E30...0841"); Maatkit and pt 2.x
+// printed only the last 16 (QueryIdShort), which are the last 16 digits of the same MD5.
+std::string QueryId(std::string_view fingerprint);
+std::string QueryIdShort(std::string_view fingerprint);
+
+}  // namespace dbrunbook::digest

@@ -1,0 +1,1072 @@
+#include "digest/slowlog_reader.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <system_error>
+#include <utility>
+
+namespace dbrunbook::digest {
+namespace {
+
+constexpr std::size_t kNpos = std::string_view::npos;
+
+// Perl's \s and \w on byte strings (pt reads logs as bytes).
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
+bool IsAlpha(char c) { return IsUpper(c) || (c >= 'a' && c <= 'z'); }
+bool IsWord(char c) { return IsAlpha(c) || IsDigit(c) || c == '_'; }
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+std::size_t Find(std::string_view s, std::string_view needle, std::size_t from = 0) {
+  if (from >= s.size() || needle.size() > s.size() - from) return kNpos;
+  const void* hit = memmem(s.data() + from, s.size() - from, needle.data(), needle.size());
+  return hit == nullptr ? kNpos : static_cast<const char*>(hit) - s.data();
+}
+
+// pt's numeric attribute values: /^(?:\d+|[+-]?\d+\.\d*(?:E[+-]?\d+)?)$/i.
+bool IsPtNumber(std::string_view v) {
+  std::size_t i = 0;
+  const std::size_t n = v.size();
+  if (n == 0) return false;
+  const bool sign = v[0] == '+' || v[0] == '-';
+  if (sign) ++i;
+  const std::size_t digits_start = i;
+  while (i < n && IsDigit(v[i])) ++i;
+  if (i == digits_start) return false;
+  if (i == n) return !sign;
+  if (v[i] != '.') return false;
+  ++i;
+  while (i < n && IsDigit(v[i])) ++i;
+  if (i == n) return true;
+  if (v[i] != 'e' && v[i] != 'E') return false;
+  ++i;
+  if (i < n && (v[i] == '+' || v[i] == '-')) ++i;
+  const std::size_t exp_start = i;
+  while (i < n && IsDigit(v[i])) ++i;
+  return i > exp_start && i == n;
+}
+
+double ParseDouble(std::string_view v) {
+  if (!v.empty() && v[0] == '+') v.remove_prefix(1);
+  // Fast path, exact: at most 15 significant digits and no exponent, so the mantissa and the
+  // power of ten are exact doubles and one correctly rounded division gives the nearest value.
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  std::size_t i = v.empty() || v[0] != '-' ? 0 : 1;
+  std::uint64_t mantissa = 0;
+  int digits = 0;
+  int fraction = -1;
+  for (; i < v.size(); ++i) {
+    const char c = v[i];
+    if (IsDigit(c)) {
+      mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
+      ++digits;
+      if (fraction >= 0) ++fraction;
+    } else if (c == '.' && fraction < 0) {
+      fraction = 0;
+    } else {
+      break;
+    }
+  }
+  if (i == v.size() && digits > 0 && digits <= 15) {
+    const double value = static_cast<double>(mantissa) / kPow10[fraction < 0 ? 0 : fraction];
+    return v[0] == '-' ? -value : value;
+  }
+  double out = 0;
+  std::from_chars(v.data(), v.data() + v.size(), out);
+  return out;
+}
+
+// The leading /^\d+(?:\.\d+)?/ of a value (pt's Query_time clean-up); empty when none.
+std::string_view LeadingDecimal(std::string_view v) {
+  std::size_t i = 0;
+  while (i < v.size() && IsDigit(v[i])) ++i;
+  if (i == 0) return {};
+  if (i + 1 < v.size() && v[i] == '.' && IsDigit(v[i + 1])) {
+    i += 2;
+    while (i < v.size() && IsDigit(v[i])) ++i;
+  }
+  return v.substr(0, i);
+}
+
+// --- server start-up header lines (pt's $slow_log_hd_line, /m, applied with s///g) ---------
+
+// One of pt's keyword literals where the regex has \s between two words.
+bool MatchWords(std::string_view s, std::size_t at, std::string_view first,
+                std::string_view second) {
+  if (at + first.size() + 1 + second.size() > s.size()) return false;
+  return s.compare(at, first.size(), first) == 0 && IsSpace(s[at + first.size()]) &&
+         s.compare(at + first.size() + 1, second.size(), second) == 0;
+}
+
+// End (after the '\n') of a header match starting at line start `i`, or kNpos.
+std::size_t MatchHeaderAt(std::string_view s, std::size_t i) {
+  const std::size_t n = s.size();
+  if (i >= n) return kNpos;
+  const char c = s[i];
+  // T[cC][pP]\s[pP]ort:\s+\d+.*\n
+  if (c == 'T' && i + 4 < n && (s[i + 1] == 'c' || s[i + 1] == 'C') &&
+      (s[i + 2] == 'p' || s[i + 2] == 'P') && IsSpace(s[i + 3]) &&
+      (s[i + 4] == 'p' || s[i + 4] == 'P') && s.compare(i + 5, 4, "ort:") == 0) {
+    std::size_t k = i + 9;
+    while (k < n && IsSpace(s[k])) ++k;
+    if (k > i + 9 && k < n && IsDigit(s[k])) {
+      const std::size_t nl = s.find('\n', k);
+      if (nl != kNpos) return nl + 1;
+    }
+  }
+  // [/A-Z].*mysqld,\sVersion.*(?:started\swith:|embedded\slibrary).*\n  (greedy: last first)
+  if (c == '/' || IsUpper(c)) {
+    const std::size_t line_end = std::min(s.find('\n', i), n);
+    std::size_t hits[64];
+    std::size_t count = 0;
+    const std::string_view line = s.substr(0, line_end);
+    for (std::size_t k = Find(line, "mysqld,", i + 1); k != kNpos;
+         k = Find(line, "mysqld,", k + 1)) {
+      if (MatchWords(s, k, "mysqld,", "Version")) {
+        if (count == 64) std::move(hits + 1, hits + 64, hits), count = 63;
+        hits[count++] = k;
+      }
+    }
+    for (std::size_t h = count; h-- > 0;) {
+      const std::size_t version_end = hits[h] + 15;
+      const std::size_t kw_line_end = std::min(s.find('\n', version_end), n);
+      for (std::size_t k = kw_line_end; k-- > version_end;) {
+        std::size_t kw_end = kNpos;
+        if (MatchWords(s, k, "started", "with:")) kw_end = k + 13;
+        if (MatchWords(s, k, "embedded", "library")) kw_end = k + 16;
+        if (kw_end == kNpos) continue;
+        const std::size_t nl = s.find('\n', kw_end);
+        if (nl != kNpos) return nl + 1;
+      }
+    }
+  }
+  // Time\s+Id\s+Command.*\n
+  if (c == 'T' && s.compare(i, 4, "Time") == 0) {
+    std::size_t k = i + 4;
+    const std::size_t a = k;
+    while (k < n && IsSpace(s[k])) ++k;
+    if (k > a && s.compare(k, 2, "Id") == 0) {
+      k += 2;
+      const std::size_t b = k;
+      while (k < n && IsSpace(s[k])) ++k;
+      if (k > b && s.compare(k, 7, "Command") == 0) {
+        const std::size_t nl = s.find('\n', k + 7);
+        if (nl != kNpos) return nl + 1;
+      }
+    }
+  }
+  return kNpos;
+}
+
+// Every start-up header line contains one of these (alternatives 2, 1, 3 of pt's regex).
+constexpr std::string_view kHeaderNeedles[3] = {"mysqld,", "ort:", "Command"};
+
+// The next occurrence of needle `k` at or after `from` that has the context the header regex
+// needs around it (so "Filesort:" is not taken for "Tcp port:").
+bool QualifiedAt(std::string_view s, std::size_t k, std::size_t at) {
+  if (s.compare(at, kHeaderNeedles[k].size(), kHeaderNeedles[k]) != 0) return false;
+  if (k == 0) return MatchWords(s, at, "mysqld,", "Version");
+  if (k == 1) {
+    return at >= 5 && s[at - 5] == 'T' && (s[at - 4] == 'c' || s[at - 4] == 'C') &&
+           (s[at - 3] == 'p' || s[at - 3] == 'P') && IsSpace(s[at - 2]) &&
+           (s[at - 1] == 'p' || s[at - 1] == 'P');
+  }
+  return at >= 1 && IsSpace(s[at - 1]);
+}
+
+std::size_t FindHeaderNeedle(std::string_view s, std::size_t k, std::size_t from) {
+  for (std::size_t at = Find(s, kHeaderNeedles[k], from); at != kNpos;
+       at = Find(s, kHeaderNeedles[k], at + 1)) {
+    if (QualifiedAt(s, k, at)) return at;
+  }
+  return kNpos;
+}
+
+bool QualifiedHeaderNeedleAt(std::string_view s, std::size_t at) {
+  return QualifiedAt(s, 0, at) || QualifiedAt(s, 1, at) || QualifiedAt(s, 2, at);
+}
+
+// The first qualified occurrence of any header needle at or after `from`, or kNpos. One pass:
+// 16 bytes at a time, a candidate is where a needle's first and last bytes both match.
+std::size_t FindAnyHeaderNeedle(std::string_view s, std::size_t from) {
+  std::size_t i = from;
+#if defined(__SSE2__)
+  const std::size_t n = s.size();
+  const char* d = s.data();
+  const __m128i f0 = _mm_set1_epi8('m'), l0 = _mm_set1_epi8(',');  // mysqld,
+  const __m128i f1 = _mm_set1_epi8('o'), l1 = _mm_set1_epi8(':');  // ort:
+  const __m128i f2 = _mm_set1_epi8('C'), l2 = _mm_set1_epi8('d');  // Command
+  for (; i + 16 + 6 <= n; i += 16) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i));
+    const __m128i b3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i + 3));
+    const __m128i b6 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i + 6));
+    const __m128i m0 = _mm_and_si128(_mm_cmpeq_epi8(a, f0), _mm_cmpeq_epi8(b6, l0));
+    const __m128i m1 = _mm_and_si128(_mm_cmpeq_epi8(a, f1), _mm_cmpeq_epi8(b3, l1));
+    const __m128i m2 = _mm_and_si128(_mm_cmpeq_epi8(a, f2), _mm_cmpeq_epi8(b6, l2));
+    unsigned mask =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(m0, m1), m2)));
+    while (mask != 0) {
+      const std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(mask));
+      if (QualifiedHeaderNeedleAt(s, at)) return at;
+      mask &= mask - 1;
+    }
+  }
+#endif
+  std::size_t best = kNpos;
+  for (std::size_t k = 0; k < 3; ++k) best = std::min(best, FindHeaderNeedle(s, k, i));
+  return best;
+}
+
+bool MayHaveHeader(std::string_view s) { return FindAnyHeaderNeedle(s, 0) != kNpos; }
+
+// s/$slow_log_hd_line//g; returns the number of lines removed and fills `out` when any.
+int RemoveHeaders(std::string_view s, std::string& out) {
+  int removed = 0;
+  std::size_t copied = 0;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t e = MatchHeaderAt(s, i);
+    if (e != kNpos) {
+      out.append(s.substr(copied, i - copied));
+      copied = i = e;
+      ++removed;
+      continue;
+    }
+    const std::size_t nl = s.find('\n', i);
+    if (nl == kNpos) break;
+    i = nl + 1;
+  }
+  if (removed > 0) out.append(s.substr(copied));
+  return removed;
+}
+
+// --- header lines of an event --------------------------------------------------------------
+
+// /^(?:#|use |SET (?:last_insert_id|insert_id|timestamp))/
+bool IsMetaLine(std::string_view line) {
+  if (line.empty()) return false;
+  if (line[0] == '#') return true;
+  if (line[0] == 'u') return StartsWith(line, "use ");
+  if (line[0] == 'S') {
+    return StartsWith(line, "SET timestamp") || StartsWith(line, "SET insert_id") ||
+           StartsWith(line, "SET last_insert_id");
+  }
+  return false;
+}
+
+// /^# Time: ((?:[0-9: ]{15})|(?:[-0-9: T]{19}))/
+bool MatchTime(std::string_view line, std::string_view& ts) {
+  if (!StartsWith(line, "# Time: ")) return false;
+  const std::string_view rest = line.substr(8);
+  auto run = [&](std::size_t want, bool iso) {
+    if (rest.size() < want) return false;
+    for (std::size_t i = 0; i < want; ++i) {
+      const char c = rest[i];
+      if (!(IsDigit(c) || c == ':' || c == ' ' || (iso && (c == '-' || c == 'T')))) return false;
+    }
+    ts = rest.substr(0, want);
+    return true;
+  };
+  return run(15, false) || run(19, true);
+}
+
+struct UserHost {
+  std::string_view user, host, ip, thread_id;
+};
+
+// One try of /# User\@Host: ([^\[]+|\[[^[]+\]).*?@ (\S*) \[(.*)\]\s*(?:Id:\s*(\d+))?/ with
+// the user starting at `p`. Mirrors the regex's backtracking order without re-scanning.
+bool TryUserHost(std::string_view line, std::size_t p, UserHost& out) {
+  const std::size_t n = line.size();
+  if (p >= n) return false;
+  const std::size_t last_bracket = line.rfind(']');
+  if (last_bracket == kNpos) return false;
+  // "@ " at q is usable when "(\S*) \[" follows and a ']' comes after that.
+  auto usable = [&](std::size_t q, std::size_t& r) {
+    if (q + 1 >= n || line[q] != '@' || line[q + 1] != ' ') return false;
+    r = q + 2;
+    while (r < n && !IsSpace(line[r])) ++r;
+    return r + 1 < n && line[r] == ' ' && line[r + 1] == '[' && last_bracket >= r + 2;
+  };
+  std::size_t qmax = kNpos;
+  for (std::size_t q = line.find("@ ", p + 1); q != kNpos; q = line.find("@ ", q + 1)) {
+    std::size_t r = 0;
+    if (usable(q, r)) qmax = q;
+  }
+  if (qmax == kNpos) return false;
+  std::size_t user_end = kNpos;
+  if (line[p] != '[') {
+    std::size_t run_end = p;
+    while (run_end < n && line[run_end] != '[') ++run_end;
+    user_end = std::min(run_end, qmax);  // the longest user that leaves a usable "@ "
+  } else {
+    std::size_t run_end = p + 1;
+    while (run_end < n && line[run_end] != '[') ++run_end;
+    for (std::size_t e = run_end; e-- > p + 1;) {
+      if (line[e] == ']' && e >= p + 2 && e + 1 <= qmax) {
+        user_end = e + 1;
+        break;
+      }
+    }
+    if (user_end == kNpos) return false;
+  }
+  std::size_t r = 0;
+  std::size_t q = line.find("@ ", user_end);
+  while (q != kNpos && !usable(q, r)) q = line.find("@ ", q + 1);
+  if (q == kNpos) return false;
+  out.user = line.substr(p, user_end - p);
+  out.host = line.substr(q + 2, r - q - 2);
+  out.ip = line.substr(r + 2, last_bracket - r - 2);
+  out.thread_id = {};
+  std::size_t k = last_bracket + 1;
+  while (k < n && IsSpace(line[k])) ++k;
+  if (line.compare(k, 3, "Id:") == 0) {
+    k += 3;
+    while (k < n && IsSpace(line[k])) ++k;
+    const std::size_t d = k;
+    while (k < n && IsDigit(line[k])) ++k;
+    if (k > d) out.thread_id = line.substr(d, k - d);
+  }
+  return true;
+}
+
+bool MatchUserHost(std::string_view line, UserHost& out) {
+  for (std::size_t i = line.find("# User@Host: "); i != kNpos;
+       i = line.find("# User@Host: ", i + 1)) {
+    if (TryUserHost(line, i + 13, out)) return true;
+  }
+  return false;
+}
+
+// /^# +[A-Z][A-Za-z_]+: \S+/
+bool IsAttributeLine(std::string_view line) {
+  std::size_t j = 1;
+  while (j < line.size() && line[j] == ' ') ++j;
+  if (j == 1 || j >= line.size() || !IsUpper(line[j])) return false;
+  std::size_t k = j + 1;
+  while (k < line.size() && (IsAlpha(line[k]) || line[k] == '_')) ++k;
+  return k > j + 1 && k + 2 < line.size() && line[k] == ':' && line[k + 1] == ' ' &&
+         !IsSpace(line[k + 2]);
+}
+
+// pt: if /Schema:\s+\w+: / then s/Schema:\s+//  (an empty Schema: swallowed the next name).
+bool NeedsSchemaFix(std::string_view line) {
+  for (std::size_t i = line.find("Schema:"); i != kNpos; i = line.find("Schema:", i + 1)) {
+    std::size_t k = i + 7;
+    const std::size_t a = k;
+    while (k < line.size() && IsSpace(line[k])) ++k;
+    if (k == a) continue;
+    const std::size_t w = k;
+    while (k < line.size() && IsWord(line[k])) ++k;
+    if (k > w && k + 1 < line.size() && line[k] == ':' && line[k + 1] == ' ') return true;
+  }
+  return false;
+}
+
+std::string SchemaFixed(std::string_view line) {
+  for (std::size_t i = line.find("Schema:"); i != kNpos; i = line.find("Schema:", i + 1)) {
+    std::size_t k = i + 7;
+    while (k < line.size() && IsSpace(line[k])) ++k;
+    if (k == i + 7) continue;
+    std::string out(line.substr(0, i));
+    out.append(line.substr(k));
+    return out;
+  }
+  return std::string(line);
+}
+
+// Calls f(name, value) for each /(\w+):\s+(\S+|\Z)/g match.
+template <typename F>
+void ForEachPair(std::string_view line, F&& f) {
+  std::size_t from = 0;
+  std::size_t c = line.find(':', from);
+  while (c != kNpos) {
+    std::size_t w = c;
+    while (w > from && IsWord(line[w - 1])) --w;
+    std::size_t k = c + 1;
+    while (k < line.size() && IsSpace(line[k])) ++k;
+    if (w == c || k == c + 1) {
+      c = line.find(':', c + 1);
+      continue;
+    }
+    std::size_t v = k;
+    while (v < line.size() && !IsSpace(line[v])) ++v;
+    f(line.substr(w, c - w), line.substr(k, v - k));
+    from = v;
+    c = line.find(':', from);
+  }
+}
+
+// split(/,|\s*=\s*/, $setting) with trailing empty fields removed.
+template <typename F>
+std::size_t SplitSetting(std::string_view s, F&& f) {
+  std::string_view fields[64];
+  std::size_t count = 0;
+  std::size_t total = 0;
+  std::size_t start = 0;
+  std::size_t i = 0;
+  auto emit = [&](std::string_view field) {
+    if (count < 64) fields[count++] = field;
+    ++total;
+  };
+  while (i < s.size()) {
+    std::size_t sep_end = kNpos;
+    if (s[i] == ',') {
+      sep_end = i + 1;
+    } else {
+      std::size_t k = i;
+      while (k < s.size() && IsSpace(s[k])) ++k;
+      if (k < s.size() && s[k] == '=') {
+        ++k;
+        while (k < s.size() && IsSpace(s[k])) ++k;
+        sep_end = k;
+      }
+    }
+    if (sep_end == kNpos) {
+      ++i;
+      continue;
+    }
+    emit(s.substr(start, i - start));
+    start = i = sep_end;
+  }
+  emit(s.substr(start));
+  while (count > 0 && fields[count - 1].empty()) --count, --total;
+  if (total > count) return total;  // absurdly many settings: parity is all that matters
+  for (std::size_t k = 0; k + 1 < count; k += 2) f(fields[k], fields[k + 1]);
+  return total;
+}
+
+void TypeAttribute(Attribute& a) {
+  if (a.text == "Yes" || a.text == "No") {
+    a.type = AttributeType::kBool;
+    a.number = a.text == "Yes" ? 1 : 0;
+  } else if (IsPtNumber(a.text)) {
+    a.type = AttributeType::kNumber;
+    a.number = ParseDouble(a.text);
+  } else {
+    a.type = AttributeType::kString;
+    a.number = 0;
+  }
+}
+
+// strerror is not thread-safe; std::error_code's message is.
+std::string ErrnoText(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+// The line before `sep` (a ";\n#" at text[sep]) is a statement line, not a header-like one.
+bool StatementLineBefore(std::string_view text, std::size_t sep) {
+  const void* nl = memrchr(text.data(), '\n', sep);
+  const std::size_t start = nl == nullptr ? 0 : static_cast<const char*>(nl) - text.data() + 1;
+  return !IsMetaLine(text.substr(start, sep - start));
+}
+
+}  // namespace
+
+// --- SlowLogEvent / SlowLogStats -----------------------------------------------------------
+
+const Attribute* SlowLogEvent::Find(std::string_view name) const {
+  for (std::size_t i = 0; i < attribute_count; ++i) {
+    if (attributes[i].name == name) return &attributes[i];
+  }
+  return nullptr;
+}
+
+std::optional<double> SlowLogEvent::QueryTime() const {
+  const Attribute* a = Find("Query_time");
+  if (a == nullptr) return std::nullopt;
+  const std::string_view lead = LeadingDecimal(a->text);
+  if (lead.empty()) return std::nullopt;
+  return ParseDouble(lead);
+}
+
+void SlowLogStats::Add(const SlowLogStats& o) {
+  bytes += o.bytes;
+  records += o.records;
+  events += o.events;
+  admin_events += o.admin_events;
+  no_query_events += o.no_query_events;
+  skipped_no_statement += o.skipped_no_statement;
+  skipped_truncated += o.skipped_truncated;
+  skipped_malformed += o.skipped_malformed;
+  server_headers += o.server_headers;
+  query_time_missing += o.query_time_missing;
+  query_time_repaired += o.query_time_repaired;
+  query_time_invalid += o.query_time_invalid;
+  attributes_dropped += o.attributes_dropped;
+  crlf = crlf || o.crlf;
+}
+
+std::size_t NextEventBoundary(std::string_view text, std::size_t offset) {
+  if (offset == 0) return 0;
+  if (offset >= text.size()) return text.size();
+  std::size_t s = offset >= 3 ? offset - 3 : 0;
+  for (s = Find(text, ";\n#", s); s != kNpos; s = Find(text, ";\n#", s + 1)) {
+    const std::size_t p = s + 3;
+    if (p < offset) continue;
+    const std::string_view next = text.substr(p);
+    if ((StartsWith(next, " Time: ") || StartsWith(next, " User@Host: ")) &&
+        StatementLineBefore(text, s)) {
+      return p;
+    }
+  }
+  return text.size();
+}
+
+// --- SlowLogParser -------------------------------------------------------------------------
+
+SlowLogParser::SlowLogParser(std::string_view text) : window_(text) { stats_.bytes = text.size(); }
+
+SlowLogParser SlowLogParser::ForRange(std::string_view text, std::size_t begin, std::size_t end) {
+  SlowLogParser p(text);
+  p.pos_ = std::min(begin, text.size());
+  p.end_ = std::max<std::uint64_t>(p.pos_, std::min(end, text.size()));
+  p.stats_.bytes = p.end_ - p.pos_;
+  if (p.end_ == text.size()) p.end_ = UINT64_MAX;
+  return p;
+}
+
+SlowLogParser SlowLogParser::ForStream() {
+  SlowLogParser p;
+  p.eof_ = false;
+  return p;
+}
+
+void SlowLogParser::SetWindow(std::string_view window, std::uint64_t base, bool eof) {
+  window_ = window;
+  base_ = base;
+  eof_ = eof;
+  needs_more_ = false;
+}
+
+std::string_view SlowLogParser::Keep(std::string text) {
+  scratch_.push_back(std::move(text));
+  return scratch_.back();
+}
+
+bool SlowLogParser::Next(SlowLogEvent& event) {
+  needs_more_ = false;
+  if (done_) return false;
+  while (true) {
+    if (pending_.empty()) {
+      if (pos_ >= end_) {
+        ended_cleanly_ = pos_ == end_;
+        done_ = true;
+        return false;
+      }
+      scratch_.clear();
+    }
+    // A step may run out of window in streaming mode; then it is undone and redone later.
+    const std::uint64_t saved_pos = pos_;
+    const bool streaming = !eof_;
+    std::vector<Piece> saved_pending;
+    SlowLogStats saved_stats;
+    if (streaming) saved_pending = pending_, saved_stats = stats_;
+    const Outcome outcome = Step(event);
+    switch (outcome) {
+      case Outcome::kEvent:
+        ++stats_.events;
+        if (event.admin) ++stats_.admin_events;
+        if (event.no_query) ++stats_.no_query_events;
+        return true;
+      case Outcome::kNeedMore:
+        pos_ = saved_pos;
+        pending_ = std::move(saved_pending);
+        stats_ = saved_stats;
+        needs_more_ = true;
+        return false;
+      case Outcome::kEnd:
+        ended_cleanly_ = end_ == UINT64_MAX;
+        done_ = true;
+        return false;
+      default:
+        break;  // a record without an event: go on with the next one
+    }
+  }
+}
+
+SlowLogParser::Outcome SlowLogParser::ReadRecord(bool with_hash, Piece& out) {
+  const std::size_t n = window_.size();
+  const std::size_t p = pos_ - base_;
+  if (p >= n) return eof_ ? Outcome::kEnd : Outcome::kNeedMore;
+  const char* d = window_.data();
+  std::size_t q = p;
+  std::size_t end = n;
+  while (q < n) {
+    const void* hit = std::memchr(d + q, ';', n - q);
+    if (hit == nullptr) break;
+    const std::size_t s = static_cast<const char*>(hit) - d;
+    const std::size_t need = with_hash ? 3 : 2;
+    if (s + need > n) {
+      if (!eof_) return Outcome::kNeedMore;
+      break;
+    }
+    if (d[s + 1] == '\n' && (!with_hash || d[s + 2] == '#')) {
+      end = s + need;
+      break;
+    }
+    q = s + 1;
+  }
+  if (end == n && !eof_) return Outcome::kNeedMore;
+  out.text = window_.substr(p, end - p);
+  out.offset = pos_;
+  out.in_window = true;
+  pos_ = base_ + end;
+  return Outcome::kNoEvent;  // read ok
+}
+
+SlowLogParser::Outcome SlowLogParser::Step(SlowLogEvent& event) {
+  Piece stmt;
+  if (!pending_.empty()) {
+    stmt = pending_.front();
+    pending_.erase(pending_.begin());
+  } else {
+    const Outcome r = ReadRecord(true, stmt);
+    if (r != Outcome::kNoEvent) return r;
+  }
+  ++stats_.records;
+  if (stmt.in_window ? WindowMayHaveHeader(stmt.offset, stmt.offset + stmt.text.size())
+                     : MayHaveHeader(stmt.text)) {
+    std::string cleaned;
+    const int removed = RemoveHeaders(stmt.text, cleaned);
+    if (removed > 0) {
+      stats_.server_headers += removed;
+      const std::string_view whole = Keep(std::move(cleaned));
+      std::vector<std::string_view> chunks;
+      std::size_t start = 0;
+      for (std::size_t s = Find(whole, ";\n#"); s != kNpos; s = Find(whole, ";\n#", start)) {
+        chunks.push_back(whole.substr(start, s - start));
+        start = s + 3;
+      }
+      chunks.push_back(whole.substr(start));
+      while (!chunks.empty() && chunks.back().empty()) chunks.pop_back();
+      if (chunks.size() > 1) {
+        std::vector<Piece> front;
+        for (std::size_t i = 1; i < chunks.size(); ++i) {
+          front.push_back(Piece{chunks[i], stmt.offset, false});
+        }
+        pending_.insert(pending_.begin(), front.begin(), front.end());
+        stmt.text = chunks[0];
+      } else {
+        stmt.text = whole;
+      }
+      stmt.in_window = false;
+    }
+  }
+  return ProcessStatement(stmt, event);
+}
+
+bool SlowLogParser::WindowMayHaveHeader(std::uint64_t begin, std::uint64_t end) {
+  // One forward memmem per needle over the whole input, not three per record: each needle's
+  // next occurrence at or after the last query is remembered (absolute offsets).
+  HeaderHit& h = header_hit_;
+  const bool known = h.from <= begin && (h.at != UINT64_MAX ? h.at >= begin : h.to >= end);
+  if (!known) {
+    h.from = begin;
+    h.to = base_ + window_.size();
+    const std::size_t at = FindAnyHeaderNeedle(window_, begin - base_);
+    h.at = at == kNpos ? UINT64_MAX : base_ + at;
+  }
+  return h.at != UINT64_MAX && h.at < end;
+}
+
+void SlowLogParser::Put(SlowLogEvent& event, std::string_view key, std::string_view value) {
+  // Keys the parser itself sets; an attribute pair with such a name overrides them, as in pt.
+  switch (key.size()) {
+    case 2:
+      if (key == "ts") return void(event.ts = value);
+      if (key == "ip") return void(event.ip = value);
+      if (key == "db") return void(event.db = value);
+      break;
+    case 3:
+      if (key == "arg") {
+        event.arg = value;
+        event.no_query = false;
+        return;
+      }
+      if (key == "cmd") return void(event.admin = value == "Admin");
+      break;
+    case 4:
+      if (key == "user") return void(event.user = value);
+      if (key == "host") return void(event.host = value);
+      break;
+    default:
+      break;
+  }
+  // A later pair with the same name replaces the earlier one; a 64-bit filter on (length,
+  // first, last character) skips the search for names not seen yet in this event.
+  const std::uint64_t bit =
+      key.empty() ? 1
+                  : std::uint64_t{1}
+                        << ((key.size() * 7 +
+                             static_cast<std::size_t>(static_cast<unsigned char>(key.front())) * 3 +
+                             static_cast<unsigned char>(key.back())) &
+                            63);
+  if ((names_seen_ & bit) != 0) {
+    for (std::size_t i = 0; i < event.attribute_count; ++i) {
+      Attribute& a = event.attributes[i];
+      if (a.name == key) {
+        a.text = value;
+        return;
+      }
+    }
+  }
+  names_seen_ |= bit;
+  if (event.attribute_count == kMaxAttributes) {
+    ++stats_.attributes_dropped;
+    return;
+  }
+  Attribute& a = event.attributes[event.attribute_count++];
+  a.name = key;
+  a.text = value;
+}
+
+SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent& event) {
+  std::string_view stmt = piece.text;
+  // $stmt = '#' . $stmt unless $stmt =~ m/\A#/;
+  if (stmt.empty() || stmt[0] != '#') {
+    if (piece.in_window && piece.offset > base_ && stmt.data()[-1] == '#') {
+      stmt = std::string_view(stmt.data() - 1, stmt.size() + 1);
+    } else {
+      std::string s = "#";
+      s.append(stmt);
+      stmt = Keep(std::move(s));
+    }
+  }
+  // $stmt =~ s/;\n#?\Z//;  (\Z also matches before a final newline)
+  const std::size_t n0 = stmt.size();
+  auto ends = [&](std::string_view tail) {
+    return n0 >= tail.size() && stmt.compare(n0 - tail.size(), tail.size(), tail) == 0;
+  };
+  if (ends(";\n#\n")) {
+    stmt = Keep(std::string(stmt.substr(0, n0 - 4)) + "\n");
+  } else if (ends(";\n#")) {
+    stmt = stmt.substr(0, n0 - 3);
+  } else if (ends(";\n\n")) {
+    stmt = Keep(std::string(stmt.substr(0, n0 - 3)) + "\n");
+  } else if (ends(";\n")) {
+    stmt = stmt.substr(0, n0 - 2);
+  }
+
+  event.arg = event.ts = event.user = event.host = event.ip = event.db = {};
+  event.admin = event.no_query = false;
+  event.offset = piece.offset;
+  event.attribute_count = 0;
+  names_seen_ = 0;
+  bool got_ts = false, got_uh = false, got_ac = false, got_db = false, got_set = false;
+  bool found_arg = false;
+  bool odd = false;
+  const std::size_t len = stmt.size();
+  std::size_t line_start = 0;
+  while (true) {
+    const std::size_t nl = stmt.find('\n', line_start);
+    const std::size_t line_end = nl == kNpos ? len : nl;
+    std::string_view line = stmt.substr(line_start, line_end - line_start);
+    if (!IsMetaLine(line)) {
+      Put(event, "arg", stmt.substr(line_start));  // cmd stays: an admin line may precede
+      break;
+    }
+    std::string_view ts;
+    UserHost uh;
+    auto put_user_host = [&] {
+      Put(event, "user", uh.user);
+      Put(event, "host", uh.host.empty() || uh.host == "0" ? uh.ip : uh.host);
+      Put(event, "ip", uh.ip);
+      if (!uh.thread_id.empty() && uh.thread_id != "0") Put(event, "Thread_id", uh.thread_id);
+      got_uh = true;
+    };
+    if (!got_ts && MatchTime(line, ts)) {
+      Put(event, "ts", ts);
+      got_ts = true;
+      if (!got_uh && MatchUserHost(line, uh)) put_user_host();
+    } else if (!got_uh && MatchUserHost(line, uh)) {
+      put_user_host();
+    } else if (!got_ac && StartsWith(line, "# administrator command:")) {
+      std::size_t k = 1;
+      while (k < line.size() && IsSpace(line[k])) ++k;
+      Put(event, "cmd", "Admin");
+      Put(event, "arg", line.substr(k));
+      found_arg = got_ac = true;
+    } else if (IsAttributeLine(line)) {
+      if (NeedsSchemaFix(line)) line = Keep(SchemaFixed(line));
+      ForEachPair(line, [&](std::string_view k, std::string_view v) { Put(event, k, v); });
+    } else if (!got_db && StartsWith(line, "use ") && line.size() > 4 && line[4] != ';') {
+      const std::size_t semi = line.find(';', 4);
+      Put(event, "db", line.substr(4, (semi == kNpos ? line.size() : semi) - 4));
+      got_db = true;
+    } else if (!got_set && StartsWith(line, "SET") && line.size() > 3 && IsSpace(line[3])) {
+      std::size_t k = 3;
+      while (k < line.size() && IsSpace(line[k])) ++k;
+      const std::size_t semi = line.find(';', k);
+      const std::string_view setting = line.substr(k, (semi == kNpos ? line.size() : semi) - k);
+      const std::size_t fields =
+          SplitSetting(setting, [&](std::string_view a, std::string_view b) { Put(event, a, b); });
+      odd = fields % 2 == 1;
+      got_set = true;
+    }
+    if (!found_arg && line_end == len) {
+      // A record of header lines only: pt reads on to the next ";\n".
+      Piece l;
+      const Outcome r = ReadRecord(false, l);
+      if (r == Outcome::kNeedMore) return r;
+      if (r == Outcome::kEnd) {
+        ++stats_.skipped_truncated;
+        return Outcome::kSkip;
+      }
+      // /^\s*[A-Z][a-z_]+: / : the next event's header follows (pt's "NULL query").
+      std::size_t k = 0;
+      while (k < l.text.size() && IsSpace(l.text[k])) ++k;
+      std::size_t w = k + 1;
+      while (w < l.text.size() && ((l.text[w] >= 'a' && l.text[w] <= 'z') || l.text[w] == '_')) {
+        ++w;
+      }
+      if (k < l.text.size() && IsUpper(l.text[k]) && w > k + 1 && w + 1 < l.text.size() &&
+          l.text[w] == ':' && l.text[w + 1] == ' ') {
+        Piece rest;
+        const Outcome r2 = ReadRecord(true, rest);
+        if (r2 == Outcome::kNeedMore) return r2;
+        if (r2 == Outcome::kEnd) {  // pt dies on the undefined rest of the event
+          ++stats_.skipped_malformed;
+          return Outcome::kDie;
+        }
+        std::string merged(l.text);
+        merged.append(rest.text);
+        pending_.push_back(Piece{Keep(std::move(merged)), l.offset, false});
+        Put(event, "cmd", "Query");
+        Put(event, "arg", "/* No query */");
+        event.no_query = true;
+      } else {
+        std::string_view a = l.text;
+        if (a.size() >= 2 && a.substr(a.size() - 2) == ";\n") a.remove_suffix(2);
+        while (!a.empty() && IsSpace(a[0])) a.remove_prefix(1);
+        Put(event, "cmd", "Admin");
+        Put(event, "arg", a);
+      }
+      found_arg = true;
+    }
+    if (nl == kNpos || nl + 1 >= len) break;
+    line_start = nl + 1;
+  }
+
+  if (odd) {  // Perl: "Odd number of elements in anonymous hash" is fatal in pt
+    ++stats_.skipped_malformed;
+    return Outcome::kDie;
+  }
+  if (event.arg.empty() || event.arg == "0") {
+    ++stats_.skipped_no_statement;
+    return Outcome::kNoEvent;
+  }
+  bool has_query_time = false;
+  for (std::size_t i = 0; i < event.attribute_count; ++i) {
+    Attribute& a = event.attributes[i];
+    TypeAttribute(a);
+    if (a.name == "Query_time") {
+      has_query_time = true;
+      if (a.type != AttributeType::kNumber) {
+        const std::string_view lead = LeadingDecimal(a.text);
+        if (lead.empty()) {
+          ++stats_.query_time_invalid;
+        } else {
+          ++stats_.query_time_repaired;
+          a.type = AttributeType::kNumber;
+          a.number = ParseDouble(lead);
+        }
+      }
+    }
+  }
+  if (!has_query_time) ++stats_.query_time_missing;
+  return Outcome::kEvent;
+}
+
+// --- SlowLogReader -------------------------------------------------------------------------
+
+struct SlowLogReader::Source {
+  int fd = -1;
+  gzFile gz = nullptr;
+  void* map = nullptr;
+  std::size_t map_size = 0;
+  bool mapped = false;
+
+  ~Source() {
+    if (map != nullptr) munmap(map, map_size);
+    if (gz != nullptr) {
+      gzclose(gz);  // closes fd too
+    } else if (fd >= 0) {
+      close(fd);
+    }
+  }
+};
+
+SlowLogReader::~SlowLogReader() = default;
+
+core::Result<std::unique_ptr<SlowLogReader>> SlowLogReader::Open(const std::string& path) {
+  std::unique_ptr<SlowLogReader> reader(new SlowLogReader());
+  reader->path_ = path;
+  auto source = std::make_unique<Source>();
+  const bool is_stdin = path == "-";
+  source->fd = is_stdin ? dup(STDIN_FILENO) : open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (source->fd < 0) {
+    const int err = errno;
+    return core::MakeError(err == ENOENT ? core::ErrorCode::kNotFound : core::ErrorCode::kIo,
+                           "cannot open slow log '" + path + "': " + ErrnoText(err),
+                           "check the path and its permissions");
+  }
+  struct stat st {};
+  if (fstat(source->fd, &st) != 0) {
+    return core::MakeError(core::ErrorCode::kIo,
+                           "cannot stat slow log '" + path + "': " + ErrnoText(errno));
+  }
+  bool stream = !S_ISREG(st.st_mode);
+  if (!stream && st.st_size > 0) {
+    unsigned char magic[2] = {0, 0};
+    if (pread(source->fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+      stream = true;
+    } else {
+      source->map_size = static_cast<std::size_t>(st.st_size);
+      source->map = mmap(nullptr, source->map_size, PROT_READ, MAP_PRIVATE, source->fd, 0);
+      if (source->map == MAP_FAILED) {
+        source->map = nullptr;
+        stream = true;
+      } else {
+        madvise(source->map, source->map_size, MADV_SEQUENTIAL);
+        const std::string_view text(static_cast<const char*>(source->map), source->map_size);
+        const std::size_t nl = text.find('\n');
+        if (nl != kNpos && nl > 0 && text[nl - 1] == '\r') {  // CR LF: fold while streaming
+          munmap(source->map, source->map_size);
+          source->map = nullptr;
+          stream = true;
+        }
+      }
+    }
+  }
+  if (stream) {
+    if (!is_stdin) lseek(source->fd, 0, SEEK_SET);
+    source->gz = gzdopen(source->fd, "rb");  // transparent for uncompressed input
+    if (source->gz == nullptr) {
+      return core::MakeError(core::ErrorCode::kIo, "cannot read slow log '" + path + "'");
+    }
+    gzbuffer(source->gz, 1 << 20);
+    reader->parser_ = SlowLogParser::ForStream();
+  } else {
+    source->mapped = true;
+    const std::string_view text(static_cast<const char*>(source->map), source->map_size);
+    reader->parser_ = SlowLogParser(text);
+  }
+  reader->source_ = std::move(source);
+  return reader;
+}
+
+std::optional<std::string_view> SlowLogReader::Mapped() const {
+  if (!source_->mapped) return std::nullopt;
+  return std::string_view(static_cast<const char*>(source_->map), source_->map_size);
+}
+
+core::Status SlowLogReader::Fill() {
+  // Drop what the parser no longer needs, then append one block.
+  const std::uint64_t keep = parser_.KeepFrom();
+  if (keep > buffer_base_) {
+    const std::size_t drop = std::min<std::uint64_t>(keep - buffer_base_, buffer_.size());
+    if (drop > buffer_.size() / 2 || drop > (std::size_t{64} << 20)) {
+      buffer_.erase(0, drop);
+      buffer_base_ += drop;
+    }
+  }
+  const std::size_t old_size = buffer_.size();
+  buffer_.resize(old_size + block_size_);
+  const int got =
+      gzread(source_->gz, buffer_.data() + old_size, static_cast<unsigned>(block_size_));
+  if (got < 0) {
+    int errnum = 0;
+    const char* msg = gzerror(source_->gz, &errnum);
+    buffer_.resize(old_size);
+    return core::MakeError(core::ErrorCode::kIo,
+                           "cannot read slow log '" + path_ + "': " + (msg ? msg : "read error"),
+                           "a gzip file may be truncated or corrupt");
+  }
+  buffer_.resize(old_size + static_cast<std::size_t>(got));
+  if (got == 0) {
+    eof_ = true;
+    int errnum = 0;
+    const char* msg = gzerror(source_->gz, &errnum);
+    if (errnum != Z_OK) {
+      return core::MakeError(core::ErrorCode::kIo,
+                             "cannot read slow log '" + path_ + "': " + (msg ? msg : "error"),
+                             "a gzip file may be truncated or corrupt");
+    }
+    if (held_cr_) buffer_.push_back('\r'), held_cr_ = false;
+  }
+  std::size_t fresh = old_size;
+  if (crlf_ < 0) {
+    const std::size_t nl = buffer_.find('\n');
+    if (nl != std::string::npos) {
+      crlf_ = nl > 0 && buffer_[nl - 1] == '\r' ? 1 : 0;
+      fresh = 0;  // fold what came before the first newline too
+      if (crlf_ == 1) parser_.MarkCrlf();
+    }
+  }
+  if (crlf_ == 1 && got > 0) {
+    // Fold CR LF into LF in the new bytes; a CR at the very end waits for the next block.
+    std::string& b = buffer_;
+    std::size_t w = fresh;
+    if (held_cr_) {
+      if (b[fresh] != '\n') b.insert(b.begin() + static_cast<std::ptrdiff_t>(fresh), '\r');
+      held_cr_ = false;
+    }
+    for (std::size_t r = fresh; r < b.size(); ++r) {
+      if (b[r] == '\r' && r + 1 < b.size() && b[r + 1] == '\n') continue;
+      b[w++] = b[r];
+    }
+    b.resize(w);
+    if (!b.empty() && b.back() == '\r') b.pop_back(), held_cr_ = true;
+  }
+  if (buffer_.size() > old_size) parser_.AddInputBytes(buffer_.size() - old_size);
+  parser_.SetWindow(buffer_, buffer_base_, eof_);
+  return core::Ok();
+}
+
+core::Result<bool> SlowLogReader::Next(SlowLogEvent& event) {
+  while (true) {
+    if (parser_.Next(event)) return true;
+    if (!parser_.NeedsMore()) return false;
+    if (auto st = Fill(); !st) return core::Fail(st.error());
+  }
+}
+
+core::Result<SlowLogStats> ReadSlowLogs(
+    const std::vector<std::string>& paths,
+    const std::function<void(const SlowLogEvent&, std::size_t)>& sink) {
+  SlowLogStats total;
+  auto event = std::make_unique<SlowLogEvent>();
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    auto reader = SlowLogReader::Open(paths[i]);
+    if (!reader) return core::Fail(reader.error());
+    while (true) {
+      auto more = (*reader)->Next(*event);
+      if (!more) return core::Fail(more.error());
+      if (!*more) break;
+      sink(*event, i);
+    }
+    total.Add((*reader)->stats());
+  }
+  return total;
+}
+
+}  // namespace dbrunbook::digest

@@ -1,0 +1,231 @@
+// The slow-query-log reader: a streaming parser of MySQL / Percona Server / MariaDB slow logs
+// that finds exactly the events pt-query-digest (3.2.1 .. 3.5.7, lib/SlowLogParser.pm) finds.
+//
+// What an event is follows pt's parser, quirks included, because counts must match it:
+//  - the input is cut into records at every ";\n#" (pt reads with $/ = ";\n#");
+//  - server start-up headers ("/usr/sbin/mysqld, Version: ... started with:", "Tcp port: ...",
+//    "Time  Id Command  Argument") are removed from a record, which is then re-split;
+//  - a record's leading "#"-lines, "use db;" and "SET timestamp=...;" lines are its header; the
+//    first other line starts the statement ("arg"), which runs to the end of the record;
+//  - "# administrator command: X;" is an admin event's statement;
+//  - a record made only of header lines looks ahead one ";\n"-terminated piece of input (pt's
+//    "NULL query" and "admin statement after non-comment lines" special cases);
+//  - an event is counted only when its statement is not empty (and not "0", Perl truthiness);
+//    records that pt's parser dies on (an odd "SET a;" setting, a look-ahead cut by the end of
+//    the input) are dropped.
+// Deliberate difference: input whose first line ends in CR LF is read as if every CR LF were LF
+// (pt reads such a file as a single event); see SlowLogStats::crlf.
+//
+// Every "Name: value" pair on a "#" attribute line becomes a typed Attribute (number, Yes/No
+// boolean, or string), as do the User@Host line's "Id:" (Thread_id) and SET settings
+// (timestamp, insert_id, last_insert_id). A later pair with the same name replaces an earlier
+// one (pt builds a Perl hash).
+//
+// Performance: events are views (std::string_view) into the input buffer (a memory-mapped file,
+// or a large block buffer for stdin, gzip and CR LF input), attributes live in a fixed-capacity
+// array, and the hot path allocates nothing. A parser can run over a byte range of a mapped
+// buffer; NextEventBoundary() finds places where such ranges can start so that the union of
+// the ranges' events is exactly the single-pass event sequence (see SlowLogParser::ForRange).
+//
+// Thread-safety: a SlowLogParser / SlowLogReader is used by one thread at a time; several
+// parsers may share one read-only buffer. Errors: opening or reading input fails with kIo /
+// kNotFound; bad input is never an error: it is skipped and counted in SlowLogStats.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+
+namespace dbrunbook::digest {
+
+enum class AttributeType : std::uint8_t {
+  kNumber,  // pt's numeric form: digits, or a decimal with a '.', e.g. "12", "0.000123", "-1.5"
+  kBool,    // exactly "Yes" or "No"
+  kString,  // anything else
+};
+
+struct Attribute {
+  std::string_view name;  // as written in the log: "Query_time", "Rows_examined", "QC_hit"
+  std::string_view text;  // the raw value as written (may be empty: "Schema: " at end of line)
+  AttributeType type = AttributeType::kString;
+  double number = 0;  // kNumber: the value; kBool: 1 (Yes) or 0 (No); kString: 0
+};
+
+// Attributes kept per event; pairs beyond this are dropped and counted
+// (SlowLogStats::attributes_dropped). Real logs carry at most ~40.
+inline constexpr std::size_t kMaxAttributes = 96;
+
+// One slow-log event. All views point into the reader's buffer (or its scratch space) and stay
+// valid until the next call that produces an event on the same parser/reader.
+struct SlowLogEvent {
+  std::string_view arg;   // the statement (no trailing ";"), or "administrator command: Quit"
+  std::string_view ts;    // "# Time:" value as pt captures it ("071015 21:43:52",
+                          // "2024-01-01T00:00:00"); empty when the event has none
+  std::string_view user;  // User@Host fields; empty when absent
+  std::string_view host;  // the host name, or the IP when the name is empty (pt's rule)
+  std::string_view ip;
+  std::string_view db;       // from "use db;" (Schema: stays an attribute)
+  bool admin = false;        // pt's cmd "Admin": "# administrator command:" and look-ahead ones
+  bool no_query = false;     // pt's "/* No query */" placeholder event (header-only record)
+  std::uint64_t offset = 0;  // where the record this event came from starts in the input
+  std::size_t attribute_count = 0;
+  std::array<Attribute, kMaxAttributes> attributes{};
+
+  std::span<const Attribute> Attributes() const { return {attributes.data(), attribute_count}; }
+  // The attribute named `name`, or nullptr.
+  const Attribute* Find(std::string_view name) const;
+  // Query_time as pt's aggregator reads it: the leading "digits[.digits]" of the value (so
+  // "1.5abc" is 1.5); nullopt when absent or not starting with a digit. Events without a
+  // Query_time are not in pt-query-digest's "Overall: N total".
+  std::optional<double> QueryTime() const;
+};
+
+// What was read and what was skipped, by reason. Counters only grow; Add() merges.
+struct SlowLogStats {
+  std::uint64_t bytes = 0;    // input bytes parsed (after decompression and CR LF folding)
+  std::uint64_t records = 0;  // ";\n#"-delimited records seen, including re-split pieces
+  std::uint64_t events = 0;   // events produced (== pt's parsed events with a statement)
+  std::uint64_t admin_events = 0;
+  std::uint64_t no_query_events = 0;  // "/* No query */" placeholders produced
+  // Skipped: records without a statement (garbage between events, a truncated last event).
+  std::uint64_t skipped_no_statement = 0;
+  // Skipped: a header-only record at the end of the input (pt: "can't figure out what to do").
+  std::uint64_t skipped_truncated = 0;
+  // Skipped: records pt's parser dies on (odd "SET x;" settings, look-ahead cut by end of input).
+  std::uint64_t skipped_malformed = 0;
+  std::uint64_t server_headers = 0;       // start-up header lines removed
+  std::uint64_t query_time_missing = 0;   // events without Query_time (not in pt's total)
+  std::uint64_t query_time_repaired = 0;  // Query_time with junk after the number ("1.5abc")
+  std::uint64_t query_time_invalid = 0;   // Query_time not starting with a digit
+  std::uint64_t attributes_dropped = 0;   // pairs beyond kMaxAttributes
+  bool crlf = false;                      // input was CR LF and was read as LF
+
+  void Add(const SlowLogStats& other);
+};
+
+// The next place at or after `offset` where a chunk of `text` may start: 0, text.size(), or
+// the position after a ";\n#" that ends a statement line (a line that is not header-like).
+// A parser started there (ForRange) sees the events a single pass sees from there on, as long
+// as the previous chunk's parser ends cleanly exactly there (SlowLogParser::EndedCleanly).
+std::size_t NextEventBoundary(std::string_view text, std::size_t offset);
+
+// The parser proper, over an in-memory buffer that it does not own.
+class SlowLogParser {
+ public:
+  // Parses all of `text` (the whole input: its end is the end of the input).
+  explicit SlowLogParser(std::string_view text);
+  // Parses the events whose records start in [begin, end) of `text` (the whole input), assuming
+  // `begin` is 0 or a boundary where the previous range ended cleanly. Records that start before
+  // `end` are parsed to their end even past it.
+  static SlowLogParser ForRange(std::string_view text, std::size_t begin, std::size_t end);
+
+  // Fills `event` with the next event; false at the end of the input/range.
+  bool Next(SlowLogEvent& event);
+  const SlowLogStats& stats() const { return stats_; }
+  // After Next() returned false on a range: whether parsing stopped exactly at the range's end
+  // with nothing pending, i.e. whether a parser started at `end` continues exactly this pass.
+  // When false, re-run this range with the next range's end (merge the two); always true when
+  // `end` is the end of the input.
+  bool EndedCleanly() const { return ended_cleanly_; }
+
+  // Streaming use (SlowLogReader): the window is text[base, base + window.size()) of the input;
+  // `eof` says the input ends with it. Next() returns false with NeedsMore() true when it needs
+  // bytes past the window; the caller then supplies a window that still starts at or before
+  // KeepFrom() and calls Next() again.
+  static SlowLogParser ForStream();
+  void SetWindow(std::string_view window, std::uint64_t base, bool eof);
+  bool NeedsMore() const { return needs_more_; }
+  std::uint64_t KeepFrom() const { return pos_ > 0 ? pos_ - 1 : 0; }
+  void AddInputBytes(std::uint64_t n) { stats_.bytes += n; }
+  void MarkCrlf() { stats_.crlf = true; }
+
+ private:
+  enum class Outcome { kEvent, kNoEvent, kSkip, kDie, kEnd, kNeedMore };
+  struct Piece {  // a view and whether it came from the input window (vs. scratch)
+    std::string_view text;
+    std::uint64_t offset = 0;
+    bool in_window = false;
+  };
+
+  SlowLogParser() = default;
+  Outcome Step(SlowLogEvent& event);
+  Outcome ReadRecord(bool with_hash, Piece& out);
+  Outcome ProcessStatement(Piece stmt, SlowLogEvent& event);
+  void Put(SlowLogEvent& event, std::string_view key, std::string_view value);
+  std::string_view Keep(std::string text);
+  bool WindowMayHaveHeader(std::uint64_t begin, std::uint64_t end);
+
+  struct HeaderHit {  // next header-needle occurrence at or after `from`, if before `to`
+    std::uint64_t from = UINT64_MAX;
+    std::uint64_t to = 0;
+    std::uint64_t at = UINT64_MAX;
+  };
+
+  std::string_view window_;
+  std::uint64_t base_ = 0;
+  bool eof_ = true;
+  std::uint64_t pos_ = 0;  // absolute input offset of the next read
+  std::uint64_t end_ = UINT64_MAX;
+  bool needs_more_ = false;
+  bool ended_cleanly_ = false;
+  bool done_ = false;
+  std::vector<Piece> pending_;       // pt's @pending: re-split pieces, look-ahead events
+  std::deque<std::string> scratch_;  // owned text of pending pieces and rewritten lines
+  SlowLogStats stats_;
+  HeaderHit header_hit_;
+  std::uint64_t names_seen_ = 0;  // Put()'s filter of attribute names in the current event
+};
+
+// Input files: a path, "-" for stdin; gzip detected by magic bytes. Regular uncompressed LF
+// files are memory-mapped (Mapped() then gives the whole text for ranged parsing); stdin, gzip
+// and CR LF input are read in large blocks and parsed as a stream.
+class SlowLogReader {
+ public:
+  static core::Result<std::unique_ptr<SlowLogReader>> Open(const std::string& path);
+  ~SlowLogReader();
+  SlowLogReader(const SlowLogReader&) = delete;
+  SlowLogReader& operator=(const SlowLogReader&) = delete;
+
+  // The next event: true, false at the end, or an I/O error (a failing gzip stream).
+  core::Result<bool> Next(SlowLogEvent& event);
+  const SlowLogStats& stats() const { return parser_.stats(); }
+  // The whole input when it is memory-mapped, else nullopt.
+  std::optional<std::string_view> Mapped() const;
+  const std::string& path() const { return path_; }
+
+  // Reads `block_size` bytes at a time (tests use tiny blocks to exercise refills).
+  void SetBlockSizeForTest(std::size_t block_size) { block_size_ = block_size; }
+
+ private:
+  struct Source;
+  SlowLogReader() = default;
+  core::Status Fill();
+
+  std::string path_;
+  std::unique_ptr<Source> source_;
+  SlowLogParser parser_ = SlowLogParser::ForStream();
+  std::string buffer_;  // stream mode: input bytes from buffer_base_ on
+  std::uint64_t buffer_base_ = 0;
+  bool eof_ = false;
+  int crlf_ = -1;         // -1 unknown, 0 LF, 1 CR LF
+  bool held_cr_ = false;  // a CR at the end of the last block, not yet known to end a line
+  std::size_t block_size_ = std::size_t{8} << 20;
+};
+
+// Reads every file in `paths` in order and calls `sink(event, file_index)` for each event.
+// Stops at the first file that cannot be opened or read. Returns the merged stats.
+core::Result<SlowLogStats> ReadSlowLogs(
+    const std::vector<std::string>& paths,
+    const std::function<void(const SlowLogEvent&, std::size_t)>& sink);
+
+}  // namespace dbrunbook::digest

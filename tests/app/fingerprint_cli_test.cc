@@ -1,0 +1,140 @@
+// `dbrunbook fingerprint` as a process ($DBRUNBOOK_BINARY): input modes, output format, exit
+// statuses, errors naming the file, and (when pt-fingerprint is installed) byte-identical
+// output with pt-fingerprint on the shared slow logs read as raw --multi input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "support/recorded_output.h"
+
+namespace dbrunbook::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+class FingerprintCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* binary = std::getenv("DBRUNBOOK_BINARY");  // NOLINT(concurrency-mt-unsafe)
+    ASSERT_NE(binary, nullptr) << "run through CTest (DBRUNBOOK_BINARY)";
+    binary_ = binary;
+    dir_ = fs::temp_directory_path() / ("dbrunbook-fp-cli-" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& content) {
+    const fs::path path = dir_ / name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path.string();
+  }
+  static std::string Slurp(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  // Runs `command` (a shell fragment; $B is the binary) with `input` on stdin.
+  RunResult Shell(const std::string& command, const std::string& input = "") {
+    const std::string in = Write("stdin", input);
+    const std::string line = "B='" + binary_ + "'; " + command + " < '" + in + "' > '" +
+                             (dir_ / "out").string() + "' 2> '" + (dir_ / "err").string() + "'";
+    RunResult run;
+    const int raw = std::system(line.c_str());  // NOLINT(concurrency-mt-unsafe)
+    run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    run.out = Slurp(dir_ / "out");
+    run.err = Slurp(dir_ / "err");
+    return run;
+  }
+
+  std::string binary_;
+  fs::path dir_;
+};
+
+TEST_F(FingerprintCliTest, OneStatementPerLineFromStdin) {
+  const RunResult run = Shell("$B fingerprint",
+                              "SELECT * FROM t WHERE id = 42;\n\n   \nselect 'a', 0x1F\r\n"
+                              "INSERT INTO t VALUES (1,'x'),(2,'y')");
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "select * from t where id = ?\n"
+            "select ?, ?f\n"
+            "insert into t values(?+)\n");
+  EXPECT_EQ(run.err, "");
+}
+
+TEST_F(FingerprintCliTest, QueryIdAndOptions) {
+  RunResult run = Shell("$B fingerprint --query-id --query 'select sleep(2) from test.n'");
+  EXPECT_EQ(run.status, 0);
+  EXPECT_EQ(run.out, "A853B50CDEB4866B3A99CC42AEDCCFCD\tselect sleep(?) from test.n\n");
+  run = Shell("$B fingerprint --match-embedded-numbers -",
+              "SELECT * FROM prices.rt_5min where id=1\n");
+  EXPECT_EQ(run.out, "select * from prices.rt_5min where id=?\n");
+  run = Shell("$B fingerprint --match-md5-checksums",
+              "SELECT * FROM db.fbc5e685a5d3d45aa1d0347fdb7c4d35_temp where id=1\n");
+  EXPECT_EQ(run.out, "select * from db.?_temp where id=?\n");
+}
+
+TEST_F(FingerprintCliTest, MultiReadsPtFingerprintRecords) {
+  const std::string file = Write("q.sql",
+                                 "# a comment line\n"
+                                 "SELECT a,\n  b FROM t\n WHERE c IN (1, 2);\n"
+                                 "use sakila;\n"
+                                 "  -- not starting with a word character: skipped;\n"
+                                 "select 1");
+  const RunResult run = Shell("$B fingerprint --multi '" + file + "'");
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out, "select a, b from t where c in(?+)\nuse ?\nselect ?\n");
+}
+
+TEST_F(FingerprintCliTest, UnreadableFilesAreNamedAndTheOthersStillRead) {
+  const std::string good = Write("good.sql", "select 1\n");
+  const std::string missing = (dir_ / "missing.sql").string();
+  const RunResult run =
+      Shell("$B fingerprint '" + missing + "' '" + good + "' '" + dir_.string() + "'");
+  EXPECT_EQ(run.status, 1);
+  EXPECT_EQ(run.out, "select ?\n");
+  EXPECT_NE(run.err.find("cannot open " + missing + ": No such file or directory"),
+            std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("cannot read " + dir_.string() + ": Is a directory"), std::string::npos)
+      << run.err;
+}
+
+TEST_F(FingerprintCliTest, UsageErrorIsTwo) {
+  const RunResult run = Shell("$B fingerprint --no-such-flag");
+  EXPECT_EQ(run.status, 2);
+}
+
+TEST_F(FingerprintCliTest, SameBytesAsPtFingerprintOnTheSharedSlowLogs) {
+  if (std::system("command -v pt-fingerprint > /dev/null 2>&1") != 0) {  // NOLINT
+    GTEST_SKIP() << "pt-fingerprint is not installed";
+  }
+  const fs::path logs = dbrunbook::testing::SharedPath("conformance/slowlogs");
+  int compared = 0;
+  for (const auto& entry : fs::directory_iterator(logs)) {
+    if (!entry.is_regular_file() || entry.path().extension() == ".gz") continue;
+    const std::string path = entry.path().string();
+    const RunResult ours = Shell("$B fingerprint --multi '" + path + "'");
+    const RunResult theirs = Shell("pt-fingerprint '" + path + "'");
+    EXPECT_EQ(ours.status, 0) << path;
+    EXPECT_EQ(ours.out, theirs.out) << path;
+    ++compared;
+  }
+  EXPECT_GE(compared, 40);
+}
+
+}  // namespace
+}  // namespace dbrunbook::app
