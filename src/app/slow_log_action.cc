@@ -214,16 +214,6 @@ std::optional<FoundRecord> FindRecord(const std::string& dir, const std::string&
   return std::nullopt;
 }
 
-// 'monitor'@'%' from CURRENT_USER(), for the GRANT in a privilege error.
-std::string QuotedAccount(collect::TargetSession& target) {
-  std::string account = target.session->info().user + "@%";
-  auto result = target.session->Query(dialect::Dialect::CurrentAccount());
-  if (result && !result->rows.empty()) account = result->rows[0]["account"].StringOr(account);
-  const auto at = account.rfind('@');
-  if (at == std::string::npos) return fmt::format("'{}'", account);
-  return fmt::format("'{}'@'{}'", account.substr(0, at), account.substr(at + 1));
-}
-
 core::Error Refusal(core::ErrorCode code, std::string message, std::string hint = {}) {
   return core::Error{code, std::move(message), std::move(hint), 0, {}};
 }
@@ -392,7 +382,7 @@ core::Error StatementError(collect::TargetSession& target, const core::Error& er
   core::Error e = error;
   e.message = fmt::format("{}: {}", what, error.message);
   if (error.code == core::ErrorCode::kPrivilege) {
-    const std::string account = QuotedAccount(target);
+    const std::string account = collect::QuotedAccount(target);
     e.hint = fmt::format(
         "the account {} may not change global variables: {}; or run this with an "
         "administrative account (e.g. --defaults-file with its [client] settings)",

@@ -49,6 +49,15 @@ core::Result<dialect::PrivilegeState> GlobalPrivilege(TargetSession& target,
   return dialect::GlobalPrivilege(*target.grants, privilege);
 }
 
+std::string QuotedAccount(TargetSession& target) {
+  std::string account = target.session->info().user + "@%";
+  auto result = target.session->Query(dialect::Dialect::CurrentAccount());
+  if (result && !result->rows.empty()) account = result->rows[0]["account"].StringOr(account);
+  const auto at = account.rfind('@');
+  if (at == std::string::npos) return fmt::format("'{}'", account);
+  return fmt::format("'{}'@'{}'", account.substr(0, at), account.substr(at + 1));
+}
+
 core::Status RequireGlobalPrivilege(TargetSession& target, std::string_view privilege,
                                     std::string_view why) {
   auto state = GlobalPrivilege(target, privilege);

@@ -51,6 +51,10 @@ core::Result<TargetSession> OpenTargetSession(mysql::SessionFactory& factory,
 core::Result<dialect::PrivilegeState> GlobalPrivilege(TargetSession& target,
                                                       std::string_view privilege);
 
+// The account as a GRANT names it, from CURRENT_USER(): 'monitor'@'%'. When the server will
+// not say, the connection's user at '%'. One statement each call.
+std::string QuotedAccount(TargetSession& target);
+
 // kPrivilege error for a step that cannot see other sessions: "the account lacks PROCESS",
 // or success when it has it or may have it through a role.
 core::Status RequireGlobalPrivilege(TargetSession& target, std::string_view privilege,

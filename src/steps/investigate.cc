@@ -32,21 +32,6 @@ std::vector<std::string> InvestigationGroups() {
   return groups;
 }
 
-namespace {
-
-// 'monitor'@'%' from CURRENT_USER(), for GRANT suggestions; the user name alone if the
-// server will not say.
-std::string QuotedAccount(collect::TargetSession& target) {
-  auto result = target.session->Query(dialect::Dialect::CurrentAccount());
-  std::string account = target.session->info().user + "@%";
-  if (result && !result->rows.empty()) account = result->rows[0]["account"].StringOr(account);
-  const auto at = account.rfind('@');
-  if (at == std::string::npos) return fmt::format("'{}'", account);
-  return fmt::format("'{}'@'{}'", account.substr(0, at), account.substr(at + 1));
-}
-
-}  // namespace
-
 Finding IncompleteFinding(const Step& step, const core::Error& error,
                           collect::TargetSession& target) {
   Finding f;
@@ -61,7 +46,7 @@ Finding IncompleteFinding(const Step& step, const core::Error& error,
   if (error.server_errno != 0) row.Add("server_errno", int64_t{error.server_errno});
   f.evidence.push_back(std::move(row));
   if (error.code == core::ErrorCode::kPrivilege) {
-    const std::string grant = step.RequiredGrant(target.flavor(), QuotedAccount(target));
+    const std::string grant = step.RequiredGrant(target.flavor(), collect::QuotedAccount(target));
     f.suggestions.push_back({"grant the monitoring account what this check needs", grant});
   } else if (!error.hint.empty()) {
     f.suggestions.push_back({error.hint, ""});

@@ -162,17 +162,9 @@ void ResourcesRun::Limited(std::string title, std::string detail, std::vector<Ev
   findings_.push_back(std::move(f));
 }
 
-// 'monitor'@'%' from CURRENT_USER(), for GRANT suggestions; the user name alone if the server
-// will not say.
+// The account for GRANT suggestions, read once per run.
 const std::string& ResourcesRun::Account() {
-  if (account_) return *account_;
-  std::string account = target_.session->info().user + "@%";
-  auto result = Query(dialect::Dialect::CurrentAccount());
-  if (result && !result->rows.empty()) account = result->rows[0]["account"].StringOr(account);
-  const auto at = account.rfind('@');
-  account_ = at == std::string::npos
-                 ? fmt::format("'{}'", account)
-                 : fmt::format("'{}'@'{}'", account.substr(0, at), account.substr(at + 1));
+  if (!account_) account_ = collect::QuotedAccount(target_);
   return *account_;
 }
 
