@@ -7,12 +7,6 @@ std::string Text(const mysql::Row& row, std::string_view column) {
   return row[column].StringOr("");
 }
 
-std::optional<std::string> OptionalText(const mysql::Row& row, std::string_view column) {
-  auto value = row[column].AsString();
-  if (!value) return std::nullopt;
-  return std::string(*value);
-}
-
 }  // namespace
 
 core::Result<std::vector<ActiveStatement>> ReadActiveStatements(TargetSession& target, int limit) {
@@ -29,7 +23,7 @@ core::Result<std::vector<ActiveStatement>> ReadActiveStatements(TargetSession& t
     s.command = Text(row, "command");
     s.state = Text(row, "state");
     s.time_seconds = row["time_seconds"].AsDouble().value_or(0);
-    s.info = OptionalText(row, "info");
+    s.info = row["info"].AsText();
     s.progress = row["progress"].AsDouble();
     statements.push_back(std::move(s));
   }
@@ -50,7 +44,7 @@ core::Result<std::vector<OpenTransaction>> ReadOldestTransactions(TargetSession&
     t.state = Text(row, "state");
     t.rows_locked = row["rows_locked"].AsInt64().value_or(0);
     t.rows_modified = row["rows_modified"].AsInt64().value_or(0);
-    t.query = OptionalText(row, "query");
+    t.query = row["query"].AsText();
     t.user = Text(row, "user");
     t.host = Text(row, "host");
     t.command = Text(row, "command");

@@ -20,6 +20,12 @@ std::optional<std::string_view> Field::AsString() const {
   return std::string_view(**value_);
 }
 
+std::optional<std::string> Field::AsText() const {
+  auto s = AsString();
+  if (!s) return std::nullopt;
+  return std::string(*s);
+}
+
 std::string Field::StringOr(std::string_view fallback) const {
   auto s = AsString();
   return std::string(s ? *s : fallback);

@@ -52,6 +52,8 @@ class Field {
   // Text of the value; nullopt when NULL or missing.
   std::optional<std::string_view> AsString() const;
   std::string StringOr(std::string_view fallback) const;
+  // A copy of the text; nullopt when NULL or missing.
+  std::optional<std::string> AsText() const;
   // Numeric conversions; nullopt when NULL, missing or not a number.
   std::optional<int64_t> AsInt64() const;
   std::optional<uint64_t> AsUint64() const;

@@ -28,11 +28,6 @@ uint64_t U64(const mysql::Row& row, std::string_view column) {
   return row[column].AsUint64().value_or(0);
 }
 
-std::optional<std::string> OptionalText(const mysql::Field& field) {
-  auto text = field.AsString();
-  return text ? std::optional<std::string>(std::string(*text)) : std::nullopt;
-}
-
 // Applies `op` to every counter of a, b and out alike.
 template <typename Op>
 void ForEachCounter(const DigestCounters& a, const DigestCounters& b, DigestCounters& out, Op op) {
@@ -171,8 +166,8 @@ std::vector<DigestRow> ParseDigestSnapshot(const mysql::ResultSet& rows) {
   out.reserve(rows.rows.size());
   for (const auto& r : rows.rows) {
     DigestRow row;
-    row.schema = OptionalText(r["schema_name"]);
-    row.digest = OptionalText(r["digest"]);
+    row.schema = r["schema_name"].AsText();
+    row.digest = r["digest"].AsText();
     DigestCounters& c = row.counters;
     c.calls = U64(r, "calls");
     c.total_latency_ps = U64(r, "total_latency_ps");
@@ -334,8 +329,7 @@ core::Result<std::vector<Finding>> DigestStep::Run(StepContext& context) {
     if (texts) {
       std::map<Key, std::string> by_key;
       for (const auto& r : texts->rows) {
-        by_key[{OptionalText(r["schema_name"]), OptionalText(r["digest"])}] =
-            r["digest_text"].StringOr("");
+        by_key[{r["schema_name"].AsText(), r["digest"].AsText()}] = r["digest_text"].StringOr("");
       }
       for (size_t i = 0; i < top; ++i) {
         auto it = by_key.find({cmp.deltas[i].schema, cmp.deltas[i].digest});

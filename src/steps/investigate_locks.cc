@@ -27,12 +27,6 @@ constexpr double kCriticalWaitSeconds = 30;
 // A deadlock this recent (by the server's clock) is a warning.
 constexpr int64_t kRecentDeadlockSeconds = 3600;
 
-std::optional<std::string> OptionalText(const mysql::Row& row, std::string_view column) {
-  auto value = row[column].AsString();
-  if (!value) return std::nullopt;
-  return std::string(*value);
-}
-
 std::string Text(const mysql::Row& row, std::string_view column) {
   return row[column].StringOr("");
 }
@@ -106,7 +100,7 @@ WaitGraph ReadPairs(const mysql::ResultSet& result) {
     if (!w.connection_id) w.connection_id = ConnectionId(row, "waiting_id");
     if (w.user.empty()) w.user = Text(row, "waiting_user");
     if (w.host.empty()) w.host = Text(row, "waiting_host");
-    if (!w.query) w.query = OptionalText(row, "waiting_query");
+    if (!w.query) w.query = row["waiting_query"].AsText();
     if (!w.trx_seconds) w.trx_seconds = row["waiting_trx_seconds"].AsDouble();
     const double wait = std::max(0.0, row["wait_seconds"].AsDouble().value_or(0));
     if (!w.waiting || wait > w.wait_seconds) w.wait_seconds = wait;
@@ -124,7 +118,7 @@ WaitGraph ReadPairs(const mysql::ResultSet& result) {
     if (b.user.empty()) b.user = Text(row, "blocking_user");
     if (b.host.empty()) b.host = Text(row, "blocking_host");
     if (!b.blocking) {
-      b.query = OptionalText(row, "blocking_query");
+      b.query = row["blocking_query"].AsText();
       if (auto seconds = row["blocking_trx_seconds"].AsDouble()) b.trx_seconds = seconds;
       b.trx_state = Text(row, "blocking_trx_state");
       b.rows_locked = row["blocking_rows_locked"].AsInt64();
@@ -452,7 +446,7 @@ Finding WaitersOnlyFinding(const mysql::ResultSet& result) {
         .Add("waiting_user", NonEmpty(Text(row, "waiting_user")))
         .Add("wait_seconds", wait)
         .Add("waiting_trx_id", Text(row, "waiting_trx_id"))
-        .Add("waiting_statement", Short(OptionalText(row, "waiting_query")));
+        .Add("waiting_statement", Short(row["waiting_query"].AsText()));
     f.evidence.push_back(std::move(e));
   }
   f.title = fmt::format("{} {} wait for row locks; the longest for {} (blockers unknown)",

@@ -27,6 +27,13 @@ TEST(ResultTest, MissingColumnIsDistinctFromNull) {
   EXPECT_TRUE(rs.rows[0].Has("A"));
 }
 
+TEST(ResultTest, AsTextCopiesTheValueAndKeepsNullApart) {
+  ResultSet rs = MakeResultSet({"a", "b"}, {{"text", std::nullopt}});
+  EXPECT_EQ(rs.rows[0]["a"].AsText(), std::optional<std::string>("text"));
+  EXPECT_EQ(rs.rows[0]["b"].AsText(), std::nullopt);
+  EXPECT_EQ(rs.rows[0]["missing"].AsText(), std::nullopt);
+}
+
 TEST(ResultTest, NumericConversionsRejectText) {
   ResultSet rs = MakeResultSet({"v", "d", "b", "neg"}, {{"Connecting", "12.75", "Yes", "-3"}});
   const Row& row = rs.rows[0];
