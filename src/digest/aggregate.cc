@@ -1,0 +1,1094 @@
+#include "digest/aggregate.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <limits>
+
+#include "core/strings.h"
+
+namespace dbrunbook::digest {
+
+namespace {
+
+constexpr double kBucketBase = 1.05;
+
+double BaseLog() {
+  static const double v = std::log(kBucketBase);
+  return v;
+}
+double BaseOffset() {
+  static const double v = std::abs(1 - std::log(kMinBucketValue) / BaseLog());
+  return v;
+}
+
+const std::array<double, kBucketCount>& BucketValues() {
+  static const std::array<double, kBucketCount> values = [] {
+    std::array<double, kBucketCount> v{};
+    v[0] = 0;
+    for (int b = 1; b < kBucketCount; ++b) v[b] = std::pow(kBucketBase, b - 1) * kMinBucketValue;
+    return v;
+  }();
+  return values;
+}
+
+const std::array<std::uint8_t, kBucketCount>& BucketDecades() {
+  static const std::array<std::uint8_t, kBucketCount> decades = [] {
+    std::array<std::uint8_t, kBucketCount> d{};
+    std::array<double, 8> starts{};
+    starts[0] = 0;
+    for (int i = 1; i <= 7; ++i) starts[i] = std::pow(10.0, i) * kMinBucketValue;
+    int start = 0;
+    for (int decade = 0; decade < 7; ++decade) {
+      const int next = BucketIndex(starts[decade + 1]);
+      for (int b = start; b < next; ++b) d[b] = static_cast<std::uint8_t>(decade);
+      start = next;
+    }
+    for (int b = start; b < kBucketCount; ++b) d[b] = 7;
+    return d;
+  }();
+  return decades;
+}
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+std::string_view StripBackticks(std::string_view s) {
+  if (!s.empty() && s.front() == '`') s.remove_prefix(1);
+  if (!s.empty() && s.back() == '`') s.remove_suffix(1);
+  return s;
+}
+
+// Perl's numification of a string: leading blanks, sign, digits, fraction, exponent; else 0.
+double Numify(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  s.remove_prefix(i);
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  double v = 0;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  return r.ec == std::errc() ? v : 0;
+}
+
+}  // namespace
+
+// ---- buckets ------------------------------------------------------------------------------
+
+int BucketIndex(double value) {
+  if (!(value >= kMinBucketValue)) return 0;  // also NaN
+  const double idx = BaseOffset() + std::log(value) / BaseLog();
+  if (idx >= kBucketCount - 1) return kBucketCount - 1;
+  return static_cast<int>(idx);
+}
+
+double BucketValue(int bucket) {
+  if (bucket <= 0) return 0;
+  return BucketValues()[static_cast<std::size_t>(std::min(bucket, kBucketCount - 1))];
+}
+
+int DecadeOfBucket(int bucket) {
+  return BucketDecades()[static_cast<std::size_t>(std::clamp(bucket, 0, kBucketCount - 1))];
+}
+
+// ---- NumericStats -------------------------------------------------------------------------
+
+void NumericStats::Add(double value) {
+  if (count_ == 0) {
+    min_ = max_ = value;
+  } else {
+    if (value < min_) min_ = value;
+    if (value > max_) max_ = value;
+  }
+  ++count_;
+  if (std::abs(value) < 1e15) {
+    const auto whole = static_cast<std::int64_t>(value);  // toward zero
+    whole_ += whole;
+    nanos_ += static_cast<std::int64_t>(std::llround((value - static_cast<double>(whole)) * 1e9));
+  } else {
+    huge_ += value;
+  }
+  const auto bucket = static_cast<std::uint16_t>(BucketIndex(value));
+  if (!dense_.empty()) {
+    ++dense_[bucket];
+    return;
+  }
+  for (auto& [b, n] : sparse_) {
+    if (b == bucket) {
+      ++n;
+      return;
+    }
+  }
+  if (sparse_.size() < kSparseLimit) {
+    sparse_.emplace_back(bucket, 1);
+    return;
+  }
+  dense_.assign(kBucketCount, 0);
+  for (const auto& [b, n] : sparse_) dense_[b] += n;
+  sparse_.clear();
+  sparse_.shrink_to_fit();
+  ++dense_[bucket];
+}
+
+void NumericStats::Merge(const NumericStats& o) {
+  if (o.count_ == 0) return;
+  if (count_ == 0) {
+    *this = o;
+    return;
+  }
+  min_ = std::min(min_, o.min_);
+  max_ = std::max(max_, o.max_);
+  count_ += o.count_;
+  whole_ += o.whole_;
+  nanos_ += o.nanos_;
+  huge_ += o.huge_;
+  for (const auto& [b, n] : o.Buckets()) {
+    if (dense_.empty()) {
+      bool found = false;
+      for (auto& [sb, sn] : sparse_) {
+        if (sb == b) {
+          sn += n;
+          found = true;
+          break;
+        }
+      }
+      if (found) continue;
+      if (sparse_.size() < kSparseLimit) {
+        sparse_.emplace_back(static_cast<std::uint16_t>(b), n);
+        continue;
+      }
+      dense_.assign(kBucketCount, 0);
+      for (const auto& [sb, sn] : sparse_) dense_[sb] += sn;
+      sparse_.clear();
+    }
+    dense_[static_cast<std::size_t>(b)] += n;
+  }
+}
+
+double NumericStats::sum() const {
+  const __int128 total = static_cast<__int128>(whole_) * 1000000000 + nanos_;
+  const auto whole = static_cast<double>(static_cast<std::int64_t>(total / 1000000000));
+  const auto frac = static_cast<double>(static_cast<std::int64_t>(total % 1000000000)) / 1e9;
+  return whole + frac + huge_;
+}
+
+std::vector<std::pair<int, std::uint64_t>> NumericStats::Buckets() const {
+  std::vector<std::pair<int, std::uint64_t>> out;
+  if (!dense_.empty()) {
+    for (int b = 0; b < kBucketCount; ++b) {
+      if (dense_[static_cast<std::size_t>(b)] != 0)
+        out.emplace_back(b, dense_[static_cast<std::size_t>(b)]);
+    }
+    return out;
+  }
+  for (const auto& [b, n] : sparse_) out.emplace_back(b, n);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::array<std::uint64_t, 8> NumericStats::Decades() const {
+  std::array<std::uint64_t, 8> d{};
+  for (const auto& [b, n] : Buckets()) d[static_cast<std::size_t>(DecadeOfBucket(b))] += n;
+  return d;
+}
+
+Metrics NumericStats::Compute() const {
+  Metrics m;
+  m.count = count_;
+  if (count_ == 0) return m;
+  m.sum = sum();
+  m.min = min_;
+  m.max = max_;
+  m.avg = m.sum / static_cast<double>(count_);
+  // EventAggregator::_calc_metrics.
+  if (count_ == 1 || max_ == min_) {
+    m.p95 = max_;
+    m.median = max_;
+    return m;
+  }
+  if (count_ == 2) {
+    const double mean = (min_ + max_) / 2;
+    m.p95 = max_;
+    m.stddev = std::sqrt(((max_ - mean) * (max_ - mean)) * 2);
+    m.median = mean;
+    return m;
+  }
+  const std::uint64_t n = count_;
+  const std::uint64_t cutoff =
+      n >= 10 ? static_cast<std::uint64_t>(static_cast<double>(n) * 0.95) : n;
+  std::uint64_t total_left = n;
+  const std::uint64_t top_vals = n - cutoff;
+  std::uint64_t sum_excl = 0;
+  double sum = 0;
+  double sumsq = 0;
+  const std::uint64_t mid = n / 2;
+  double median = 0;
+  bool have_median = false;
+  int prev = kBucketCount - 1;
+  int bucket_95 = 0;
+  bool have_95 = false;
+  const auto& values = BucketValues();
+  const auto buckets = Buckets();
+  for (auto it = buckets.rbegin(); it != buckets.rend(); ++it) {
+    const int bucket = it->first;
+    const std::uint64_t val = it->second;
+    total_left -= val;
+    sum_excl += val;
+    // pt: $bucket_95 = $bucket if !$bucket_95 && $sum_excl > $top_vals (bucket 0 never "sets").
+    if (!have_95 && sum_excl > top_vals) {
+      bucket_95 = bucket;
+      have_95 = bucket != 0;
+    }
+    // pt: if ( !$median && $total_left <= $mid ) — a median of 0 is "not set" and retried.
+    if (!have_median && total_left <= mid) {
+      median = ((cutoff % 2) != 0 || val > 1) ? values[static_cast<std::size_t>(bucket)]
+                                              : (values[static_cast<std::size_t>(bucket)] +
+                                                 values[static_cast<std::size_t>(prev)]) /
+                                                    2;
+      have_median = median != 0;
+    }
+    const double bv = values[static_cast<std::size_t>(bucket)];
+    sum += static_cast<double>(val) * bv;
+    sumsq += static_cast<double>(val) * (bv * bv);
+    prev = bucket;
+  }
+  const double nd = static_cast<double>(n);
+  const double var = sumsq / nd - ((sum / nd) * (sum / nd));
+  double stddev = var > 0 ? std::sqrt(var) : 0;
+  const double maxstdev = (max_ - min_) / 2;
+  if (stddev > maxstdev) stddev = maxstdev;
+  m.stddev = stddev;
+  m.p95 = values[static_cast<std::size_t>(bucket_95)];
+  m.median = median;
+  return m;
+}
+
+// ---- StringStats / AttributeStats ---------------------------------------------------------
+
+void StringStats::Add(std::string_view value) {
+  ++count_;
+  if (overflow_) return;
+  auto it = values_.find(std::string(value));
+  if (it != values_.end()) {
+    ++it->second;
+    return;
+  }
+  if (values_.size() >= kMaxStringValues) {
+    overflow_ = true;
+    values_.clear();
+    return;
+  }
+  values_.emplace(std::string(value), 1);
+}
+
+void StringStats::Merge(const StringStats& o) {
+  count_ += o.count_;
+  if (overflow_) return;
+  if (o.overflow_) {
+    overflow_ = true;
+    values_.clear();
+    return;
+  }
+  for (const auto& [v, n] : o.values_) values_[v] += n;
+  if (values_.size() > kMaxStringValues) {
+    overflow_ = true;
+    values_.clear();
+  }
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> StringStats::Top(std::size_t n) const {
+  std::vector<std::pair<std::string, std::uint64_t>> all(values_.begin(), values_.end());
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  if (all.size() > n) all.resize(n);
+  return all;
+}
+
+AttributeKind AttributeStats::Kind() const {
+  const std::uint64_t n = number.count();
+  const std::uint64_t b = boolean.count;
+  const std::uint64_t s = text.count();
+  if (n >= b && n >= s) return AttributeKind::kNumber;
+  if (b >= s) return AttributeKind::kBool;
+  return AttributeKind::kString;
+}
+
+void AttributeStats::Merge(const AttributeStats& o) {
+  number.Merge(o.number);
+  boolean.Merge(o.boolean);
+  text.Merge(o.text);
+}
+
+// ---- group by, time -----------------------------------------------------------------------
+
+core::Result<GroupBy> ParseGroupBy(std::string_view name) {
+  if (name == "fingerprint") return GroupBy::kFingerprint;
+  if (name == "db" || name == "Schema") return GroupBy::kDb;
+  if (name == "user") return GroupBy::kUser;
+  if (name == "host") return GroupBy::kHost;
+  if (name == "tables" || name == "table") return GroupBy::kTables;
+  return tl::unexpected(core::Error(core::ErrorCode::kInvalidArgument,
+                                    "unknown --group-by '" + std::string(name) + "'",
+                                    "use one of: fingerprint, db, user, host, tables"));
+}
+
+std::string_view GroupByName(GroupBy g) {
+  switch (g) {
+    case GroupBy::kFingerprint:
+      return "fingerprint";
+    case GroupBy::kDb:
+      return "db";
+    case GroupBy::kUser:
+      return "user";
+    case GroupBy::kHost:
+      return "host";
+    case GroupBy::kTables:
+      return "tables";
+  }
+  return "fingerprint";
+}
+
+namespace {
+
+bool Digits(std::string_view s, std::size_t at, std::size_t n, int& out) {
+  if (at + n > s.size()) return false;
+  int v = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = s[at + i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  out = v;
+  return true;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2 ? 1 : 0;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+double LocalEpoch(int y, int mo, int d, int h, int mi, int s) {
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  tm.tm_isdst = -1;
+  return static_cast<double>(std::mktime(&tm));
+}
+
+}  // namespace
+
+std::optional<double> ParseLogTime(std::string_view ts) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  std::size_t at = 0;
+  if (ts.size() >= 15 && ts[6] == ' ' && Digits(ts, 0, 2, y) && Digits(ts, 2, 2, mo) &&
+      Digits(ts, 4, 2, d)) {
+    // "071015 21:43:52" or "071015  1:43:52" (MySQL 5.0 pads the hour with a blank)
+    y += 2000;
+    at = 7;
+    while (at < ts.size() && ts[at] == ' ') ++at;
+    std::size_t hl = 0;
+    while (at + hl < ts.size() && hl < 2 && ts[at + hl] >= '0' && ts[at + hl] <= '9') ++hl;
+    if (hl == 0 || !Digits(ts, at, hl, h)) return std::nullopt;
+    at += hl;
+  } else if (ts.size() >= 19 && ts[4] == '-' && ts[7] == '-' && (ts[10] == 'T' || ts[10] == ' ') &&
+             Digits(ts, 0, 4, y) && Digits(ts, 5, 2, mo) && Digits(ts, 8, 2, d) &&
+             Digits(ts, 11, 2, h)) {
+    at = 13;
+  } else {
+    return std::nullopt;
+  }
+  if (at + 6 > ts.size() || ts[at] != ':' || !Digits(ts, at + 1, 2, mi) || ts[at + 3] != ':' ||
+      !Digits(ts, at + 4, 2, s)) {
+    return std::nullopt;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  at += 6;
+  double frac = 0;
+  if (at < ts.size() && ts[at] == '.') {
+    std::size_t e = at + 1;
+    double scale = 0.1;
+    while (e < ts.size() && ts[e] >= '0' && ts[e] <= '9') {
+      frac += (ts[e] - '0') * scale;
+      scale /= 10;
+      ++e;
+    }
+    at = e;
+  }
+  const std::string_view zone = ts.substr(at);
+  if (zone.empty()) return LocalEpoch(y, mo, d, h, mi, s) + frac;
+  double offset = 0;
+  if (zone == "Z") {
+    offset = 0;
+  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
+    int oh = 0, om = 0;
+    if (!Digits(zone, 1, 2, oh) || !Digits(zone, 4, 2, om)) return std::nullopt;
+    offset = (zone[0] == '-' ? -1 : 1) * (oh * 3600.0 + om * 60.0);
+  } else {
+    return std::nullopt;
+  }
+  const std::int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  return static_cast<double>(days * 86400 + h * 3600 + mi * 60 + s) + frac - offset;
+}
+
+std::string FormatLogTime(double epoch_seconds, bool with_fraction) {
+  const auto whole = static_cast<std::time_t>(std::floor(epoch_seconds));
+  std::tm tm{};
+  localtime_r(&whole, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  std::string out = buf;
+  if (with_fraction) {
+    char f[16];
+    std::snprintf(f, sizeof f, "%.6f", epoch_seconds - static_cast<double>(whole));
+    out += std::string_view(f).substr(1);
+  }
+  return out;
+}
+
+void TimeRange::Add(double t, std::string_view text) {
+  if (!present || t < min) {
+    min = t;
+    min_text.assign(text);
+  }
+  if (!present || t >= max) {
+    max = t;
+    max_text.assign(text);
+  }
+  present = true;
+}
+
+void TimeRange::Merge(const TimeRange& o) {
+  if (!o.present) return;
+  if (!present) {
+    *this = o;
+    return;
+  }
+  if (o.min < min) {
+    min = o.min;
+    min_text = o.min_text;
+  }
+  if (o.max >= max) {
+    max = o.max;
+    max_text = o.max_text;
+  }
+}
+
+const AttributeStats* ClassStats::Find(int id) const {
+  if (id < 0 || static_cast<std::size_t>(id) >= attributes.size()) return nullptr;
+  const AttributeStats& a = attributes[static_cast<std::size_t>(id)];
+  return a.count() == 0 ? nullptr : &a;
+}
+
+std::optional<double> EventView::Number(std::string_view attribute) const {
+  if (attribute == "Query_time") return event.QueryTime();
+  if (attribute == "bytes") return static_cast<double>(event.no_query ? 0 : event.arg.size());
+  if (attribute == "pos_in_log") return static_cast<double>(event.offset);
+  const Attribute* a = event.Find(attribute);
+  if (a == nullptr) return std::nullopt;
+  if (a->type == AttributeType::kString) return Numify(a->text);
+  return a->number;
+}
+
+std::optional<std::string_view> EventView::Text(std::string_view attribute) const {
+  if (attribute == "db" || attribute == "Schema") {
+    if (db.empty()) return std::nullopt;
+    return db;
+  }
+  if (attribute == "user") return event.user.empty() ? std::nullopt : std::optional(event.user);
+  if (attribute == "host") return event.host.empty() ? std::nullopt : std::optional(event.host);
+  if (attribute == "ip") return event.ip.empty() ? std::nullopt : std::optional(event.ip);
+  if (attribute == "arg") return event.arg;
+  if (attribute == "fingerprint") return fingerprint;
+  if (attribute == "ts") return ts.empty() ? std::nullopt : std::optional(ts);
+  const Attribute* a = event.Find(attribute);
+  if (a == nullptr) return std::nullopt;
+  return a->text;
+}
+
+std::vector<std::string> DefaultIgnoredAttributes() {
+  return {"arg",   "cmd", "insert_id", "ip",  "port",      "Thread_id", "timestamp",   "exptime",
+          "flags", "key", "res",       "val", "server_id", "offset",    "end_log_pos", "Xid"};
+}
+
+// ---- Aggregator ---------------------------------------------------------------------------
+
+namespace {
+// Fixed attribute ids of the pseudo-attributes every event has.
+constexpr int kIdUser = 0;
+constexpr int kIdHost = 1;
+constexpr int kIdDb = 2;
+constexpr int kIdBytes = 3;
+constexpr int kIdPos = 4;
+
+// pt-query-digest's type_for: attributes that are strings (or booleans) whatever they look like.
+bool ForcedString(std::string_view name) {
+  static constexpr std::array<std::string_view, 12> kNames = {
+      "val",       "key_print",     "Status_code", "Statement_id", "Error_no", "Last_errno",
+      "Thread_id", "InnoDB_trx_id", "host",        "ip",           "port",     "rate_limit"};
+  if (name.size() > 4 && name.substr(name.size() - 4) == "_crc") return true;
+  return std::find(kNames.begin(), kNames.end(), name) != kNames.end();
+}
+}  // namespace
+
+struct Aggregator::Impl {
+  std::string last_db;
+  std::string last_ts;
+  std::string fingerprint;
+  std::string schema;  // backtick-stripped Schema
+  std::vector<std::string> tables;
+  // Attribute-id cache by position: the names of the previous event's attributes.
+  std::vector<std::string> layout_names;
+  std::vector<int> layout_ids;
+  std::vector<std::uint8_t> ignored;  // by id
+  std::vector<std::uint8_t> forced_string;
+  int worst_id = -1;
+  std::uint64_t event_seq = 0;
+};
+
+Aggregator::Aggregator(AggregateOptions options)
+    : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
+  for (const char* name : {"user", "host", "db", "bytes", "pos_in_log"}) IdOf(name);
+  impl_->worst_id = IdOf(options_.worst_attribute);
+}
+Aggregator::Aggregator(Aggregator&&) noexcept = default;
+Aggregator& Aggregator::operator=(Aggregator&&) noexcept = default;
+Aggregator::~Aggregator() = default;
+
+void Aggregator::SetInherited(std::string db, std::string ts) {
+  impl_->last_db = std::move(db);
+  impl_->last_ts = std::move(ts);
+}
+
+Inherited Aggregator::Current() const { return {impl_->last_db, impl_->last_ts}; }
+
+std::optional<int> Aggregator::AttributeId(std::string_view name) const {
+  const auto it = attribute_ids_.find(std::string(name));
+  if (it == attribute_ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+int Aggregator::IdOf(std::string_view name) {
+  const auto it = attribute_ids_.find(std::string(name));
+  if (it != attribute_ids_.end()) return it->second;
+  const int id = static_cast<int>(attribute_names_.size());
+  attribute_names_.emplace_back(name);
+  attribute_ids_.emplace(std::string(name), id);
+  bool ignore = std::find(options_.ignore_attributes.begin(), options_.ignore_attributes.end(),
+                          name) != options_.ignore_attributes.end();
+  if (name == "Schema" || name == "fingerprint" || name == "ts") ignore = true;
+  if ((options_.group_by == GroupBy::kDb && name == "db") ||
+      (options_.group_by == GroupBy::kUser && name == "user") ||
+      (options_.group_by == GroupBy::kHost && name == "host")) {
+    ignore = true;
+  }
+  impl_->ignored.push_back(ignore ? 1 : 0);
+  impl_->forced_string.push_back(ForcedString(name) ? 1 : 0);
+  return id;
+}
+
+ClassStats& Aggregator::ClassFor(std::string_view key) {
+  // Heterogeneous lookup would avoid the string; the key buffer is reused by the caller.
+  auto it = class_index_.find(std::string(key));
+  if (it != class_index_.end()) return classes_[it->second];
+  classes_.emplace_back();
+  classes_.back().key.assign(key);
+  class_index_.emplace(std::string(key), classes_.size() - 1);
+  return classes_.back();
+}
+
+void Aggregator::AddValue(ClassStats& c, int id, const Attribute& a, double number,
+                          AttributeKind kind) {
+  if (c.attributes.size() <= static_cast<std::size_t>(id))
+    c.attributes.resize(attribute_names_.size());
+  AttributeStats& s = c.attributes[static_cast<std::size_t>(id)];
+  switch (kind) {
+    case AttributeKind::kNumber:
+      s.number.Add(number);
+      break;
+    case AttributeKind::kBool:
+      ++s.boolean.count;
+      if (number != 0) ++s.boolean.yes;
+      break;
+    case AttributeKind::kString:
+      s.text.Add(a.text);
+      break;
+  }
+}
+
+void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
+  Impl& im = *impl_;
+  ++counts_.events;
+  ++im.event_seq;
+
+  // Attribute aliases (db|Schema), then inheritance of db and ts (pt's pipeline order).
+  std::string_view db = event.db;
+  if (db.empty()) {
+    if (const Attribute* schema = event.Find("Schema")) db = StripBackticks(schema->text);
+  }
+  if (!db.empty()) {
+    im.last_db.assign(db);
+  }
+  db = im.last_db;
+  if (!event.ts.empty()) im.last_ts.assign(event.ts);
+  const std::string_view ts = im.last_ts;
+  std::optional<double> time;
+  if (!ts.empty()) time = ParseLogTime(ts);
+
+  const bool need_fp =
+      options_.group_by == GroupBy::kFingerprint || options_.filter_needs_fingerprint;
+  if (need_fp) FingerprintInto(event.arg, options_.fingerprint, im.fingerprint);
+
+  if (options_.filter) {
+    const EventView view{event, db, ts, time,
+                         need_fp ? std::string_view(im.fingerprint) : std::string_view()};
+    if (!options_.filter(view)) {
+      ++counts_.filtered;
+      return;
+    }
+  }
+
+  // The classes this event belongs to.
+  std::string_view single_key;
+  bool multi = false;
+  switch (options_.group_by) {
+    case GroupBy::kFingerprint:
+      single_key = im.fingerprint;
+      break;
+    case GroupBy::kDb:
+      single_key = db;
+      break;
+    case GroupBy::kUser:
+      single_key = event.user;
+      break;
+    case GroupBy::kHost:
+      single_key = event.host;
+      break;
+    case GroupBy::kTables: {
+      multi = true;
+      im.tables.clear();
+      if (options_.tables_of) {
+        for (std::string t : options_.tables_of(event.arg)) {
+          t.erase(std::remove(t.begin(), t.end(), '`'), t.end());
+          if (t.find('.') == std::string::npos && !db.empty()) t = std::string(db) + "." + t;
+          im.tables.push_back(std::move(t));
+        }
+      }
+      break;
+    }
+  }
+  if (!multi && single_key.empty()) {
+    ++counts_.no_group;
+    return;
+  }
+  if (multi && im.tables.empty()) {
+    ++counts_.no_group;
+    return;
+  }
+  ++counts_.aggregated;
+
+  const bool admin = StartsWith(event.arg, "administrator");
+
+  // Attribute ids of the event, by position (cached: logs repeat the same layout).
+  const std::size_t n = event.attribute_count;
+  if (im.layout_ids.size() < n) {
+    im.layout_ids.resize(n, -1);
+    im.layout_names.resize(n);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string_view name = event.attributes[i].name;
+    if (im.layout_ids[i] < 0 || im.layout_names[i] != name) {
+      im.layout_names[i].assign(name);
+      im.layout_ids[i] = IdOf(name);
+    }
+  }
+
+  double worst_value = 0;
+  bool have_worst = false;
+
+  auto aggregate_into = [&](ClassStats& c) {
+    ++c.count;
+    if (c.attributes.size() < attribute_names_.size()) c.attributes.resize(attribute_names_.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      const int id = im.layout_ids[i];
+      if (im.ignored[static_cast<std::size_t>(id)] != 0) continue;
+      const Attribute& a = event.attributes[i];
+      double number = a.number;
+      AttributeKind kind = a.type == AttributeType::kNumber ? AttributeKind::kNumber
+                           : a.type == AttributeType::kBool ? AttributeKind::kBool
+                                                            : AttributeKind::kString;
+      if (a.name == "Query_time") {
+        // pt: $val =~ s/^(\d+(?:\.\d+)?).*/$1/; then numeric ("abc" is 0).
+        const auto qt = event.QueryTime();
+        number = qt ? *qt : Numify(a.text);
+        kind = AttributeKind::kNumber;
+      } else if (im.forced_string[static_cast<std::size_t>(id)] != 0) {
+        kind = AttributeKind::kString;
+      } else if (admin && kind == AttributeKind::kNumber &&
+                 (a.name == "Rows_sent" || a.name == "Rows_examined" || a.name == "Rows_read" ||
+                  a.name == "Rows_affected")) {
+        number = 0;
+      }
+      AddValue(c, id, a, number, kind);
+    }
+    // Pseudo-attributes.
+    auto add_text = [&](int id, std::string_view v) {
+      if (v.empty() || im.ignored[static_cast<std::size_t>(id)] != 0) return;
+      c.attributes[static_cast<std::size_t>(id)].text.Add(v);
+    };
+    add_text(kIdUser, event.user);
+    add_text(kIdHost, event.host);
+    add_text(kIdDb, db);
+    if (im.ignored[kIdBytes] == 0) {
+      c.attributes[kIdBytes].number.Add(static_cast<double>(event.no_query ? 0 : event.arg.size()));
+    }
+    if (im.ignored[kIdPos] == 0) c.attributes[kIdPos].number.Add(static_cast<double>(event.offset));
+    if (time) c.time.Add(*time, ts);
+    c.last_offset = event.offset;
+    c.last_file = file;
+  };
+
+  // The ranking value of this event (for the sample).
+  if (impl_->worst_id >= 0) {
+    const std::string& wname = attribute_names_[static_cast<std::size_t>(impl_->worst_id)];
+    const EventView view{event, db, ts, time, {}};
+    if (const auto v = view.Number(wname)) {
+      worst_value = *v;
+      have_worst = true;
+    }
+  }
+
+  auto update_sample = [&](ClassStats& c) {
+    // pt: the sample starts as the class's first event and becomes every event whose ranking
+    // value is >= the class's largest so far: the last event with the largest value.
+    Sample& s = c.sample;
+    const bool replace = !s.present || (have_worst && (!s.has_value || worst_value >= s.value));
+    if (!replace) return;
+    s.arg.assign(event.arg);
+    s.db.assign(db);
+    s.ts.assign(ts);
+    s.user.assign(event.user);
+    s.host.assign(event.host);
+    s.offset = event.offset;
+    s.file = file;
+    if (have_worst) {
+      s.value = worst_value;
+      s.has_value = true;
+    }
+    s.present = true;
+  };
+
+  if (!multi) {
+    ClassStats& c = ClassFor(single_key);
+    aggregate_into(c);
+    update_sample(c);
+    aggregate_into(overall_);
+  } else {
+    // pt updates its global statistics once per class of the event (an event touching three
+    // tables counts three times in the overall figures of --group-by tables); so does this.
+    for (const std::string& t : im.tables) {
+      ClassStats& c = ClassFor(t);
+      aggregate_into(c);
+      update_sample(c);
+      aggregate_into(overall_);
+    }
+  }
+}
+
+void Aggregator::Merge(Aggregator&& later) {
+  // Map the later aggregator's attribute ids onto this one's.
+  std::vector<int> map(later.attribute_names_.size());
+  for (std::size_t i = 0; i < later.attribute_names_.size(); ++i)
+    map[i] = IdOf(later.attribute_names_[i]);
+  auto merge_class = [&](ClassStats& into, ClassStats& from) {
+    into.count += from.count;
+    if (into.attributes.size() < attribute_names_.size())
+      into.attributes.resize(attribute_names_.size());
+    for (std::size_t i = 0; i < from.attributes.size(); ++i) {
+      if (from.attributes[i].count() == 0) continue;
+      into.attributes[static_cast<std::size_t>(map[i])].Merge(from.attributes[i]);
+    }
+    into.time.Merge(from.time);
+    if (from.count > 0) {
+      into.last_offset = from.last_offset;
+      into.last_file = from.last_file;
+    }
+    // The later part's sample wins when it reached at least the earlier part's largest value
+    // (a single pass would have replaced the sample with it), or when the earlier part has
+    // none.
+    if (from.sample.present &&
+        (!into.sample.present ||
+         (from.sample.has_value &&
+          (!into.sample.has_value || from.sample.value >= into.sample.value)))) {
+      into.sample = std::move(from.sample);
+    }
+  };
+  for (ClassStats& c : later.classes_) {
+    auto it = class_index_.find(c.key);
+    if (it == class_index_.end()) {
+      ClassStats fresh;
+      fresh.key = c.key;
+      merge_class(fresh, c);
+      classes_.push_back(std::move(fresh));
+      class_index_.emplace(classes_.back().key, classes_.size() - 1);
+    } else {
+      merge_class(classes_[it->second], c);
+    }
+  }
+  merge_class(overall_, later.overall_);
+  counts_.events += later.counts_.events;
+  counts_.aggregated += later.counts_.aggregated;
+  counts_.filtered += later.counts_.filtered;
+  counts_.no_group += later.counts_.no_group;
+  impl_->last_db = later.impl_->last_db;
+  impl_->last_ts = later.impl_->last_ts;
+}
+
+// ---- ranking ------------------------------------------------------------------------------
+
+core::Result<OrderBy> ParseOrderBy(std::string_view text) {
+  OrderBy o;
+  const std::size_t colon = text.find(':');
+  o.attribute = std::string(text.substr(0, colon));
+  if (o.attribute.empty()) {
+    return tl::unexpected(core::Error(core::ErrorCode::kInvalidArgument,
+                                      "--order-by '" + std::string(text) + "' names no attribute",
+                                      "write ATTRIBUTE:STAT, e.g. Query_time:sum"));
+  }
+  if (colon == std::string_view::npos) return o;
+  const std::string_view stat = text.substr(colon + 1);
+  if (stat == "sum") {
+    o.stat = OrderStat::kSum;
+  } else if (stat == "min") {
+    o.stat = OrderStat::kMin;
+  } else if (stat == "max") {
+    o.stat = OrderStat::kMax;
+  } else if (stat == "cnt" || stat == "count") {
+    o.stat = OrderStat::kCount;
+  } else if (stat == "avg") {
+    o.stat = OrderStat::kAvg;
+  } else {
+    return tl::unexpected(core::Error(
+        core::ErrorCode::kInvalidArgument,
+        "--order-by '" + std::string(text) + "': unknown statistic '" + std::string(stat) + "'",
+        "use sum, min, max, cnt or avg"));
+  }
+  return o;
+}
+
+core::Result<Limit> ParseLimit(std::string_view text) {
+  Limit l;
+  auto bad = [&](std::string_view why) {
+    return tl::unexpected(
+        core::Error(core::ErrorCode::kInvalidArgument,
+                    "--limit '" + std::string(text) + "': " + std::string(why),
+                    "write N (classes), P% (of the total), or P%:N; 0 means all"));
+  };
+  std::string_view rest = text;
+  const std::size_t pct = rest.find('%');
+  if (pct != std::string_view::npos) {
+    const auto p = core::ParseDouble(rest.substr(0, pct));
+    if (!p || *p < 0 || *p > 100) return bad("the percentage must be between 0 and 100");
+    l.percent = *p >= 100 ? 0 : *p;
+    rest = rest.substr(pct + 1);
+    if (rest.empty()) return l;
+    if (rest.front() != ':') return bad("expected ':' after the percentage");
+    rest.remove_prefix(1);
+  }
+  const auto n = core::ParseUint64(rest);
+  if (!n) return bad("not a number of classes");
+  l.count = static_cast<std::size_t>(*n);
+  return l;
+}
+
+std::optional<double> OrderValue(const Aggregator& ag, const ClassStats& c, const OrderBy& o) {
+  const auto id = ag.AttributeId(o.attribute);
+  if (!id) return std::nullopt;
+  const AttributeStats* a = c.Find(*id);
+  if (a == nullptr) return std::nullopt;
+  switch (a->Kind()) {
+    case AttributeKind::kNumber: {
+      const NumericStats& s = a->number;
+      switch (o.stat) {
+        case OrderStat::kSum:
+          return s.sum();
+        case OrderStat::kMin:
+          return s.min();
+        case OrderStat::kMax:
+          return s.max();
+        case OrderStat::kCount:
+          return static_cast<double>(s.count());
+        case OrderStat::kAvg:
+          return s.sum() / static_cast<double>(s.count());
+      }
+      break;
+    }
+    case AttributeKind::kBool:
+      switch (o.stat) {
+        case OrderStat::kCount:
+          return static_cast<double>(a->boolean.count);
+        case OrderStat::kSum:
+          return static_cast<double>(a->boolean.yes);
+        case OrderStat::kAvg:
+          return static_cast<double>(a->boolean.yes) / static_cast<double>(a->boolean.count);
+        case OrderStat::kMin:
+          return a->boolean.yes == a->boolean.count ? 1.0 : 0.0;
+        case OrderStat::kMax:
+          return a->boolean.yes > 0 ? 1.0 : 0.0;
+      }
+      break;
+    case AttributeKind::kString:
+      if (o.stat == OrderStat::kCount) return static_cast<double>(a->text.count());
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+Ranking Rank(const Aggregator& ag, const OrderBy& o, const Limit& limit) {
+  struct Item {
+    std::size_t index;
+    double value;
+    std::string pos;  // pt compares pos_in_log as strings
+  };
+  std::vector<Item> items;
+  const auto& classes = ag.Classes();
+  items.reserve(classes.size());
+  for (std::size_t i = 0; i < classes.size(); ++i) {
+    if (const auto v = OrderValue(ag, classes[i], o)) {
+      items.push_back({i, *v, std::to_string(classes[i].last_offset)});
+    }
+  }
+  std::sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
+    if (a.value != b.value) return a.value > b.value;
+    if (a.pos != b.pos) return a.pos > b.pos;
+    return classes[a.index].key < classes[b.index].key;
+  });
+  double grand = 0;
+  for (const Item& it : items) grand += it.value;
+  const double total_limit = limit.percent > 0 ? grand * limit.percent / 100 : 0;
+  Ranking r;
+  double total = 0;
+  std::size_t count = 0;
+  for (const Item& it : items) {
+    const bool by_total = limit.percent <= 0 || total < total_limit;
+    const bool by_count = limit.count == 0 || count < limit.count;
+    if (by_total && by_count) {
+      r.top.push_back({it.index, count + 1});
+    } else {
+      r.other.push_back({it.index, count + 1});
+    }
+    total += it.value;
+    ++count;
+  }
+  return r;
+}
+
+// ---- inheritance at a chunk start ---------------------------------------------------------
+
+namespace {
+
+// The last line start at or before `end` (exclusive) beginning a header line of interest.
+// Returns npos when none in [from, end).
+struct Candidate {
+  std::size_t db = std::string_view::npos;
+  std::size_t ts = std::string_view::npos;
+};
+
+bool LineHasDb(std::string_view line) {
+  if (StartsWith(line, "use ") && line.size() > 4 && line[4] != ';') return true;
+  return line.size() > 2 && line[0] == '#' && line.find("Schema:") != std::string_view::npos;
+}
+bool LineHasTs(std::string_view line) { return StartsWith(line, "# Time: "); }
+
+// The db / ts of the last event before `end` whose record starts at or after `begin`.
+void ParseForInherited(std::string_view text, std::size_t begin, std::size_t end, Inherited& out,
+                       bool& got_db, bool& got_ts) {
+  SlowLogParser p = SlowLogParser::ForRange(text, begin, end);
+  auto ev = std::make_unique<SlowLogEvent>();
+  std::string db;
+  std::string ts;
+  bool have_db = false;
+  bool have_ts = false;
+  while (p.Next(*ev)) {
+    std::string_view d = ev->db;
+    if (d.empty()) {
+      if (const Attribute* s = ev->Find("Schema")) d = StripBackticks(s->text);
+    }
+    if (!d.empty()) {
+      db.assign(d);
+      have_db = true;
+    }
+    if (!ev->ts.empty()) {
+      ts.assign(ev->ts);
+      have_ts = true;
+    }
+  }
+  if (have_db && !got_db) {
+    out.db = db;
+    got_db = true;
+  }
+  if (have_ts && !got_ts) {
+    out.ts = ts;
+    got_ts = true;
+  }
+}
+
+}  // namespace
+
+Inherited InheritedAt(std::string_view text, std::size_t offset) {
+  Inherited out;
+  if (offset == 0) return out;
+  offset = std::min(offset, text.size());
+  bool got_db = false;
+  bool got_ts = false;
+  // Walk backwards over lines; a candidate line is verified by parsing the events from the
+  // event boundary before it up to `offset` (a "use" inside a statement is not a header).
+  std::size_t scan_end = offset;  // lines starting before this are still to look at
+  while ((!got_db || !got_ts) && scan_end > 0) {
+    std::size_t cand = std::string_view::npos;
+    std::size_t cand_end = 0;
+    std::size_t e = scan_end;
+    while (e > 0) {
+      const void* nl = memrchr(text.data(), '\n', e - 1);
+      const std::size_t start =
+          nl == nullptr ? 0
+                        : static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) + 1;
+      const std::size_t line_end = std::min(e, text.size());
+      std::string_view line = text.substr(start, line_end - start);
+      if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+      if ((!got_db && LineHasDb(line)) || (!got_ts && LineHasTs(line))) {
+        cand = start;
+        cand_end = line_end;
+        break;
+      }
+      if (start == 0) break;
+      e = start;
+    }
+    if (cand == std::string_view::npos) break;
+    // The boundary at or before the candidate's record.
+    std::size_t back = 4096;
+    std::size_t b = 0;
+    while (true) {
+      const std::size_t from = cand > back ? cand - back : 0;
+      b = from == 0 ? 0 : NextEventBoundary(text, from);
+      if (b <= cand) break;
+      back *= 4;
+    }
+    // Records start after the '#' of ";\n#": parse those starting up to the candidate line's
+    // end, which includes the record holding the line.
+    ParseForInherited(text, b, std::min(offset, cand_end), out, got_db, got_ts);
+    scan_end = b;
+  }
+  return out;
+}
+
+}  // namespace dbrunbook::digest

@@ -1,0 +1,545 @@
+// Aggregation (src/digest/aggregate.h) and the driver (digest.h):
+//  - the statistics equal pt-query-digest's own EventAggregator (the Perl package, extracted
+//    from Debian's /usr/bin/pt-query-digest and run on the same values; skipped without it);
+//  - multi-threaded digests equal single-threaded ones exactly, on every conformance slow log
+//    and on a generated log built to stress chunk boundaries (db and ts inheritance, Schema,
+//    admin commands, multi-line statements, a "use" inside a statement);
+//  - the pipeline rules (alias, inheritance, admin zeroing, sample choice, ranking, limits).
+#include "digest/aggregate.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "digest/digest.h"
+#include "digest/filter.h"
+#include "support/recorded_output.h"
+
+namespace dbrunbook::digest {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kSlowlogs = testing::SharedPath("conformance/slowlogs");
+
+fs::path TempDir() {
+  static const fs::path dir = [] {
+    fs::path d =
+        fs::temp_directory_path() / ("dbrunbook-aggregate-test-" + std::to_string(getpid()));
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+std::string WriteFile(const std::string& name, const std::string& text) {
+  const fs::path p = TempDir() / name;
+  std::ofstream(p, std::ios::binary) << text;
+  return p.string();
+}
+
+// ---- pt's EventAggregator, run by Perl ----------------------------------------------------
+
+bool HavePt() { return fs::exists("/usr/bin/pt-query-digest") && fs::exists("/usr/bin/perl"); }
+
+// Runs pt's EventAggregator over each value set; returns cnt sum min max avg p95 stddev median.
+std::vector<std::array<double, 8>> PtMetrics(const std::vector<std::vector<double>>& sets) {
+  const fs::path dir = TempDir();
+  const std::string extract =
+      "awk '/^package EventAggregator;/{p=1} p{print} /^# End EventAggregator package/{exit}' "
+      "/usr/bin/pt-query-digest | sed '$d' | sed '$d' | sed '$d' > " +
+      (dir / "EA.pm").string();
+  EXPECT_EQ(std::system(extract.c_str()), 0);
+  std::ofstream(dir / "drv.pl") << R"PERL(use strict; use warnings;
+require $ARGV[0];
+while (my $line = <STDIN>) {
+  chomp $line; my @v = split / /, $line;
+  my $ea = EventAggregator->new(groupby=>'fingerprint', worst=>'Query_time');
+  foreach my $v (@v) { $ea->aggregate({fingerprint=>'x', Query_time=>$v}); }
+  $ea->calculate_statistical_metrics();
+  my $m = $ea->metrics(attrib=>'Query_time', where=>'x');
+  printf "%d %.17g %.17g %.17g %.17g %.17g %.17g %.17g\n",
+    map { $_ // 0 } @{$m}{qw(cnt sum min max avg pct_95 stddev median)};
+}
+)PERL";
+  {
+    std::ofstream in(dir / "values.txt");
+    for (const auto& set : sets) {
+      for (std::size_t i = 0; i < set.size(); ++i) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.6f", set[i]);  // as a slow log writes it
+        in << (i ? " " : "") << buf;
+      }
+      in << "\n";
+    }
+  }
+  const std::string cmd =
+      "cd " + dir.string() + " && perl drv.pl ./EA.pm < values.txt > metrics.txt";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+  std::vector<std::array<double, 8>> out;
+  std::ifstream res(dir / "metrics.txt");
+  std::array<double, 8> m{};
+  while (res >> m[0] >> m[1] >> m[2] >> m[3] >> m[4] >> m[5] >> m[6] >> m[7]) out.push_back(m);
+  return out;
+}
+
+bool Close(double a, double b) {
+  if (a == b) return true;
+  return std::abs(a - b) <= 1e-9 * std::max(std::abs(a), std::abs(b));
+}
+
+TEST(NumericStatsTest, EqualsPtEventAggregatorOnManyValueSets) {
+  if (!HavePt()) GTEST_SKIP() << "pt-query-digest (Debian percona-toolkit) is not installed";
+  std::mt19937_64 rng(42);
+  std::vector<std::vector<double>> sets;
+  auto rounded = [](double v) { return std::round(v * 1e6) / 1e6; };  // the log's precision
+  // Hand-picked shapes: one value, two, equal values, zeros, sub-microsecond, huge.
+  sets.push_back({0.5});
+  sets.push_back({0.1, 0.2});
+  sets.push_back({7, 7, 7});
+  sets.push_back({0, 0, 0, 0});
+  sets.push_back({0, 0.000001, 0.000002, 2});
+  sets.push_back({1e6, 2e6, 3e9, 1});
+  sets.push_back({0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  sets.push_back({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  for (int i = 0; i < 300; ++i) {
+    const std::size_t n = 3 + rng() % (i < 200 ? 40 : 3000);
+    std::vector<double> set;
+    const int shape = i % 4;
+    std::exponential_distribution<double> expo(1.0 /
+                                               (0.001 * static_cast<double>(1 + rng() % 1000)));
+    for (std::size_t k = 0; k < n; ++k) {
+      double v = 0;
+      switch (shape) {
+        case 0:
+          v = expo(rng);
+          break;  // latencies
+        case 1:
+          v = static_cast<double>(rng() % 20);
+          break;  // small counts
+        case 2:
+          v = static_cast<double>(rng() % 2 == 0 ? 0 : rng() % 100000);
+          break;  // rows
+        default:
+          v = static_cast<double>(rng() % 1000) / 1000;
+          break;  // bounded
+      }
+      set.push_back(rounded(v));
+    }
+    sets.push_back(set);
+  }
+  const auto pt = PtMetrics(sets);
+  ASSERT_EQ(pt.size(), sets.size());
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    NumericStats s;
+    for (const double v : sets[i]) s.Add(v);
+    const Metrics m = s.Compute();
+    const std::array<double, 8> ours = {
+        static_cast<double>(m.count), m.sum, m.min, m.max, m.avg, m.p95, m.stddev, m.median};
+    static constexpr const char* kNames[] = {"cnt", "sum", "min",    "max",
+                                             "avg", "p95", "stddev", "median"};
+    for (std::size_t k = 0; k < 8; ++k) {
+      EXPECT_TRUE(Close(ours[k], pt[i][k]))
+          << "set " << i << " (" << sets[i].size() << " values) " << kNames[k] << ": ours "
+          << ours[k] << " pt " << pt[i][k];
+    }
+  }
+}
+
+TEST(NumericStatsTest, BucketsAndDecadesFollowPt) {
+  EXPECT_EQ(BucketIndex(0), 0);
+  EXPECT_EQ(BucketIndex(-1), 0);
+  EXPECT_EQ(BucketIndex(0.0000009), 0);
+  EXPECT_EQ(BucketIndex(0.000001), 1);  // 1e-6 starts bucket 1 (bucket 0: below 1e-6)
+  EXPECT_EQ(BucketIndex(1e300), kBucketCount - 1);
+  EXPECT_DOUBLE_EQ(BucketValue(0), 0);
+  EXPECT_DOUBLE_EQ(BucketValue(1), 0.000001);
+  EXPECT_EQ(DecadeOfBucket(0), 0);
+  EXPECT_EQ(DecadeOfBucket(BucketIndex(0.5)), 5);  // 100ms decade
+  EXPECT_EQ(DecadeOfBucket(BucketIndex(2)), 6);    // 1s
+  EXPECT_EQ(DecadeOfBucket(BucketIndex(50)), 7);   // 10s+
+  NumericStats s;
+  for (const double v : {0.0000005, 0.00002, 0.0003, 0.004, 0.05, 0.6, 7.0, 80.0}) s.Add(v);
+  const auto d = s.Decades();
+  for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(d[i], 1U) << "decade " << i;
+}
+
+TEST(NumericStatsTest, SumIsExactAndOrderIndependent) {
+  NumericStats a;
+  NumericStats b;
+  NumericStats c;
+  std::mt19937_64 rng(7);
+  std::vector<double> values;
+  for (int i = 0; i < 10000; ++i) values.push_back(static_cast<double>(rng() % 1000000) / 1e6);
+  for (std::size_t i = 0; i < values.size(); ++i) (i < 5000 ? a : b).Add(values[i]);
+  for (auto it = values.rbegin(); it != values.rend(); ++it) c.Add(*it);
+  a.Merge(b);
+  EXPECT_EQ(a.sum(), c.sum());
+  EXPECT_EQ(a.count(), c.count());
+  EXPECT_EQ(a.Buckets(), c.Buckets());
+  double exact_micros = 0;
+  for (const double v : values) exact_micros += std::round(v * 1e6);
+  EXPECT_DOUBLE_EQ(a.sum(), exact_micros / 1e6);
+}
+
+// ---- a generated log that stresses chunking ------------------------------------------------
+
+std::string GeneratedLog(std::size_t events, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::ostringstream log;
+  log << "/usr/sbin/mysqld, Version: 10.11.6-MariaDB-log (Debian). started with:\n"
+         "Tcp port: 3306  Unix socket: /run/mysqld/mysqld.sock\n"
+         "Time                 Id Command    Argument\n";
+  int second = 0;
+  static const char* kDbs[] = {"app", "billing", "reports"};
+  static const char* kUsers[] = {"app", "batch", "root"};
+  for (std::size_t i = 0; i < events; ++i) {
+    if (rng() % 7 == 0) {
+      ++second;
+      log << "# Time: 241126 10:" << (10 + second / 60 % 50) << ":" << (second % 60 < 10 ? "0" : "")
+          << second % 60 << "\n";
+    }
+    log << "# User@Host: " << kUsers[rng() % 3] << "[" << kUsers[rng() % 3]
+        << "] @ localhost [127.0.0." << rng() % 4 << "]\n";
+    log << "# Thread_id: " << rng() % 100
+        << "  Schema: " << (rng() % 11 == 0 ? kDbs[rng() % 3] : "")
+        << "  QC_hit: " << (rng() % 5 == 0 ? "Yes" : "No") << "\n";
+    log << "# Query_time: " << (rng() % 100000) / 1e6 << "  Lock_time: 0.0000" << rng() % 10
+        << "  Rows_sent: " << rng() % 50 << "  Rows_examined: " << rng() % 5000 << "\n";
+    if (rng() % 3 == 0) log << "# Full_scan: " << (rng() % 2 ? "Yes" : "No") << "  Tmp_table: No\n";
+    if (rng() % 13 == 0) log << "use " << kDbs[rng() % 3] << ";\n";
+    if (rng() % 5 == 0) log << "SET timestamp=" << 1732615800 + i << ";\n";
+    switch (rng() % 6) {
+      case 0:
+        log << "# administrator command: Ping;\n";
+        break;
+      case 1:
+        log << "SELECT * FROM t" << rng() % 5 << " WHERE id = " << rng() << ";\n";
+        break;
+      case 2:
+        log << "UPDATE t" << rng() % 3 << "\n  SET c = 'x'\nuse something_else;\n  WHERE id IN ("
+            << rng() % 9 << ", " << rng() % 9 << ");\n";
+        break;
+      case 3:
+        log << "INSERT INTO log_" << rng() % 4 << " VALUES (" << rng() << ", 'a;b');\n";
+        break;
+      case 4:
+        log << "select sleep(" << rng() % 3 << ");\n";
+        break;
+      default:
+        log << "COMMIT;\n";
+        break;
+    }
+  }
+  return log.str();
+}
+
+// Everything two aggregators hold, as text: equal text = equal digests.
+std::string Dump(const Aggregator& a) {
+  std::ostringstream out;
+  out.precision(17);
+  auto dump_class = [&](const ClassStats& c) {
+    out << "class " << c.key << " count " << c.count << " last " << c.last_offset << "\n";
+    if (c.time.present) out << "  time " << c.time.min_text << " .. " << c.time.max_text << "\n";
+    out << "  sample " << c.sample.offset << " value " << c.sample.value << " db " << c.sample.db
+        << " ts " << c.sample.ts << " arg " << c.sample.arg << "\n";
+    for (std::size_t id = 0; id < c.attributes.size(); ++id) {
+      const AttributeStats& s = c.attributes[id];
+      if (s.count() == 0) continue;
+      out << "  " << a.AttributeName(static_cast<int>(id)) << " n=" << s.number.count()
+          << " sum=" << s.number.sum() << " min=" << s.number.min() << " max=" << s.number.max()
+          << " b=";
+      for (const auto& [b, n] : s.number.Buckets()) out << b << ":" << n << ",";
+      out << " bool=" << s.boolean.yes << "/" << s.boolean.count << " str=" << s.text.count()
+          << (s.text.complete() ? "" : "+");
+      for (const auto& [v, n] : s.text.Top(1000)) out << " " << v << "=" << n;
+      out << "\n";
+    }
+  };
+  std::map<std::string, const ClassStats*> sorted;
+  for (const ClassStats& c : a.Classes()) sorted[c.key] = &c;
+  for (const auto& [key, c] : sorted) dump_class(*c);
+  out << "overall ";
+  dump_class(a.Overall());
+  out << "counts " << a.counts().events << " " << a.counts().aggregated << " "
+      << a.counts().filtered << " " << a.counts().no_group << "\n";
+  return out.str();
+}
+
+std::string DigestDump(const std::vector<std::string>& files, unsigned threads, std::size_t chunk,
+                       GroupBy group_by = GroupBy::kFingerprint) {
+  DigestOptions options;
+  options.threads = threads;
+  options.chunk_bytes = chunk;
+  options.aggregate.group_by = group_by;
+  options.aggregate.ignore_attributes = DefaultIgnoredAttributes();
+  auto r = DigestFiles(files, options);
+  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+  if (!r) return "";
+  return Dump(r->aggregator) + "events " + std::to_string(r->stats.events) + "\n";
+}
+
+TEST(DigestFilesTest, MultiThreadedEqualsSingleThreadedOnGeneratedLogs) {
+  for (unsigned seed = 1; seed <= 4; ++seed) {
+    const std::string path =
+        WriteFile("gen" + std::to_string(seed) + ".log", GeneratedLog(1500, seed));
+    const std::string one = DigestDump({path}, 1, 1 << 20);
+    ASSERT_NE(one.find("class "), std::string::npos);
+    // Tiny chunks (a few events each) and larger ones, with 2 and 3 threads.
+    const std::vector<std::pair<std::size_t, unsigned>> runs = {{700, 3}, {9000, 2}, {60000, 3}};
+    for (const auto& [chunk, threads] : runs) {
+      EXPECT_EQ(DigestDump({path}, threads, chunk), one)
+          << "seed " << seed << " chunk " << chunk << " threads " << threads;
+    }
+    EXPECT_EQ(DigestDump({path}, 3, 1000, GroupBy::kDb),
+              DigestDump({path}, 1, 1 << 20, GroupBy::kDb));
+  }
+}
+
+TEST(DigestFilesTest, MultiThreadedEqualsSingleThreadedOnConformanceLogs) {
+  std::size_t compared = 0;
+  for (const auto& entry : fs::directory_iterator(kSlowlogs)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string path = entry.path().string();
+    if (path.ends_with(".gz")) continue;
+    const std::string one = DigestDump({path}, 1, 1 << 20);
+    EXPECT_EQ(DigestDump({path}, 3, 64), one) << path;
+    ++compared;
+  }
+  EXPECT_GT(compared, 30U);
+}
+
+TEST(DigestFilesTest, InheritedAtEqualsASinglePass) {
+  for (unsigned seed = 1; seed <= 4; ++seed) {
+    const std::string text = GeneratedLog(2000, seed);
+    // The db/ts in force before each event, from a single pass.
+    SlowLogParser p(text);
+    auto ev = std::make_unique<SlowLogEvent>();
+    std::string db;
+    std::string ts;
+    std::map<std::uint64_t, std::pair<std::string, std::string>> before;
+    while (p.Next(*ev)) {
+      if (!before.count(ev->offset)) before[ev->offset] = {db, ts};
+      std::string_view d = ev->db;
+      if (d.empty()) {
+        if (const Attribute* s = ev->Find("Schema")) d = s->text;
+      }
+      if (!d.empty()) db.assign(d);
+      if (!ev->ts.empty()) ts.assign(ev->ts);
+    }
+    std::size_t checked = 0;
+    for (std::size_t at = 1; at < text.size(); at += 997) {
+      const std::size_t b = NextEventBoundary(text, at);
+      if (b >= text.size()) break;
+      const auto it = before.find(b);
+      if (it == before.end()) continue;
+      const Inherited inh = InheritedAt(text, b);
+      EXPECT_EQ(inh.db, it->second.first) << "seed " << seed << " at " << b;
+      EXPECT_EQ(inh.ts, it->second.second) << "seed " << seed << " at " << b;
+      ++checked;
+    }
+    EXPECT_GT(checked, 100U);
+  }
+}
+
+TEST(DigestFilesTest, InheritanceContinuesAcrossFiles) {
+  const std::string a = WriteFile("a.log",
+                                  "# Time: 241126 10:00:00\n# User@Host: u[u] @ h []\n"
+                                  "# Query_time: 1  Lock_time: 0  Rows_sent: 0  Rows_examined: 0\n"
+                                  "use shop;\nselect 1;\n");
+  const std::string b = WriteFile("b.log",
+                                  "# User@Host: u[u] @ h []\n"
+                                  "# Query_time: 2  Lock_time: 0  Rows_sent: 0  Rows_examined: 0\n"
+                                  "select 2;\n");
+  DigestOptions options;
+  options.aggregate.group_by = GroupBy::kDb;
+  auto r = DigestFiles({a, b}, options);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->aggregator.Classes().size(), 1U);
+  const ClassStats& c = r->aggregator.Classes()[0];
+  EXPECT_EQ(c.key, "shop");
+  EXPECT_EQ(c.count, 2U);
+  EXPECT_EQ(c.sample.arg, "select 2");  // the worst (largest Query_time)
+  EXPECT_EQ(c.sample.file, 1U);
+  EXPECT_EQ(c.sample.ts, "241126 10:00:00");  // inherited
+  EXPECT_EQ(c.time.min_text, "241126 10:00:00");
+}
+
+TEST(DigestFilesTest, MissingFileFailsBeforeReading) {
+  auto r = DigestFiles({WriteFile("ok.log", GeneratedLog(10, 9)), "/nonexistent/slow.log"}, {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("/nonexistent/slow.log"), std::string::npos);
+}
+
+// ---- pipeline rules ------------------------------------------------------------------------
+
+Aggregator AggregateText(const std::string& text, AggregateOptions options = {}) {
+  if (options.ignore_attributes.empty()) options.ignore_attributes = DefaultIgnoredAttributes();
+  Aggregator ag(std::move(options));
+  SlowLogParser p(text);
+  auto ev = std::make_unique<SlowLogEvent>();
+  while (p.Next(*ev)) ag.Add(*ev);
+  return ag;
+}
+
+const ClassStats* ClassNamed(const Aggregator& ag, std::string_view key) {
+  for (const ClassStats& c : ag.Classes()) {
+    if (c.key == key) return &c;
+  }
+  return nullptr;
+}
+
+TEST(AggregatorTest, SchemaIsAnAliasOfDbAndAdminRowsCountAsZero) {
+  const std::string log =
+      "# User@Host: u[u] @ h []\n# Schema: `shop`  QC_hit: No\n"
+      "# Query_time: 0.5  Lock_time: 0  Rows_sent: 9  Rows_examined: 9\n"
+      "# administrator command: Quit;\n"
+      "# User@Host: u[u] @ h []\n"
+      "# Query_time: 0.25  Lock_time: 0  Rows_sent: 3  Rows_examined: 30\n"
+      "SELECT a FROM t WHERE b = 1;\n";
+  AggregateOptions o;
+  o.group_by = GroupBy::kDb;
+  Aggregator ag = AggregateText(log, o);
+  const ClassStats* c = ClassNamed(ag, "shop");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->count, 2U);  // the second inherits db
+  const int rows = *ag.AttributeId("Rows_sent");
+  const Metrics m = c->Find(rows)->number.Compute();
+  EXPECT_EQ(m.sum, 3);  // the admin command's 9 counts as 0
+  EXPECT_EQ(m.min, 0);
+  EXPECT_FALSE(ag.AttributeId("Schema") && c->Find(*ag.AttributeId("Schema")));
+  const AttributeStats* qc = c->Find(*ag.AttributeId("QC_hit"));
+  ASSERT_NE(qc, nullptr);
+  EXPECT_EQ(qc->Kind(), AttributeKind::kBool);
+  EXPECT_EQ(qc->boolean.count, 1U);
+  EXPECT_EQ(qc->boolean.yes, 0U);
+}
+
+TEST(AggregatorTest, SampleIsTheLastEventWithTheLargestValue) {
+  std::string log;
+  for (const char* qt : {"0.3", "0.9", "0.1", "0.9", "0.2"}) {
+    log += std::string("# User@Host: u[u] @ h []\n# Query_time: ") + qt +
+           "  Lock_time: 0  Rows_sent: 0  Rows_examined: 0\nSELECT " + qt + ";\n";
+  }
+  Aggregator ag = AggregateText(log);
+  ASSERT_EQ(ag.Classes().size(), 1U);
+  const ClassStats& c = ag.Classes()[0];
+  EXPECT_EQ(c.sample.arg, "SELECT 0.9");
+  // The second 0.9 (the fourth event), not the first.
+  std::vector<std::uint64_t> offsets;
+  SlowLogParser p(log);
+  auto ev = std::make_unique<SlowLogEvent>();
+  while (p.Next(*ev)) offsets.push_back(ev->offset);
+  ASSERT_EQ(offsets.size(), 5U);
+  EXPECT_EQ(c.sample.offset, offsets[3]);
+  EXPECT_DOUBLE_EQ(c.sample.value, 0.9);
+}
+
+TEST(AggregatorTest, QueryTimeWithJunkIsItsLeadingNumber) {
+  Aggregator ag = AggregateText(
+      "# User@Host: u[u] @ h []\n# Query_time: 1.5abc  Lock_time: 0  Rows_sent: 0  Rows_examined: "
+      "0\n"
+      "select 1;\n");
+  const ClassStats& c = ag.Classes().at(0);
+  EXPECT_DOUBLE_EQ(c.Find(*ag.AttributeId("Query_time"))->number.sum(), 1.5);
+}
+
+TEST(AggregatorTest, FilterSinceUntilAndGroupByUser) {
+  std::string log;
+  for (int i = 0; i < 6; ++i) {
+    log += "# Time: 241126 10:00:0" + std::to_string(i) +
+           "\n# User@Host: " + (i % 2 ? std::string("app") : std::string("batch")) +
+           "[x] @ h []\n# Query_time: " + std::to_string(i) +
+           "  Lock_time: 0  Rows_sent: 0  Rows_examined: " + std::to_string(i * 100) + "\nselect " +
+           std::to_string(i) + ";\n";
+  }
+  auto filter = Filter::Parse("Rows_examined >= 200 and user = app");
+  ASSERT_TRUE(filter.has_value()) << filter.error().message;
+  auto shared = std::make_shared<Filter>(std::move(*filter));
+  const double since = *ParseTimeBound("241126 10:00:02", 0);
+  AggregateOptions o;
+  o.group_by = GroupBy::kUser;
+  o.filter = [shared, since](const EventView& e) {
+    return e.time && *e.time >= since && shared->Matches(e);
+  };
+  Aggregator ag = AggregateText(log, o);
+  ASSERT_EQ(ag.Classes().size(), 1U);
+  EXPECT_EQ(ag.Classes()[0].key, "app");
+  EXPECT_EQ(ag.Classes()[0].count, 2U);  // events 3 and 5
+  EXPECT_EQ(ag.counts().filtered, 4U);
+}
+
+TEST(RankTest, OrderByAndLimitFollowPtTopEvents) {
+  std::string log;
+  const std::vector<std::pair<std::string, double>> events = {{"select a", 5},   {"select b", 3},
+                                                              {"select c", 1},   {"select c", 1},
+                                                              {"select d", 0.5}, {"select e", 0.5}};
+  for (const auto& [q, t] : events) {
+    log += "# User@Host: u[u] @ h []\n# Query_time: " + std::to_string(t) +
+           "  Lock_time: 0  Rows_sent: 0  Rows_examined: 0\n" + q + ";\n";
+  }
+  Aggregator ag = AggregateText(log);
+  auto key = [&](const Ranking& r, std::size_t i) { return ag.Classes()[r.top[i].index].key; };
+  Ranking r = Rank(ag, OrderBy{}, *ParseLimit("0"));
+  ASSERT_EQ(r.top.size(), 5U);
+  EXPECT_EQ(key(r, 0), "select a");
+  EXPECT_EQ(key(r, 1), "select b");
+  EXPECT_EQ(key(r, 2), "select c");
+  // Ties: the class whose last event comes later in the log first (pt's pos_in_log
+  // tiebreaker, compared as strings).
+  EXPECT_EQ(key(r, 3), "select e");
+  r = Rank(ag, *ParseOrderBy("Query_time:cnt"), *ParseLimit("1"));
+  ASSERT_EQ(r.top.size(), 1U);
+  EXPECT_EQ(key(r, 0), "select c");
+  EXPECT_EQ(r.other.size(), 4U);
+  // 50%: 5 of 10.5 reaches half with the first class only... pt keeps adding while the running
+  // total (before the class) is below the limit: a (0 < 5.25) yes, b (5 < 5.25) yes, c no.
+  r = Rank(ag, OrderBy{}, *ParseLimit("50%"));
+  EXPECT_EQ(r.top.size(), 2U);
+  r = Rank(ag, OrderBy{}, *ParseLimit("95%:1"));
+  EXPECT_EQ(r.top.size(), 1U);
+  EXPECT_FALSE(ParseLimit("abc").has_value());
+  EXPECT_FALSE(ParseLimit("101%").has_value());
+  EXPECT_FALSE(ParseOrderBy("Query_time:median").has_value());
+}
+
+TEST(FilterTest, ParsesAndRejects) {
+  EXPECT_TRUE(Filter::Parse("db = shop").has_value());
+  EXPECT_TRUE(Filter::Parse("arg =~ '(?i)^select .* for update'").has_value());
+  EXPECT_TRUE(Filter::Parse("Query_time > 1 or user != root and host =~ ^10\\.").has_value());
+  auto bad = Filter::Parse("Query_time >");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("missing value"), std::string::npos);
+  EXPECT_FALSE(Filter::Parse("Query_time > abc").has_value());
+  EXPECT_FALSE(Filter::Parse("arg =~ '('").has_value());
+  EXPECT_FALSE(Filter::Parse("db = a b = c").has_value());
+  EXPECT_FALSE(Filter::Parse("= 3").has_value());
+}
+
+TEST(FilterTest, TimeBounds) {
+  const double now = 2000000000;
+  EXPECT_DOUBLE_EQ(*ParseTimeBound("1d", now), now - 86400);
+  EXPECT_DOUBLE_EQ(*ParseTimeBound("30m", now), now - 1800);
+  EXPECT_DOUBLE_EQ(*ParseTimeBound("45", now), now - 45);
+  EXPECT_DOUBLE_EQ(*ParseTimeBound("1732615800", now), 1732615800);
+  EXPECT_DOUBLE_EQ(*ParseTimeBound("2009-07-28", now), *ParseLogTime("2009-07-28 00:00:00"));
+  EXPECT_DOUBLE_EQ(*ParseTimeBound("090727", now), *ParseLogTime("090727 00:00:00"));
+  EXPECT_DOUBLE_EQ(*ParseTimeBound("090727 11:30:00", now), *ParseLogTime("2009-07-27 11:30:00"));
+  EXPECT_FALSE(ParseTimeBound("yesterday", now).has_value());
+  EXPECT_FALSE(ParseTimeBound("2009-13-01", now).has_value());
+  EXPECT_DOUBLE_EQ(*ParseLogTime("2024-01-01T00:00:00Z"), 1704067200);
+  EXPECT_DOUBLE_EQ(*ParseLogTime("2024-01-01T02:00:00.5+02:00"), 1704067200.5);
+  EXPECT_FALSE(ParseLogTime("garbage").has_value());
+}
+
+}  // namespace
+}  // namespace dbrunbook::digest
