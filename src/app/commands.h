@@ -83,6 +83,7 @@ struct FingerprintCommandOptions {
   bool query_id = false;  // --query-id: print "ID fingerprint"
   bool match_md5_checksums = false;
   bool match_embedded_numbers = false;
+  bool abstract = false;  // --abstract: dbrunbook's abstract fingerprint, not pt's
 };
 // Prints one fingerprint per statement (pt-query-digest 3.5.7's, app/fingerprint_command.cc).
 // 0 every input was read, 1 an input could not be read (the others are still processed).

@@ -7,7 +7,9 @@
 // word character ([A-Za-z0-9_]). --query fingerprints one given statement.
 //
 // Output: the fingerprint and "\n" per statement; with --query-id, the 32-digit query ID, a
-// tab, then the fingerprint.
+// tab, then the fingerprint. With --abstract, dbrunbook's abstract fingerprint
+// (digest::FingerprintOptions::abstract: pt's quirks fixed, not pt-compatible) and its ID, the
+// same MD5 over that fingerprint.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -39,6 +41,7 @@ class Printer {
       : env_(env), query_id_(options.query_id) {
     options_.match_md5_checksums = options.match_md5_checksums;
     options_.match_embedded_numbers = options.match_embedded_numbers;
+    options_.abstract = options.abstract;
   }
   ~Printer() { Flush(); }
   Printer(const Printer&) = delete;

@@ -164,7 +164,8 @@ int Main(int argc, char** argv) {
       "print the fingerprint of each statement, as pt-query-digest 3.5.7 (and pt-fingerprint)\n"
       "compute it: literals become ?, comments go, whitespace collapses, lower case, IN()\n"
       "and VALUES() lists collapse. Reads FILEs (- or none: standard input), one statement\n"
-      "per line, or pt-fingerprint's ';'-terminated records with --multi.\n"
+      "per line, or pt-fingerprint's ';'-terminated records with --multi. --abstract prints\n"
+      "dbrunbook's own fingerprint instead, with pt's quirks fixed (not pt-compatible).\n"
       "Exit status: 0 ok, 1 an input could not be read, 2 usage error.");
   fingerprint_cmd->add_option("files", fingerprint.files, "input files (default: standard input)");
   fingerprint_cmd->add_flag("--multi", fingerprint.multi,
@@ -182,6 +183,12 @@ int Main(int argc, char** argv) {
                             "keep numbers inside identifiers (rt_5min, t1), as pt-fingerprint "
                             "--match-embedded-numbers / pt-query-digest "
                             "--preserve-embedded-numbers");
+  fingerprint_cmd->add_flag("--abstract", fingerprint.abstract,
+                            "dbrunbook's abstract fingerprint instead of pt's: one class per query "
+                            "shape, pt's quirks fixed (0x1F, 1e5 and -5 are ?, identifiers keep "
+                            "their numbers, spacing and backticks do not matter, LIMIT/IN/VALUES "
+                            "forms are one class; README lists the rules). Its fingerprints and "
+                            "query IDs do not join with Percona tooling");
 
   try {
     cli.parse(argc, argv);

@@ -31,6 +31,8 @@
 // `\s` is Perl's ASCII set (space, \t, \n, \v, \f, \r); `\w` is [A-Za-z0-9_].
 //
 // Steps 10-17 run as one fused pass; the others run only when their trigger text occurs.
+//
+// FingerprintOptions::abstract: rules A1-A17 below (before FingerprintInto), not these.
 #include "digest/fingerprint.h"
 
 #include <openssl/evp.h>
@@ -42,6 +44,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace dbrunbook::digest {
 namespace {
@@ -495,8 +498,17 @@ void CollapseLists(std::string_view q, std::string& out) {
 }
 
 // Step 20: \b(select\s.*?)(?:(\sunion(?:\sall)?)\s\1)+ -> $1 /*repeat$2*/
-void CollapseUnions(std::string_view q, std::string& out) {
+// With `bounded` (abstract rule A15), a repetition must also end where a SELECT can end.
+void CollapseUnionsImpl(std::string_view q, std::string& out, bool bounded) {
   const size_t n = q.size();
+  auto select_ends_at = [&](size_t end) {
+    if (end >= n || q[end] == ')' || q[end] == ';') return true;
+    if (q[end] != ' ') return false;
+    for (std::string_view w : {"union", "order", "limit", "for", "into", "lock"}) {
+      if (ExactAt(q, end + 1, w) && WordBoundaryAfter(q, end + 1 + w.size())) return true;
+    }
+    return false;
+  };
   size_t copied = 0;
   size_t i = 0;
   // One repetition of (\sunion(?:\sall)?)\s\1 at `pos`; its end, or npos.
@@ -505,11 +517,12 @@ void CollapseUnions(std::string_view q, std::string& out) {
       return std::string_view::npos;
     const size_t r = pos + 6;
     if (r + 4 < n && IsSpace(q[r]) && ExactAt(q, r + 1, "all") && IsSpace(q[r + 4]) &&
-        ExactAt(q, r + 5, capture)) {
+        ExactAt(q, r + 5, capture) && (!bounded || select_ends_at(r + 5 + capture.size()))) {
       sep = q.substr(pos, r + 4 - pos);
       return r + 5 + capture.size();
     }
-    if (r < n && IsSpace(q[r]) && ExactAt(q, r + 1, capture)) {
+    if (r < n && IsSpace(q[r]) && ExactAt(q, r + 1, capture) &&
+        (!bounded || select_ends_at(r + 1 + capture.size()))) {
       sep = q.substr(pos, r - pos);
       return r + 1 + capture.size();
     }
@@ -549,6 +562,7 @@ void CollapseUnions(std::string_view q, std::string& out) {
   }
   out.append(q.substr(copied));
 }
+void CollapseUnions(std::string_view q, std::string& out) { CollapseUnionsImpl(q, out, false); }
 
 // Step 21: the first \blimit \?(?:, ?\?| offset \?)? -> limit ?
 void CollapseLimit(std::string_view q, std::string& out) {
@@ -612,6 +626,661 @@ bool Contains(std::string_view s, std::string_view needle) {
   return s.find(needle) != std::string_view::npos;
 }
 
+// --- abstract mode (FingerprintOptions::abstract) --------------------------------------------
+//
+// dbrunbook's own fingerprint: one class per query shape. The statement is read the way MySQL's
+// lexer reads it (in the default sql_mode: backslash escapes, "..." is a string) into tokens,
+// the tokens are normalized, and the result is written with one canonical spacing. Rules (each
+// names the pt quirk it fixes; examples are input -> abstract fingerprint):
+//  A1. mysqldump SELECTs, pt-table-checksum statements and administrator commands: as pt
+//      (steps 1-3).
+//  A2. Comments: /* ... */ (also /**/; unterminated: to the end), `#` and `-- ` to the end of
+//      the line, also when the line holds a quote, are removed; comment markers inside strings
+//      and quoted identifiers are text. `--` starts a comment only before whitespace, a control
+//      character or the end (MySQL's rule): `5--1` is 5 - -1. Version comments /*!NNNNN ... */
+//      and MariaDB's /*M!NNNNNN ... */ lose their markers and version and their content is read
+//      as SQL, as the server runs it. Optimizer hints /*+ ... */ are removed like comments.
+//      (pt: `/**/` needs a later `*/`, a line comment holding a quote stays, `--` anywhere is a
+//      comment, and comments inside strings are removed.)
+//  A3. Strings: '...' and "..." (backslash escapes, doubled quotes) are one `?`: 'it''s', a
+//      string starting the statement, an unterminated string (to the end). Adjacent strings,
+//      which MySQL concatenates ('a' 'b'), are one `?`. Prefixed strings N'x', X'1F', B'01',
+//      _utf8mb4'x' are one `?`. (pt: 'it''s' -> ?'s', X'1F' -> x?, _utf8mb4'x' -> _utf?m??.)
+//  A4. Numbers are one `?`: 42, 4.2, .5, 5., 1e5, 1.5E-3, 0x1F, 0b0101, `?` placeholders. A word
+//      starting with a digit that is not a number is an identifier (2fast, 123abc; 0XFF, since
+//      MySQL's 0x prefix is lower case). (pt: 0x1F -> ?f, 1E5 -> ?e?, 2fast -> ?st.)
+//  A5. A `-` or `+` where an operand is expected (at the start, after `(`, `,`, an operator or
+//      a keyword such as SELECT, WHERE, AND, THEN, INTERVAL) before a literal belongs to the
+//      literal: `= -5`, `+3`, `in (-1, 2)`, `interval -1 day`. A binary `-`/`+` stays an
+//      operator: a-5 -> a - ?, a+5 -> a + ?. (pt: a-5 -> a?, a - 5 -> a ? ?, a*5 -> a*?.)
+//  A6. Identifiers are never abstracted: tbl_2009, c1, db3.tbl_42, prices2.t1, 2fast stay (pt:
+//      tbl_?, c?, d?tbl_?, prices?t?, ?st; with --match-embedded-numbers still ?st). After
+//      `name.`, a word starting with a digit is a name too: t.5, db.2019_sales.
+//  A7. Backticks are removed around a plain name (letters, digits, `_`, `$`, bytes >= 0x80; not
+//      only digits; not a reserved word): `db`.`t` and db.t are one class. Other quoted names
+//      keep them: `my table`, `order`. (pt keeps backticks, and abstracts numbers inside them.)
+//  A8. Spacing: one space between tokens, none after `(`, before `)`, `,` or `;`, around `.`,
+//      after a unary operator, or between a name (function, table) and `(`; one between a
+//      clause keyword (FROM, JOIN, AND, AS, ...) and `(`. `id=1` and `id = 1`, `IN (1)` and
+//      `in(1)`, `t (a,b)` and `t(a, b)` are one class each. (pt only squeezes whitespace runs;
+//      \v is not even squeezed.)
+//  A9. ASCII lower case, as pt; `!=` is written `<>`.
+//  A10. NULL, TRUE and FALSE are `?`, except after IS, IS NOT or NOT: `is null`, `is not null`,
+//      `is true` stay words (pt: `is ?` for all of them).
+//  A11. IN lists: `in` and one parenthesized list of only literals (empty, one value, N values,
+//      or tuples of literals: (a,b) in ((1,2),(3,4))) -> in(?+). (pt: tuples stay and split by
+//      count.)
+//  A12. VALUES/VALUE rows: rows of only literals, whether one or N rows (also ROW(...) rows),
+//      -> values(?+). With expressions in a row, only the first row is kept. What follows the
+//      rows (ON DUPLICATE KEY UPDATE, AS alias) stays for one row and for N rows. (pt cuts a
+//      multi-row INSERT after its first row, so ON DUPLICATE KEY UPDATE classes split by row
+//      count and merge with each other.)
+//  A13. LIMIT: every `limit ?`, `limit ?, ?`, `limit ? offset ?` -> limit ? (pt: only the first
+//      LIMIT of the statement).
+//  A14. The keyword ASC is removed wherever it is (it is the default). (pt: after the first
+//      ORDER BY, any " asc" text: `order by ascending` -> aending, `, ascii(a)` -> `,ii(a)`.)
+//  A15. Repeated UNIONs: pt's step 20, but a repeated SELECT must end where it is repeated (at
+//      the end, `)`, `;`, or before UNION, ORDER, LIMIT, FOR, INTO, LOCK). (pt: `select a from
+//      t union select a from t2` -> `select a from t /*repeat union*/2`.)
+//  A16. CALL p(...) -> `call p` (pt: `call p(f(1))` -> `call p(f`, `call p (1)` keeps its
+//      arguments); USE db -> `use ?` also with a comment, backticks or `;`; trailing `;` and
+//      whitespace go (pt: `select 1;` -> `select ?;`, `select 1\r\n` -> `select ? `).
+//  A17. An integer that is a whole ORDER BY / GROUP BY item is a column position and stays:
+//      `group by 1` and `group by 2` are different queries (pt: `group by ?` for both).
+// match_md5_checksums applies pt's step 11 inside identifiers; match_embedded_numbers has no
+// effect (A6).
+
+constexpr bool IsNameChar(char c) {
+  return IsWord(c) || c == '$' || static_cast<unsigned char>(c) >= 0x80;
+}
+
+enum class Tok : unsigned char {
+  kWord,     // keyword, name, @variable (raw text)
+  kQuoted,   // `quoted identifier` (raw text, backticks included)
+  kLiteral,  // string, number, placeholder: written `?`
+  kList,     // an abstracted list: written (?+)
+  kOp,       // operator or other punctuation
+  kLParen,
+  kRParen,
+  kComma,
+  kDot,
+  kSemi,
+};
+
+struct Token {
+  Tok type;
+  bool string = false;  // kLiteral: a quoted string (A3: adjacent ones merge)
+  bool unary = false;   // kOp: written without a space after it
+  bool keep = false;    // kLiteral: written as it is (A17: ORDER BY 2)
+  std::string_view text;
+};
+
+// The ASCII-lower-case copy of a short word in `buf`; empty when it is too long to be a keyword.
+std::string_view LowerWord(std::string_view word, std::array<char, 24>& buf) {
+  if (word.size() > buf.size()) return {};
+  for (size_t k = 0; k < word.size(); ++k) buf[k] = Lower(word[k]);
+  return {buf.data(), word.size()};
+}
+
+// MySQL 8.0's reserved words (those that can precede an operand, a parenthesis, or be quoted
+// names in practice), sorted for binary search.
+// clang-format off
+constexpr std::string_view kReserved[] = {
+    "accessible", "add", "all", "alter", "analyze", "and", "as", "asc", "asensitive", "before",
+    "between", "bigint", "binary", "blob", "both", "by", "call", "cascade", "case", "change",
+    "char", "character", "check", "collate", "column", "condition", "constraint", "continue",
+    "convert", "create", "cross", "cube", "cume_dist", "current_date", "current_time",
+    "current_timestamp", "current_user", "cursor", "database", "databases", "day_hour",
+    "day_microsecond", "day_minute", "day_second", "dec", "decimal", "declare", "default",
+    "delayed", "delete", "dense_rank", "desc", "describe", "deterministic", "distinct",
+    "distinctrow", "div", "double", "drop", "dual", "each", "else", "elseif", "empty", "enclosed",
+    "escaped", "except", "exists", "exit", "explain", "false", "fetch", "first_value", "float",
+    "for", "force", "foreign", "from", "fulltext", "function", "generated", "get", "grant", "group",
+    "grouping", "groups", "having", "high_priority", "hour_microsecond", "hour_minute",
+    "hour_second", "if", "ignore", "in", "index", "infile", "inner", "inout", "insensitive",
+    "insert", "int", "integer", "intersect", "interval", "into", "is", "iterate", "join",
+    "json_table", "key", "keys", "kill", "lag", "last_value", "lateral", "lead", "leading", "leave",
+    "left", "like", "limit", "linear", "lines", "load", "localtime", "localtimestamp", "lock",
+    "long", "loop", "low_priority", "match", "maxvalue", "mediumint", "minute_microsecond",
+    "minute_second", "mod", "natural", "not", "nth_value", "ntile", "null", "numeric", "of", "on",
+    "optimize", "option", "optionally", "or", "order", "out", "outer", "outfile", "over",
+    "partition", "percent_rank", "precision", "primary", "procedure", "purge", "range", "rank",
+    "read", "reads", "real", "recursive", "references", "regexp", "release", "rename", "repeat",
+    "replace", "require", "restrict", "return", "revoke", "right", "rlike", "row", "row_number",
+    "rows", "schema", "schemas", "select", "separator", "set", "show", "smallint", "spatial", "sql",
+    "sql_calc_found_rows", "starting", "straight_join", "table", "terminated", "then", "tinyint",
+    "to", "trailing", "trigger", "true", "union", "unique", "unlock", "unsigned", "update", "usage",
+    "use", "using", "utc_date", "utc_time", "utc_timestamp", "values", "varchar", "when", "where",
+    "while", "window", "with", "write", "xor", "year_month", "zerofill",
+};
+// clang-format on
+static_assert(std::is_sorted(std::begin(kReserved), std::end(kReserved)));
+
+bool IsReserved(std::string_view lower) {
+  return std::binary_search(std::begin(kReserved), std::end(kReserved), lower);
+}
+
+// Reserved words that are values, not operators: a sign after them is binary (A5).
+bool IsValueKeyword(std::string_view lower) {
+  static constexpr std::string_view kValues[] = {
+      "current_date", "current_time", "current_timestamp", "current_user", "dual",
+      "false",        "localtime",    "localtimestamp",    "maxvalue",     "null",
+      "true",         "utc_date",     "utc_time",          "utc_timestamp"};
+  return std::find(std::begin(kValues), std::end(kValues), lower) != std::end(kValues);
+}
+
+// Keywords written with a space before `(` (A8); every other word is a name or function.
+bool IsClauseKeyword(std::string_view lower) {
+  static constexpr std::string_view kClause[] = {
+      "all",  "and",  "as",    "between", "by",   "case",  "distinct", "else", "from", "having",
+      "into", "is",   "join",  "key",     "like", "not",   "on",       "or",   "over", "select",
+      "set",  "then", "union", "using",   "when", "where", "with",     "xor"};
+  return std::find(std::begin(kClause), std::end(kClause), lower) != std::end(kClause);
+}
+
+bool WordIs(const Token& t, std::string_view lower_word) {
+  return t.type == Tok::kWord && t.text.size() == lower_word.size() &&
+         MatchesAt(t.text, 0, lower_word);
+}
+
+// The end of a quoted string or identifier opened at `open` (past the closing quote; the end of
+// the text when unterminated). A doubled quote is an escaped quote; so is a backslash pair when
+// `backslash`.
+size_t QuotedEnd(std::string_view q, size_t open, bool backslash) {
+  const char quote = q[open];
+  size_t k = open + 1;
+  while (k < q.size()) {
+    if (backslash && q[k] == '\\') {
+      k += 2;
+    } else if (q[k] == quote) {
+      if (k + 1 < q.size() && q[k + 1] == quote) {
+        k += 2;
+      } else {
+        return k + 1;
+      }
+    } else {
+      ++k;
+    }
+  }
+  return q.size();
+}
+
+// A4: the end of the number starting at `i`, or 0 when the word there is an identifier.
+size_t NumberEnd(std::string_view q, size_t i) {
+  const size_t n = q.size();
+  auto name_ends = [&](size_t k) { return k >= n || !IsNameChar(q[k]); };
+  if (q[i] == '0' && i + 1 < n && (q[i + 1] == 'x' || q[i + 1] == 'b')) {
+    const bool hex = q[i + 1] == 'x';
+    size_t k = i + 2;
+    while (k < n && (hex ? (IsDigit(q[k]) || (Lower(q[k]) >= 'a' && Lower(q[k]) <= 'f'))
+                         : (q[k] == '0' || q[k] == '1'))) {
+      ++k;
+    }
+    if (k > i + 2 && name_ends(k)) return k;
+  }
+  size_t k = i;
+  while (k < n && IsDigit(q[k])) ++k;
+  bool dot = false;
+  if (k < n && q[k] == '.') {
+    dot = true;
+    ++k;
+    while (k < n && IsDigit(q[k])) ++k;
+  }
+  if (k < n && (q[k] == 'e' || q[k] == 'E')) {
+    size_t m = k + 1;
+    if (m < n && (q[m] == '+' || q[m] == '-')) ++m;
+    if (m < n && IsDigit(q[m])) {
+      while (m < n && IsDigit(q[m])) ++m;
+      k = m;
+    }
+  }
+  if (!dot && !name_ends(k)) return 0;  // 2fast, 123abc, 0XFF: identifiers
+  return k;
+}
+
+// Whether the `.` at `i` qualifies a name written right before it (t.5 is column 5 of t;
+// `select .5` is a number).
+bool QualifiesName(std::string_view q, size_t i) {
+  return i > 0 && (IsNameChar(q[i - 1]) || q[i - 1] == '`');
+}
+
+// A2-A4: the statement as tokens.
+void Lex(std::string_view q, std::vector<Token>& toks) {
+  const size_t n = q.size();
+  size_t i = 0;
+  int version_comments = 0;
+  auto push = [&](Tok type, size_t from, size_t to) {
+    toks.push_back(Token{.type = type, .text = q.substr(from, to - from)});
+  };
+  while (i < n) {
+    const char c = q[i];
+    const char next = i + 1 < n ? q[i + 1] : '\0';
+    if (IsSpace(c)) {
+      ++i;
+    } else if (c == '/' && next == '*') {
+      size_t k = i + 2;
+      size_t bang = std::string_view::npos;
+      if (k < n && q[k] == '!') {
+        bang = k;
+      } else if (k + 1 < n && (q[k] == 'M' || q[k] == 'm') && q[k + 1] == '!') {
+        bang = k + 1;
+      }
+      if (bang != std::string_view::npos) {
+        k = bang + 1;
+        while (k < n && IsDigit(q[k])) ++k;
+        ++version_comments;
+        i = k;
+      } else {
+        const size_t close = q.find("*/", i + 2);
+        i = close == std::string_view::npos ? n : close + 2;
+      }
+    } else if (c == '*' && next == '/' && version_comments > 0) {
+      --version_comments;
+      i += 2;
+    } else if (c == '#' || (c == '-' && next == '-' &&
+                            (i + 2 >= n || static_cast<unsigned char>(q[i + 2]) <= ' '))) {
+      const size_t eol = q.find('\n', i);
+      i = eol == std::string_view::npos ? n : eol + 1;
+    } else if (c == '\'' || c == '"') {
+      const size_t end = QuotedEnd(q, i, true);
+      push(Tok::kLiteral, i, end);
+      toks.back().string = true;
+      i = end;
+    } else if (c == '`') {
+      const size_t end = QuotedEnd(q, i, false);
+      push(Tok::kQuoted, i, end);
+      i = end;
+    } else if (IsDigit(c) || (c == '.' && IsDigit(next) && !QualifiesName(q, i))) {
+      // After `name.` a word starting with a digit is a name: db.2019_sales.
+      const bool qualified =
+          c != '.' && toks.size() >= 2 && toks.back().type == Tok::kDot &&
+          (toks[toks.size() - 2].type == Tok::kWord || toks[toks.size() - 2].type == Tok::kQuoted);
+      const size_t end = qualified ? 0 : NumberEnd(q, i);
+      if (end != 0) {
+        push(Tok::kLiteral, i, end);
+        i = end;
+      } else {
+        size_t k = i;
+        while (k < n && IsNameChar(q[k])) ++k;
+        push(Tok::kWord, i, k);
+        i = k;
+      }
+    } else if (IsNameChar(c) || c == '@') {
+      size_t k = i + 1;
+      if (c == '@' && k < n && q[k] == '@') ++k;
+      if (c == '@' && k < n && (q[k] == '\'' || q[k] == '"' || q[k] == '`')) {
+        k = QuotedEnd(q, k, q[k] != '`');
+      } else {
+        while (k < n && IsNameChar(q[k])) ++k;
+      }
+      // N'x', X'1F', B'01', _utf8mb4'x': one string literal.
+      const std::string_view word = q.substr(i, k - i);
+      const bool prefix =
+          (word.size() == 1 && std::string_view("nNxXbB").find(c) != std::string_view::npos) ||
+          (word.size() > 1 && c == '_');
+      if (prefix && k < n && (q[k] == '\'' || q[k] == '"')) {
+        const size_t end = QuotedEnd(q, k, true);
+        push(Tok::kLiteral, i, end);
+        toks.back().string = true;
+        i = end;
+      } else {
+        push(k == i + 1 && c == '@' ? Tok::kOp : Tok::kWord, i, k);
+        i = k;
+      }
+    } else if (c == '?') {
+      push(Tok::kLiteral, i, i + 1);
+      ++i;
+    } else if (c == '(' || c == ')' || c == ',' || c == '.' || c == ';') {
+      push(c == '('   ? Tok::kLParen
+           : c == ')' ? Tok::kRParen
+           : c == ',' ? Tok::kComma
+           : c == '.' ? Tok::kDot
+                      : Tok::kSemi,
+           i, i + 1);
+      ++i;
+    } else {
+      size_t len = 1;
+      for (std::string_view op :
+           {"<=>", "->>", "<=", ">=", "<>", "!=", "<<", ">>", ":=", "||", "&&", "->"}) {
+        if (ExactAt(q, i, op)) {
+          len = op.size();
+          break;
+        }
+      }
+      push(Tok::kOp, i, i + len);
+      i += len;
+    }
+  }
+}
+
+// A5: whether an operand is expected after `prev`.
+bool OperandExpected(const std::vector<Token>& out) {
+  if (out.empty()) return true;
+  const Token& prev = out.back();
+  switch (prev.type) {
+    case Tok::kOp:
+    case Tok::kLParen:
+    case Tok::kComma:
+    case Tok::kSemi:
+    case Tok::kDot:
+      return true;
+    case Tok::kWord: {
+      std::array<char, 24> buf{};
+      const std::string_view lower = LowerWord(prev.text, buf);
+      return IsReserved(lower) && !IsValueKeyword(lower);
+    }
+    default:
+      return false;
+  }
+}
+
+// A3, A5, A9, A10, A14: the token-by-token rules.
+void NormalizeTokens(const std::vector<Token>& in, std::vector<Token>& out) {
+  for (size_t k = 0; k < in.size(); ++k) {
+    Token t = in[k];
+    if (t.type == Tok::kWord) {
+      if (WordIs(t, "asc")) continue;
+      if (WordIs(t, "null") || WordIs(t, "true") || WordIs(t, "false")) {
+        const bool keep = !out.empty() && (WordIs(out.back(), "is") || WordIs(out.back(), "not"));
+        if (!keep) t = Token{.type = Tok::kLiteral, .text = "?"};
+      }
+    } else if (t.type == Tok::kLiteral) {
+      if (t.string && !out.empty() && out.back().type == Tok::kLiteral && out.back().string) {
+        continue;  // 'a' 'b'
+      }
+    } else if (t.type == Tok::kOp) {
+      if (t.text == "!=") t.text = "<>";
+      const bool sign = t.text == "-" || t.text == "+";
+      if ((sign || t.text == "~" || t.text == "!") && OperandExpected(out)) {
+        if (sign) {
+          size_t j = k + 1;
+          while (j < in.size() && in[j].type == Tok::kOp &&
+                 (in[j].text == "-" || in[j].text == "+")) {
+            ++j;
+          }
+          if (j < in.size() && in[j].type == Tok::kLiteral) {
+            k = j - 1;  // the signs belong to the literal
+            continue;
+          }
+          for (; k + 1 < j; ++k) {  // unary signs before something else: - -a
+            out.push_back(in[k]);
+            out.back().unary = true;
+          }
+          t = in[k];
+        }
+        t.unary = true;
+      }
+    }
+    out.push_back(t);
+  }
+}
+
+// A11/A12: the end (past its `)`) of a parenthesized group at `open` holding only literals,
+// commas and such groups; npos if it holds anything else.
+size_t LiteralGroupEnd(const std::vector<Token>& toks, size_t open) {
+  int depth = 0;
+  for (size_t k = open; k < toks.size(); ++k) {
+    switch (toks[k].type) {
+      case Tok::kLParen:
+        ++depth;
+        break;
+      case Tok::kRParen:
+        if (--depth == 0) return k + 1;
+        break;
+      case Tok::kLiteral:
+      case Tok::kComma:
+        break;
+      default:
+        return std::string_view::npos;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// For each `(`, the index past its `)` (npos when it is not closed); linear, so that nested
+// VALUES( ... ) groups cannot make the list rules quadratic.
+void MatchParens(const std::vector<Token>& toks, std::vector<size_t>& ends) {
+  ends.assign(toks.size(), std::string_view::npos);
+  thread_local std::vector<size_t> open;
+  open.clear();
+  for (size_t k = 0; k < toks.size(); ++k) {
+    if (toks[k].type == Tok::kLParen) {
+      open.push_back(k);
+    } else if (toks[k].type == Tok::kRParen && !open.empty()) {
+      ends[open.back()] = k + 1;
+      open.pop_back();
+    }
+  }
+}
+
+// A17: an integer that is a whole ORDER BY / GROUP BY item is a column position, kept.
+void KeepPositions(std::vector<Token>& toks) {
+  const size_t n = toks.size();
+  int depth = 0;
+  int list_depth = -1;  // the depth of the BY list we are in, or -1
+  bool item_start = false;
+  for (size_t k = 0; k < n; ++k) {
+    Token& t = toks[k];
+    const bool was_item_start = item_start;
+    item_start = false;
+    if (t.type == Tok::kLParen) {
+      ++depth;
+    } else if (t.type == Tok::kRParen) {
+      --depth;
+      if (list_depth > depth) list_depth = -1;
+    } else if (t.type == Tok::kComma) {
+      item_start = list_depth == depth;
+    } else if (t.type == Tok::kWord) {
+      if (WordIs(t, "by") && k > 0 &&
+          (WordIs(toks[k - 1], "order") || WordIs(toks[k - 1], "group"))) {
+        list_depth = depth;
+        item_start = true;
+      } else if (list_depth == depth) {
+        for (std::string_view end : {"limit", "having", "window", "union", "except", "intersect",
+                                     "for", "into", "lock", "with", "procedure", "from", "where"}) {
+          if (WordIs(t, end)) list_depth = -1;
+        }
+      }
+    } else if (t.type == Tok::kLiteral && was_item_start && !t.text.empty() &&
+               std::all_of(t.text.begin(), t.text.end(), IsDigit)) {
+      const Tok next = k + 1 < n ? toks[k + 1].type : Tok::kSemi;
+      t.keep =
+          next == Tok::kComma || next == Tok::kRParen || next == Tok::kSemi || next == Tok::kWord;
+    }
+  }
+}
+
+// A11-A13: lists and LIMIT.
+void CollapseTokenLists(const std::vector<Token>& in, std::vector<Token>& out) {
+  const size_t n = in.size();
+  thread_local std::vector<size_t> group_end;
+  MatchParens(in, group_end);
+  auto is = [&](size_t k, Tok type) { return k < n && in[k].type == type; };
+  for (size_t k = 0; k < n; ++k) {
+    const Token& t = in[k];
+    out.push_back(t);
+    if (t.type != Tok::kWord) continue;
+    if (WordIs(t, "in") && is(k + 1, Tok::kLParen)) {
+      const size_t end = LiteralGroupEnd(in, k + 1);
+      if (end != std::string_view::npos) {
+        out.push_back(Token{.type = Tok::kList, .text = "(?+)"});
+        k = end - 1;
+      }
+    } else if (WordIs(t, "values") || WordIs(t, "value")) {
+      const bool row = k + 1 < n && WordIs(in[k + 1], "row");
+      const size_t first = k + 1 + (row ? 1 : 0);
+      if (!is(first, Tok::kLParen)) continue;
+      // The rows: `(...)` (or `row(...)`) separated by commas.
+      bool literal = true;
+      size_t open = first;
+      size_t end = std::string_view::npos;  // past the last complete row
+      size_t first_end = std::string_view::npos;
+      while (true) {
+        const size_t e = group_end[open];
+        if (e == std::string_view::npos) break;
+        literal = literal && LiteralGroupEnd(in, open) == e;
+        if (first_end == std::string_view::npos) first_end = e;
+        end = e;
+        const size_t next = end + 1 + (row ? 1 : 0);
+        if (!is(end, Tok::kComma) || !is(next, Tok::kLParen) ||
+            (row && !WordIs(in[end + 1], "row"))) {
+          break;
+        }
+        open = next;
+      }
+      if (first_end == std::string_view::npos) continue;
+      if (row) out.push_back(in[k + 1]);
+      if (literal) {
+        out.push_back(Token{.type = Tok::kList, .text = "(?+)"});
+      } else {
+        out.insert(out.end(), in.begin() + static_cast<std::ptrdiff_t>(first),
+                   in.begin() + static_cast<std::ptrdiff_t>(first_end));
+      }
+      k = end - 1;
+    } else if (WordIs(t, "limit") && is(k + 1, Tok::kLiteral)) {
+      out.push_back(in[k + 1]);
+      k += 1;
+      // `, ?` or `offset ?`: the offset goes.
+      const bool offset = is(k + 1, Tok::kComma) || (k + 1 < n && WordIs(in[k + 1], "offset"));
+      if (offset && is(k + 2, Tok::kLiteral)) k += 2;
+    }
+  }
+}
+
+// A7: a backticked name written without its backticks.
+bool PlainName(std::string_view quoted) {
+  if (quoted.size() < 3 || quoted.back() != '`') return false;
+  const std::string_view name = quoted.substr(1, quoted.size() - 2);
+  bool digits_only = true;
+  for (char c : name) {
+    if (!IsNameChar(c)) return false;
+    digits_only = digits_only && IsDigit(c);
+  }
+  std::array<char, 24> buf{};
+  const std::string_view lower = LowerWord(name, buf);
+  return !digits_only && (lower.empty() || !IsReserved(lower));
+}
+
+// A6 with match_md5_checksums: pt's step 11 inside one name (`after_dot`: a `.` precedes it).
+void AppendName(std::string_view name, bool md5, bool after_dot, std::string& out) {
+  size_t k = 0;
+  while (k < name.size()) {
+    const bool start =
+        k == 0 ? after_dot : (name[k - 1] == '.' || name[k - 1] == '_' || name[k - 1] == '-');
+    if (md5 && start && name.size() - k >= 32) {
+      size_t m = 0;
+      while (m < 32 && IsHexLower(name[k + m])) ++m;
+      if (m == 32) {
+        out.push_back('?');
+        k += 32;
+        continue;
+      }
+    }
+    out.push_back(Lower(name[k]));
+    ++k;
+  }
+}
+
+// A8: whether a space goes between `prev` and `cur`.
+bool SpaceBetween(const Token& prev, const Token& cur) {
+  switch (cur.type) {
+    case Tok::kComma:
+    case Tok::kRParen:
+    case Tok::kSemi:
+    case Tok::kDot:
+    case Tok::kList:
+      return false;
+    default:
+      break;
+  }
+  if (prev.type == Tok::kLParen || prev.type == Tok::kDot ||
+      (prev.type == Tok::kOp && prev.unary)) {
+    return false;
+  }
+  if (cur.type == Tok::kLParen) {
+    if (prev.type == Tok::kQuoted) return false;
+    if (prev.type == Tok::kWord) {
+      std::array<char, 24> buf{};
+      return IsClauseKeyword(LowerWord(prev.text, buf));
+    }
+  }
+  return true;
+}
+
+void WriteTokens(const std::vector<Token>& toks, bool md5, std::string& out) {
+  for (size_t k = 0; k < toks.size(); ++k) {
+    const Token& t = toks[k];
+    if (k > 0 && SpaceBetween(toks[k - 1], t)) out.push_back(' ');
+    const bool after_dot = k > 0 && toks[k - 1].type == Tok::kDot;
+    switch (t.type) {
+      case Tok::kLiteral:
+        if (t.keep) {
+          out.append(t.text);
+        } else {
+          out.push_back('?');
+        }
+        break;
+      case Tok::kWord:
+        AppendName(t.text, md5, after_dot, out);
+        break;
+      case Tok::kQuoted:
+        if (PlainName(t.text)) {
+          AppendName(t.text.substr(1, t.text.size() - 2), md5, after_dot, out);
+        } else {
+          AppendName(t.text, md5, false, out);
+        }
+        break;
+      default:
+        out.append(t.text);
+        break;
+    }
+  }
+}
+
+// A16: CALL and USE; false when the statement is neither.
+bool CallOrUse(const std::vector<Token>& toks, bool md5, std::string& out) {
+  if (toks.size() < 2) return false;
+  const auto is_name = [&](size_t k) {
+    return k < toks.size() && (toks[k].type == Tok::kWord || toks[k].type == Tok::kQuoted);
+  };
+  if (WordIs(toks[0], "use") && toks.size() == 2 && is_name(1)) {
+    out = "use ?";
+    return true;
+  }
+  if (!WordIs(toks[0], "call") || !is_name(1)) return false;
+  size_t end = 2;
+  while (end + 1 < toks.size() && toks[end].type == Tok::kDot && is_name(end + 1)) end += 2;
+  const std::vector<Token> call(toks.begin(), toks.begin() + static_cast<std::ptrdiff_t>(end));
+  WriteTokens(call, md5, out);
+  return true;
+}
+
+void AbstractFingerprintInto(std::string_view query, const FingerprintOptions& options,
+                             std::string& out) {
+  thread_local std::vector<Token> lexed;
+  thread_local std::vector<Token> normal;
+  thread_local std::vector<Token> collapsed;
+  lexed.clear();
+  normal.clear();
+  collapsed.clear();
+  Lex(query, lexed);
+  while (!lexed.empty() && lexed.back().type == Tok::kSemi) lexed.pop_back();
+  const bool md5 = options.match_md5_checksums;
+  if (CallOrUse(lexed, md5, out)) return;
+  NormalizeTokens(lexed, normal);
+  KeepPositions(normal);
+  CollapseTokenLists(normal, collapsed);
+  thread_local std::string text;
+  text.clear();
+  text.reserve(query.size());
+  WriteTokens(collapsed, md5, text);
+  if (Contains(text, "union")) {
+    CollapseUnionsImpl(text, out, true);
+  } else {
+    out.assign(text);
+  }
+}
+
 }  // namespace
 
 void FingerprintInto(std::string_view query, const FingerprintOptions& options, std::string& out) {
@@ -626,6 +1295,10 @@ void FingerprintInto(std::string_view query, const FingerprintOptions& options, 
   }
   if (query.starts_with("administrator command: ")) {
     out.assign(query);
+    return;
+  }
+  if (options.abstract) {
+    AbstractFingerprintInto(query, options, out);
     return;
   }
   size_t call_start = 0;

@@ -11,6 +11,14 @@
 //
 // Text is treated as bytes, as pt does: only ASCII letters are lower-cased and only ASCII
 // letters, digits and `_` are word characters; other bytes (UTF-8 included) pass through.
+//
+// FingerprintOptions::abstract selects a different fingerprint, dbrunbook's own: it fixes pt's
+// quirks instead of reproducing them (fingerprint.cc lists its rules A1-A17). It reads the
+// statement as MySQL's lexer does (strings, quoted identifiers, comments, numbers, operators),
+// so `0x1F`, `1e5`, `-5`, `N'x'` and `_utf8mb4'x'` are each one `?`, numbers inside identifiers
+// stay, spacing and quoting do not matter (`id=1` and `` `id` = 1 `` are one class), and
+// `LIMIT ?, ?` / `LIMIT ? OFFSET ?`, one-row and multi-row VALUES, and trailing `;` no longer
+// split a class. Its output keeps pt's style (lower case, `?`, `in(?+)`, `/*repeat union*/`).
 #pragma once
 
 #include <string>
@@ -26,6 +34,12 @@ struct FingerprintOptions {
   // numbers inside identifiers stay (rt_5min, prices2.t1); only numbers starting a word are
   // abstracted.
   bool match_embedded_numbers = false;
+  // dbrunbook's abstract fingerprint instead of pt's (rules A1-A17 in fingerprint.cc): one
+  // class per query shape, pt's quirks fixed. Not pt-compatible: neither the fingerprint nor
+  // its QueryId joins with pt-query-digest, PMM or other Percona tooling. Identifiers are never
+  // abstracted in this mode, so match_embedded_numbers has no effect; match_md5_checksums
+  // still replaces 32-digit lower-case hex MD5s inside identifiers.
+  bool abstract = false;
 };
 
 // The fingerprint of one statement (pt-query-digest's default options unless given).
@@ -35,8 +49,10 @@ std::string Fingerprint(std::string_view query, const FingerprintOptions& option
 void FingerprintInto(std::string_view query, const FingerprintOptions& options, std::string& out);
 
 // pt-query-digest's query ID (Transformers::make_checksum): the upper-case hex MD5 of the
-// fingerprint, 32 digits. pt 3.x reports print all 32 ("ID 0x8E30...0841"); Maatkit and pt 2.x
-// printed only the last 16 (QueryIdShort), which are the last 16 digits of the same MD5.
+// fingerprint, 32 digits. The same function serves abstract fingerprints: their IDs are MD5s of
+// a different text, so they never equal (or join with) the IDs Percona tooling reports. pt 3.x
+// reports print all 32 ("ID 0x8E30...0841"); Maatkit and pt 2.x printed only the last 16
+// (QueryIdShort), which are the last 16 digits of the same MD5.
 std::string QueryId(std::string_view fingerprint);
 std::string QueryIdShort(std::string_view fingerprint);
 

@@ -87,6 +87,46 @@ TEST_F(FingerprintCliTest, QueryIdAndOptions) {
   EXPECT_EQ(run.out, "select * from db.?_temp where id=?\n");
 }
 
+// --abstract: dbrunbook's own fingerprint (digest/fingerprint.cc, rules A1-A17), with every
+// input mode; the query ID is the MD5 of the abstract text. Without the flag nothing changes.
+TEST_F(FingerprintCliTest, AbstractFingerprints) {
+  const std::string input =
+      "SELECT * FROM t WHERE id=0x1F;\n"
+      "select `a` from tbl_2009 where x IN (1) and y = -5 limit 1, 2\n"
+      "INSERT INTO t VALUES (1),(2) ON DUPLICATE KEY UPDATE a=1\n";
+  RunResult run = Shell("$B fingerprint --abstract", input);
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "select * from t where id = ?\n"
+            "select a from tbl_2009 where x in(?+) and y = ? limit ?\n"
+            "insert into t values(?+) on duplicate key update a = ?\n");
+  EXPECT_EQ(run.err, "");
+  run = Shell("$B fingerprint", input);
+  EXPECT_EQ(run.out,
+            "select * from t where id=?f\n"
+            "select `a` from tbl_? where x in(?+) and y = ? limit ?\n"
+            "insert into t values(?+)\n");
+
+  run = Shell("$B fingerprint --abstract --query-id --query 'select * from t where id = 0x1F'");
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out, "86A4FD498C70095E35FC3906162972DA\tselect * from t where id = ?\n");
+  run = Shell("$B fingerprint --query-id --query 'select * from t where id=0x1F'");
+  EXPECT_EQ(run.out, "322DAB89E3EFAD3118AE82882F63BE66\tselect * from t where id=?f\n");
+
+  const std::string file =
+      Write("abstract.sql",
+            "# comment line\n"
+            "SELECT a\n  FROM `db`.`t`\n WHERE c IN (1, 2)\n LIMIT 5 OFFSET 10;\n"
+            "use `my db`;\n");
+  run = Shell("$B fingerprint --multi --abstract --match-embedded-numbers '" + file + "'");
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out, "select a from db.t where c in(?+) limit ?\nuse ?\n");
+
+  run = Shell("$B fingerprint --help");
+  EXPECT_EQ(run.status, 0);
+  EXPECT_NE(run.out.find("--abstract"), std::string::npos) << run.out;
+}
+
 TEST_F(FingerprintCliTest, MultiReadsPtFingerprintRecords) {
   const std::string file = Write("q.sql",
                                  "# a comment line\n"
