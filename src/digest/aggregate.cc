@@ -60,6 +60,21 @@ std::string_view StripBackticks(std::string_view s) {
   return s;
 }
 
+// a == b for attribute names (short: two overlapping 8-byte loads instead of a memcmp call).
+bool SameName(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  const std::size_t n = a.size();
+  if (n >= 8 && n <= 16) {
+    std::uint64_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+    std::memcpy(&a0, a.data(), 8);
+    std::memcpy(&b0, b.data(), 8);
+    std::memcpy(&a1, a.data() + n - 8, 8);
+    std::memcpy(&b1, b.data() + n - 8, 8);
+    return a0 == b0 && a1 == b1;
+  }
+  return a == b;
+}
+
 // Perl's numification of a string: leading blanks, sign, digits, fraction, exponent; else 0.
 double Numify(std::string_view s) {
   std::size_t i = 0;
@@ -75,12 +90,38 @@ double Numify(std::string_view s) {
 
 // ---- buckets ------------------------------------------------------------------------------
 
+namespace {
+// Buckets of the integers 0..kSmallIntegers-1 (counts of rows, pages, bytes are mostly small
+// integers): a table lookup instead of a logarithm, same result.
+constexpr int kSmallIntegers = 4096;
+int BucketIndexByLog(double value);
+const std::array<std::uint16_t, kSmallIntegers>& SmallIntegerBuckets() {
+  static const std::array<std::uint16_t, kSmallIntegers> table = [] {
+    std::array<std::uint16_t, kSmallIntegers> t{};
+    for (int i = 0; i < kSmallIntegers; ++i)
+      t[static_cast<std::size_t>(i)] = static_cast<std::uint16_t>(BucketIndexByLog(i));
+    return t;
+  }();
+  return table;
+}
+}  // namespace
+
 int BucketIndex(double value) {
+  if (value >= 0 && value < kSmallIntegers) {
+    const auto i = static_cast<int>(value);
+    if (static_cast<double>(i) == value) return SmallIntegerBuckets()[static_cast<std::size_t>(i)];
+  }
+  return BucketIndexByLog(value);
+}
+
+namespace {
+int BucketIndexByLog(double value) {
   if (!(value >= kMinBucketValue)) return 0;  // also NaN
   const double idx = BaseOffset() + std::log(value) / BaseLog();
   if (idx >= kBucketCount - 1) return kBucketCount - 1;
   return static_cast<int>(idx);
 }
+}  // namespace
 
 double BucketValue(int bucket) {
   if (bucket <= 0) return 0;
@@ -130,8 +171,22 @@ void NumericStats::Add(double value) {
   ++dense_[bucket];
 }
 
+void NumericStats::AddTotal(std::uint64_t count, double sum) {
+  if (count == 0) return;
+  count_ += count;
+  partial_ = true;
+  if (std::abs(sum) < 1e15) {
+    const auto whole = static_cast<std::int64_t>(sum);
+    whole_ += whole;
+    nanos_ += static_cast<std::int64_t>(std::llround((sum - static_cast<double>(whole)) * 1e9));
+  } else {
+    huge_ += sum;
+  }
+}
+
 void NumericStats::Merge(const NumericStats& o) {
   if (o.count_ == 0) return;
+  partial_ = partial_ || o.partial_;
   if (count_ == 0) {
     *this = o;
     return;
@@ -200,6 +255,10 @@ Metrics NumericStats::Compute() const {
   m.min = min_;
   m.max = max_;
   m.avg = m.sum / static_cast<double>(count_);
+  if (partial_) {
+    m.min = m.max = m.p95 = m.stddev = m.median = std::numeric_limits<double>::quiet_NaN();
+    return m;
+  }
   // EventAggregator::_calc_metrics.
   if (count_ == 1 || max_ == min_) {
     m.p95 = max_;
@@ -265,12 +324,12 @@ Metrics NumericStats::Compute() const {
 
 // ---- StringStats / AttributeStats ---------------------------------------------------------
 
-void StringStats::Add(std::string_view value) {
-  ++count_;
+void StringStats::Add(std::string_view value, std::uint64_t times) {
+  count_ += times;
   if (overflow_) return;
   auto it = values_.find(std::string(value));
   if (it != values_.end()) {
-    ++it->second;
+    it->second += times;
     return;
   }
   if (values_.size() >= kMaxStringValues) {
@@ -278,7 +337,7 @@ void StringStats::Add(std::string_view value) {
     values_.clear();
     return;
   }
-  values_.emplace(std::string(value), 1);
+  values_.emplace(std::string(value), times);
 }
 
 void StringStats::Merge(const StringStats& o) {
@@ -328,9 +387,9 @@ core::Result<GroupBy> ParseGroupBy(std::string_view name) {
   if (name == "user") return GroupBy::kUser;
   if (name == "host") return GroupBy::kHost;
   if (name == "tables" || name == "table") return GroupBy::kTables;
-  return tl::unexpected(core::Error(core::ErrorCode::kInvalidArgument,
-                                    "unknown --group-by '" + std::string(name) + "'",
-                                    "use one of: fingerprint, db, user, host, tables"));
+  return core::MakeError(core::ErrorCode::kInvalidArgument,
+                         "unknown --group-by '" + std::string(name) + "'",
+                         "use one of: fingerprint, db, user, host, tables");
 }
 
 std::string_view GroupByName(GroupBy g) {
@@ -528,7 +587,6 @@ constexpr int kIdUser = 0;
 constexpr int kIdHost = 1;
 constexpr int kIdDb = 2;
 constexpr int kIdBytes = 3;
-constexpr int kIdPos = 4;
 
 // pt-query-digest's type_for: attributes that are strings (or booleans) whatever they look like.
 bool ForcedString(std::string_view name) {
@@ -544,20 +602,22 @@ struct Aggregator::Impl {
   std::string last_db;
   std::string last_ts;
   std::string fingerprint;
-  std::string schema;  // backtick-stripped Schema
+  std::string time_text;       // the ts `time` was parsed from
+  std::optional<double> time;  // ParseLogTime(time_text)
   std::vector<std::string> tables;
   // Attribute-id cache by position: the names of the previous event's attributes.
   std::vector<std::string> layout_names;
   std::vector<int> layout_ids;
-  std::vector<std::uint8_t> ignored;  // by id
-  std::vector<std::uint8_t> forced_string;
+  // What to do with each attribute id (IdOf decides once per name).
+  enum Treatment : std::uint8_t { kAsParsed, kIgnore, kQueryTime, kForcedString, kRowsCount };
+  std::vector<Treatment> treatment;
   int worst_id = -1;
   std::uint64_t event_seq = 0;
 };
 
 Aggregator::Aggregator(AggregateOptions options)
     : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
-  for (const char* name : {"user", "host", "db", "bytes", "pos_in_log"}) IdOf(name);
+  for (const char* name : {"user", "host", "db", "bytes"}) IdOf(name);
   impl_->worst_id = IdOf(options_.worst_attribute);
 }
 Aggregator::Aggregator(Aggregator&&) noexcept = default;
@@ -567,6 +627,34 @@ Aggregator::~Aggregator() = default;
 void Aggregator::SetInherited(std::string db, std::string ts) {
   impl_->last_db = std::move(db);
   impl_->last_ts = std::move(ts);
+}
+
+const ClassStats& Aggregator::Overall() const {
+  if (overall_valid_) return overall_;
+  // The overall figures are the merge of every class (exact: sums, counts and histograms add
+  // up), in key order so that ties in the time range resolve the same way every time. Under
+  // --group-by tables an event counts once per table, as in pt.
+  ClassStats all;
+  all.attributes.resize(attribute_names_.size());
+  std::vector<const ClassStats*> sorted;
+  sorted.reserve(classes_.size());
+  for (const ClassStats& c : classes_) sorted.push_back(&c);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const ClassStats* a, const ClassStats* b) { return a->key < b->key; });
+  for (const ClassStats* c : sorted) {
+    all.count += c->count;
+    for (std::size_t i = 0; i < c->attributes.size(); ++i) {
+      if (c->attributes[i].count() > 0) all.attributes[i].Merge(c->attributes[i]);
+    }
+    all.time.Merge(c->time);
+    if (c->last_offset >= all.last_offset) {
+      all.last_offset = c->last_offset;
+      all.last_file = c->last_file;
+    }
+  }
+  overall_ = std::move(all);
+  overall_valid_ = true;
+  return overall_;
 }
 
 Inherited Aggregator::Current() const { return {impl_->last_db, impl_->last_ts}; }
@@ -591,8 +679,19 @@ int Aggregator::IdOf(std::string_view name) {
       (options_.group_by == GroupBy::kHost && name == "host")) {
     ignore = true;
   }
-  impl_->ignored.push_back(ignore ? 1 : 0);
-  impl_->forced_string.push_back(ForcedString(name) ? 1 : 0);
+  Impl::Treatment t = Impl::kAsParsed;
+  if (ignore) {
+    t = Impl::kIgnore;
+  } else if (name == "Query_time") {
+    t = Impl::kQueryTime;
+  } else if (ForcedString(name)) {
+    t = Impl::kForcedString;
+  } else if (name == "Rows_sent" || name == "Rows_examined" || name == "Rows_read" ||
+             name == "Rows_affected") {
+    t = Impl::kRowsCount;
+  }
+  impl_->treatment.push_back(t);
+  overall_valid_ = false;
   return id;
 }
 
@@ -627,6 +726,7 @@ void Aggregator::AddValue(ClassStats& c, int id, const Attribute& a, double numb
 
 void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
   Impl& im = *impl_;
+  overall_valid_ = false;
   ++counts_.events;
   ++im.event_seq;
 
@@ -641,8 +741,12 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
   db = im.last_db;
   if (!event.ts.empty()) im.last_ts.assign(event.ts);
   const std::string_view ts = im.last_ts;
-  std::optional<double> time;
-  if (!ts.empty()) time = ParseLogTime(ts);
+  // Parsing a time (mktime reads the time zone) once per distinct "# Time:" value.
+  if (ts != im.time_text) {
+    im.time_text.assign(ts);
+    im.time = ts.empty() ? std::nullopt : ParseLogTime(ts);
+  }
+  const std::optional<double> time = im.time;
 
   const bool need_fp =
       options_.group_by == GroupBy::kFingerprint || options_.filter_needs_fingerprint;
@@ -706,7 +810,7 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
   }
   for (std::size_t i = 0; i < n; ++i) {
     const std::string_view name = event.attributes[i].name;
-    if (im.layout_ids[i] < 0 || im.layout_names[i] != name) {
+    if (im.layout_ids[i] < 0 || !SameName(im.layout_names[i], name)) {
       im.layout_names[i].assign(name);
       im.layout_ids[i] = IdOf(name);
     }
@@ -720,41 +824,43 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
     if (c.attributes.size() < attribute_names_.size()) c.attributes.resize(attribute_names_.size());
     for (std::size_t i = 0; i < n; ++i) {
       const int id = im.layout_ids[i];
-      if (im.ignored[static_cast<std::size_t>(id)] != 0) continue;
+      const Impl::Treatment t = im.treatment[static_cast<std::size_t>(id)];
+      if (t == Impl::kIgnore) continue;
       const Attribute& a = event.attributes[i];
       double number = a.number;
       AttributeKind kind = a.type == AttributeType::kNumber ? AttributeKind::kNumber
                            : a.type == AttributeType::kBool ? AttributeKind::kBool
                                                             : AttributeKind::kString;
-      if (a.name == "Query_time") {
+      if (t == Impl::kQueryTime) {
         // pt: $val =~ s/^(\d+(?:\.\d+)?).*/$1/; then numeric ("abc" is 0).
-        const auto qt = event.QueryTime();
-        number = qt ? *qt : Numify(a.text);
-        kind = AttributeKind::kNumber;
-      } else if (im.forced_string[static_cast<std::size_t>(id)] != 0) {
+        if (kind != AttributeKind::kNumber) {
+          const auto qt = event.QueryTime();
+          number = qt ? *qt : Numify(a.text);
+          kind = AttributeKind::kNumber;
+        }
+      } else if (t == Impl::kForcedString) {
         kind = AttributeKind::kString;
-      } else if (admin && kind == AttributeKind::kNumber &&
-                 (a.name == "Rows_sent" || a.name == "Rows_examined" || a.name == "Rows_read" ||
-                  a.name == "Rows_affected")) {
+      } else if (t == Impl::kRowsCount && admin && kind == AttributeKind::kNumber) {
         number = 0;
       }
       AddValue(c, id, a, number, kind);
     }
     // Pseudo-attributes.
     auto add_text = [&](int id, std::string_view v) {
-      if (v.empty() || im.ignored[static_cast<std::size_t>(id)] != 0) return;
+      if (v.empty() || im.treatment[static_cast<std::size_t>(id)] == Impl::kIgnore) return;
       c.attributes[static_cast<std::size_t>(id)].text.Add(v);
     };
     add_text(kIdUser, event.user);
     add_text(kIdHost, event.host);
     add_text(kIdDb, db);
-    if (im.ignored[kIdBytes] == 0) {
+    if (im.treatment[kIdBytes] != Impl::kIgnore) {
       c.attributes[kIdBytes].number.Add(static_cast<double>(event.no_query ? 0 : event.arg.size()));
     }
-    if (im.ignored[kIdPos] == 0) c.attributes[kIdPos].number.Add(static_cast<double>(event.offset));
     if (time) c.time.Add(*time, ts);
-    c.last_offset = event.offset;
-    c.last_file = file;
+    if (event.offset >= c.last_offset) {
+      c.last_offset = event.offset;
+      c.last_file = file;
+    }
   };
 
   // The ranking value of this event (for the sample).
@@ -791,7 +897,6 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
     ClassStats& c = ClassFor(single_key);
     aggregate_into(c);
     update_sample(c);
-    aggregate_into(overall_);
   } else {
     // pt updates its global statistics once per class of the event (an event touching three
     // tables counts three times in the overall figures of --group-by tables); so does this.
@@ -799,8 +904,45 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
       ClassStats& c = ClassFor(t);
       aggregate_into(c);
       update_sample(c);
-      aggregate_into(overall_);
     }
+  }
+}
+
+void Aggregator::AddSummary(const ClassSummary& s) {
+  if (s.count == 0) return;
+  overall_valid_ = false;
+  ++counts_.events;
+  ++counts_.aggregated;
+  std::vector<std::pair<int, double>> totals;
+  for (const auto& [name, total] : s.totals) totals.emplace_back(IdOf(name), total);
+  std::vector<std::pair<int, std::uint64_t>> yes;
+  for (const auto& [name, n] : s.yes_counts) yes.emplace_back(IdOf(name), n);
+  auto add = [&](ClassStats& c) {
+    c.count += s.count;
+    if (c.attributes.size() < attribute_names_.size()) c.attributes.resize(attribute_names_.size());
+    for (const auto& [id, total] : totals)
+      c.attributes[static_cast<std::size_t>(id)].number.AddTotal(s.count, total);
+    for (const auto& [id, n] : yes) {
+      BoolStats& b = c.attributes[static_cast<std::size_t>(id)].boolean;
+      b.count += s.count;
+      b.yes += std::min(n, s.count);
+    }
+    if (!s.db.empty()) c.attributes[kIdDb].text.Add(s.db, s.count);
+  };
+  ClassStats& c = ClassFor(s.key);
+  add(c);
+  const double value = [&] {
+    for (const auto& [name, total] : s.totals) {
+      if (name == options_.worst_attribute) return total / static_cast<double>(s.count);
+    }
+    return 0.0;
+  }();
+  if (!c.sample.present || value >= c.sample.value) {
+    c.sample.arg = s.sample;
+    c.sample.db = s.db;
+    c.sample.value = value;
+    c.sample.has_value = true;
+    c.sample.present = true;
   }
 }
 
@@ -818,7 +960,7 @@ void Aggregator::Merge(Aggregator&& later) {
       into.attributes[static_cast<std::size_t>(map[i])].Merge(from.attributes[i]);
     }
     into.time.Merge(from.time);
-    if (from.count > 0) {
+    if (from.count > 0 && from.last_offset >= into.last_offset) {
       into.last_offset = from.last_offset;
       into.last_file = from.last_file;
     }
@@ -844,7 +986,7 @@ void Aggregator::Merge(Aggregator&& later) {
       merge_class(classes_[it->second], c);
     }
   }
-  merge_class(overall_, later.overall_);
+  overall_valid_ = false;
   counts_.events += later.counts_.events;
   counts_.aggregated += later.counts_.aggregated;
   counts_.filtered += later.counts_.filtered;
@@ -860,9 +1002,9 @@ core::Result<OrderBy> ParseOrderBy(std::string_view text) {
   const std::size_t colon = text.find(':');
   o.attribute = std::string(text.substr(0, colon));
   if (o.attribute.empty()) {
-    return tl::unexpected(core::Error(core::ErrorCode::kInvalidArgument,
-                                      "--order-by '" + std::string(text) + "' names no attribute",
-                                      "write ATTRIBUTE:STAT, e.g. Query_time:sum"));
+    return core::MakeError(core::ErrorCode::kInvalidArgument,
+                           "--order-by '" + std::string(text) + "' names no attribute",
+                           "write ATTRIBUTE:STAT, e.g. Query_time:sum");
   }
   if (colon == std::string_view::npos) return o;
   const std::string_view stat = text.substr(colon + 1);
@@ -877,10 +1019,10 @@ core::Result<OrderBy> ParseOrderBy(std::string_view text) {
   } else if (stat == "avg") {
     o.stat = OrderStat::kAvg;
   } else {
-    return tl::unexpected(core::Error(
+    return core::MakeError(
         core::ErrorCode::kInvalidArgument,
         "--order-by '" + std::string(text) + "': unknown statistic '" + std::string(stat) + "'",
-        "use sum, min, max, cnt or avg"));
+        "use sum, min, max, cnt or avg");
   }
   return o;
 }
@@ -888,10 +1030,9 @@ core::Result<OrderBy> ParseOrderBy(std::string_view text) {
 core::Result<Limit> ParseLimit(std::string_view text) {
   Limit l;
   auto bad = [&](std::string_view why) {
-    return tl::unexpected(
-        core::Error(core::ErrorCode::kInvalidArgument,
-                    "--limit '" + std::string(text) + "': " + std::string(why),
-                    "write N (classes), P% (of the total), or P%:N; 0 means all"));
+    return core::MakeError(core::ErrorCode::kInvalidArgument,
+                           "--limit '" + std::string(text) + "': " + std::string(why),
+                           "write N (classes), P% (of the total), or P%:N; 0 means all");
   };
   std::string_view rest = text;
   const std::size_t pct = rest.find('%');

@@ -74,8 +74,14 @@ struct Metrics {
 class NumericStats {
  public:
   void Add(double value);
+  // Adds `count` values whose total is `sum` but whose individual values are unknown (a live
+  // digest's interval from performance_schema): from then on min, max and the distribution
+  // are unknown (exact() is false and Compute() gives NaN for them).
+  void AddTotal(std::uint64_t count, double sum);
   // Adds `other`, which holds values that came after this one's in the input.
   void Merge(const NumericStats& other);
+  // False once AddTotal was used: only count, sum and avg are known.
+  bool exact() const { return !partial_; }
 
   std::uint64_t count() const { return count_; }
   double sum() const;
@@ -96,6 +102,7 @@ class NumericStats {
   double huge_ = 0;         // sum of values too large for the fixed-point parts (|v| >= 1e15)
   double min_ = 0;
   double max_ = 0;
+  bool partial_ = false;
   // Histogram: sparse (bucket, count) pairs until kSparseLimit distinct buckets, then dense.
   static constexpr std::size_t kSparseLimit = 16;
   std::vector<std::pair<std::uint16_t, std::uint64_t>> sparse_;
@@ -115,7 +122,7 @@ inline constexpr std::size_t kMaxStringValues = 1000;
 
 class StringStats {
  public:
-  void Add(std::string_view value);
+  void Add(std::string_view value, std::uint64_t times = 1);
   void Merge(const StringStats& other);
   std::uint64_t count() const { return count_; }
   // False once more than kMaxStringValues distinct values were seen; then values() is empty
@@ -228,6 +235,17 @@ struct AggregateOptions {
 };
 std::vector<std::string> DefaultIgnoredAttributes();
 
+// A class known only by its totals (a live digest row of performance_schema): `count` events
+// whose attributes sum to `totals`; booleans as (events with Yes) out of `count`.
+struct ClassSummary {
+  std::string key;     // the class key (a fingerprint)
+  std::string sample;  // the statement shown for the class
+  std::string db;      // its default database ("" for none)
+  std::uint64_t count = 0;
+  std::vector<std::pair<std::string, double>> totals;
+  std::vector<std::pair<std::string, std::uint64_t>> yes_counts;
+};
+
 // Counts of the pipeline, next to the reader's SlowLogStats.
 struct AggregateCounts {
   std::uint64_t events = 0;      // events given to Add()
@@ -249,6 +267,8 @@ class Aggregator {
   void Add(const SlowLogEvent& event, std::size_t file = 0);
   // The db and ts in force after the last event added (what the next event would inherit).
   Inherited Current() const;
+  // Adds a class known only by its totals (and counts it in the overall figures).
+  void AddSummary(const ClassSummary& summary);
   // Adds `later` (the aggregate of the input that follows this one's).
   void Merge(Aggregator&& later);
 
@@ -260,8 +280,9 @@ class Aggregator {
 
   // Classes in no particular order; see Rank().
   const std::vector<ClassStats>& Classes() const { return classes_; }
-  // All events together (pt's "globals").
-  const ClassStats& Overall() const { return overall_; }
+  // All events together (pt's "globals"), computed from the classes when first asked after a
+  // change (not thread-safe, like the rest of the class).
+  const ClassStats& Overall() const;
   const AggregateCounts& counts() const { return counts_; }
   const AggregateOptions& options() const { return options_; }
 
@@ -276,7 +297,8 @@ class Aggregator {
   std::unordered_map<std::string, int> attribute_ids_;
   std::vector<ClassStats> classes_;
   std::unordered_map<std::string, std::size_t> class_index_;
-  ClassStats overall_;
+  mutable ClassStats overall_;
+  mutable bool overall_valid_ = false;
   AggregateCounts counts_;
   std::unique_ptr<Impl> impl_;
 };

@@ -14,11 +14,13 @@ namespace {
 enum class Op { kEq, kNe, kLt, kLe, kGt, kGe, kMatch, kNoMatch };
 
 core::Error Bad(std::string_view expression, std::size_t at, std::string_view what) {
-  return core::Error(core::ErrorCode::kInvalidArgument,
+  return core::Error{core::ErrorCode::kInvalidArgument,
                      "--filter '" + std::string(expression) + "': " + std::string(what) +
                          " at character " + std::to_string(at + 1),
                      "write ATTRIBUTE OP VALUE [and|or ...], e.g. 'Query_time > 1 and db = app'; "
-                     "OP is one of = != < <= > >= =~ !~");
+                     "OP is one of = != < <= > >= =~ !~",
+                     0,
+                     {}};
 }
 
 bool IsNameChar(char c) {
@@ -234,10 +236,10 @@ bool Filter::NeedsFingerprint() const {
 core::Result<double> ParseTimeBound(std::string_view text, double now) {
   const std::string_view t = core::Trim(text);
   auto bad = [&] {
-    return tl::unexpected(core::Error(
+    return core::MakeError(
         core::ErrorCode::kInvalidArgument, "invalid time '" + std::string(text) + "'",
         "write N[s|m|h|d] (that long ago), YYYY-MM-DD[ HH:MM:SS], YYMMDD[ HH:MM:SS], or a Unix "
-        "timestamp"));
+        "timestamp");
   };
   if (t.empty()) return bad();
   // N[smhd], up to 5 digits.

@@ -680,9 +680,15 @@ bool SlowLogParser::WindowMayHaveHeader(std::uint64_t begin, std::uint64_t end) 
   HeaderHit& h = header_hit_;
   const bool known = h.from <= begin && (h.at != UINT64_MAX ? h.at >= begin : h.to >= end);
   if (!known) {
+    // A ranged parser searches up to its range's end (plus the record being looked at, and a
+    // needle's length), not to the end of the whole input: each chunk of a multi-threaded
+    // read then scans only its own part.
+    std::uint64_t limit = base_ + window_.size();
+    if (end_ != UINT64_MAX) limit = std::min(limit, std::max(end, end_) + 64);
     h.from = begin;
-    h.to = base_ + window_.size();
-    const std::size_t at = FindAnyHeaderNeedle(window_, begin - base_);
+    h.to = limit;
+    const std::size_t at = FindAnyHeaderNeedle(
+        window_.substr(0, static_cast<std::size_t>(limit - base_)), begin - base_);
     h.at = at == kNpos ? UINT64_MAX : base_ + at;
   }
   return h.at != UINT64_MAX && h.at < end;
