@@ -9,7 +9,9 @@
 //    are exposed below for tests.
 //  - PtJsonReport: pt-query-digest --output json (JSONReportFormatter): the same "global" and
 //    "classes" objects, the same key names and the same string/number types, so existing
-//    consumers of pt's JSON keep working.
+//    consumers of pt's JSON keep working. pt's own quirks are kept: no queries_per_second or
+//    concurrency (pt's formatter fails computing them), and bytes above 0x7F written as the
+//    Latin-1 characters of those codes (pt reads the log as bytes).
 //  - JsonReport: dbrunbook's own JSON (schema "dbrunbook.digest", version 1), documented at
 //    JsonReport() below: plain numbers (seconds for times), attribute names as in the log.
 //
@@ -48,7 +50,7 @@ std::string PerlNumber(double value);
 std::string MicroT(double seconds);
 // Transformers::shorten: 129, 41.50, 61.48k, 1.53M (divisor 1024 by default; 1000 for counts).
 std::string Shorten(double value, double divisor = 1024);
-// Transformers::percentage_of: the integer part of is*100/of ("0" when of is 0... of 1).
+// Transformers::percentage_of: the integer part of is*100/of (of 0 counts as 1, as in pt).
 std::string PercentageOf(double is, double of);
 // QueryReportFormatter::make_label: "Exec time", "Rows examine", "Query size", "Databases".
 std::string MakeLabel(std::string_view attribute);
