@@ -89,4 +89,29 @@ struct FingerprintCommandOptions {
 // 0 every input was read, 1 an input could not be read (the others are still processed).
 int RunFingerprint(Env& env, const FingerprintCommandOptions& options, std::istream& in);
 
+struct DigestCommandOptions {
+  std::vector<std::string> files;  // FILE...; "-" or none = standard input
+  // A live digest instead: a TARGET (--target) or --dsn, over performance_schema's statement
+  // digests during `interval` (default 10 s).
+  TargetSelection selection;
+  std::optional<core::Duration> interval;
+  std::string format = "report";  // report (pt-query-digest's text), json, pt-json
+  std::string group_by = "fingerprint";
+  std::string order_by = "Query_time:sum";
+  std::string limit = "95%:20";      // pt's default
+  std::vector<std::string> filters;  // --filter, all must hold (digest/filter.h)
+  std::optional<std::string> since;
+  std::optional<std::string> until;
+  std::optional<std::string> report_format;  // pt's --report-format sections
+  unsigned threads = 0;                      // 0: one per core
+  bool progress = false;                     // draw the progress bar on stderr
+  bool vertical = true;                      // pt's --[no]vertical-format
+  bool preserve_embedded_numbers = false;    // pt's --preserve-embedded-numbers
+  bool abstract_fingerprints = false;        // digest/fingerprint.h FingerprintOptions::abstract
+};
+// Digests slow logs (app/digest_command.cc), or a live server's statement digests. 0 report
+// printed, 1 an input could not be read (nothing printed), 2 usage error.
+// Live (--target / --dsn): 3 when the server cannot be reached or has no digest.
+int RunDigest(Env& env, const GlobalOptions& global, const DigestCommandOptions& options);
+
 }  // namespace dbrunbook::app

@@ -190,6 +190,62 @@ int Main(int argc, char** argv) {
                             "forms are one class; README lists the rules). Its fingerprints and "
                             "query IDs do not join with Percona tooling");
 
+  app::DigestCommandOptions digest;
+  std::string digest_since;
+  std::string digest_until;
+  std::string digest_report_format;
+  bool digest_no_progress = false;
+  bool digest_no_vertical = false;
+  CLI::App* digest_cmd = cli.add_subcommand(
+      "digest",
+      "pt-query-digest's report of slow query logs, on every core: classes of statements by\n"
+      "fingerprint (or db, user, host, tables) ranked by total time, with pt's statistics.\n"
+      "Reads FILEs (- or none: standard input; gzip is detected). Reads only.\n"
+      "Exit status: 0 report printed, 1 an input could not be read, 2 usage error.");
+  digest_cmd->add_option("files", digest.files, "slow log files (- for standard input)");
+  std::string digest_interval;
+  digest_cmd->add_option("--target", digest.selection.target,
+                         "live digest instead of a slow log: this configured target's "
+                         "performance_schema statement digests");
+  digest_cmd->add_option("--dsn", digest.selection.dsn, "live digest of an ad-hoc target");
+  AddCredentialFlags(*digest_cmd, digest.selection.credentials);
+  digest_cmd->add_option("--interval", digest_interval,
+                         "live digest: time between the two snapshots (default 10s)");
+  digest_cmd->add_option("--format", digest.format,
+                         "report (pt-query-digest's text, default), json (dbrunbook.digest v1) "
+                         "or pt-json (pt-query-digest --output json)");
+  digest_cmd->add_option("--group-by", digest.group_by,
+                         "fingerprint (default), db, user, host or tables");
+  digest_cmd->add_option("--order-by", digest.order_by,
+                         "ATTRIBUTE:sum|max|min|cnt|avg to rank classes by (default "
+                         "Query_time:sum)");
+  digest_cmd->add_option("--limit", digest.limit,
+                         "classes to report: N, P% (of the order-by total) or P%:N; 0 = all "
+                         "(default 95%:20)");
+  digest_cmd
+      ->add_option("--filter", digest.filters,
+                   "only events matching, e.g. 'db = app and Query_time > 1' "
+                   "(repeatable: all must match; see README)")
+      ->allow_extra_args(false);
+  digest_cmd->add_option("--since", digest_since,
+                         "only events at or after: YYYY-MM-DD[ HH:MM:SS], YYMMDD[ HH:MM:SS], a "
+                         "Unix time, or N[smhd] ago");
+  digest_cmd->add_option("--until", digest_until, "only events before (same forms as --since)");
+  digest_cmd->add_option("--report-format", digest_report_format,
+                         "text report sections: files,header,profile,query_report,prepared "
+                         "(default all)");
+  digest_cmd->add_option("--threads", digest.threads,
+                         "threads reading a file (default 0: one per core)");
+  digest_cmd->add_flag("--no-progress", digest_no_progress,
+                       "no progress bar (it is drawn on stderr only when stderr is a terminal)");
+  digest_cmd->add_flag("--no-vertical-format", digest_no_vertical,
+                       "no \\G after the sample statements (pt's --no-vertical-format)");
+  digest_cmd->add_flag("--preserve-embedded-numbers", digest.preserve_embedded_numbers,
+                       "keep numbers inside identifiers in fingerprints (rt_5min, t1)");
+  digest_cmd->add_flag("--abstract-fingerprints", digest.abstract_fingerprints,
+                       "group by dbrunbook's abstract fingerprint, which fixes pt's quirks "
+                       "(its query IDs do not join with Percona tooling; see README)");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -270,6 +326,23 @@ int Main(int argc, char** argv) {
   if (fingerprint_cmd->parsed()) {
     if (fingerprint_cmd->count("--query") > 0) fingerprint.query = fingerprint_query;
     return app::RunFingerprint(env, fingerprint, std::cin);
+  }
+  if (digest_cmd->parsed()) {
+    if (!digest_since.empty()) digest.since = digest_since;
+    if (!digest_until.empty()) digest.until = digest_until;
+    if (!digest_report_format.empty()) digest.report_format = digest_report_format;
+    digest.vertical = !digest_no_vertical;
+    digest.progress = !digest_no_progress && isatty(STDERR_FILENO) != 0;
+    if (!digest_interval.empty()) {
+      auto parsed = core::ParseDuration(digest_interval, /*bare_unit_seconds=*/true);
+      if (!parsed || *parsed < std::chrono::milliseconds(100) || *parsed > std::chrono::hours(1)) {
+        std::cerr << "dbrunbook digest: --interval must be a duration from 100ms to 1h (got '"
+                  << digest_interval << "')\n";
+        return app::kExitUsage;
+      }
+      digest.interval = *parsed;
+    }
+    return app::RunDigest(env, global, digest);
   }
   std::cerr << cli.help();
   return app::kExitUsage;

@@ -9,6 +9,7 @@
 #include "core/duration.h"
 #include "core/text.h"
 #include "dialect/digest.h"
+#include "digest/fingerprint.h"
 #include "steps/grants.h"
 
 namespace dbrunbook::steps {
@@ -282,6 +283,100 @@ Finding PreparedFinding(const PreparedCount& prepared, const DigestCounters& dig
 
 }  // namespace
 
+core::Result<LiveDigest> CollectLiveDigest(collect::TargetSession& target, core::Clock& clock,
+                                           core::Duration interval, size_t max_texts,
+                                           std::optional<core::MonoTime> texts_deadline) {
+  LiveDigest live;
+  const std::string snapshot = dialect::DigestSnapshot(target.dialect);
+  // MariaDB gives binary-protocol prepared statements no digest: count them alongside, so
+  // that a workload of prepared statements is not reported as an idle server.
+  const bool count_prepared = target.flavor().is_mariadb();
+  const PreparedCount prepared_before =
+      count_prepared ? ReadPreparedCount(target) : PreparedCount{};
+  const auto first_at = clock.MonotonicNow();
+  auto first = target.session->Query(snapshot);
+  if (!first) return core::Fail(first.error());
+  clock.SleepFor(interval);
+  const auto second_at = clock.MonotonicNow();
+  auto second = target.session->Query(snapshot);
+  if (!second) return core::Fail(second.error());
+  const PreparedCount prepared_after =
+      prepared_before.known ? ReadPreparedCount(target) : PreparedCount{};
+  live.seconds = core::ToSeconds(second_at - first_at);
+  live.comparison =
+      CompareDigestSnapshots(ParseDigestSnapshot(*first), ParseDigestSnapshot(*second));
+  DigestComparison& cmp = live.comparison;
+  // What ran in the interval; not known when a read failed or a counter went backwards
+  // (TRUNCATE of the summary tables).
+  if (prepared_before.known && prepared_after.known &&
+      prepared_after.executions >= prepared_before.executions &&
+      prepared_after.latency_ps >= prepared_before.latency_ps) {
+    live.prepared = PreparedCount{prepared_after.executions > prepared_before.executions,
+                                  prepared_after.executions - prepared_before.executions,
+                                  prepared_after.latency_ps - prepared_before.latency_ps};
+  }
+
+  // Texts of the statements shown, in one more statement (the snapshots stay small).
+  const size_t top = std::min(cmp.deltas.size(), max_texts);
+  std::vector<std::string> wanted;
+  for (size_t i = 0; i < top; ++i) {
+    if (!cmp.deltas[i].catch_all()) wanted.push_back(*cmp.deltas[i].digest);
+  }
+  const std::string texts_sql = dialect::DigestTexts(target.dialect, wanted);
+  if (texts_sql.empty()) return live;
+  if (texts_deadline && clock.MonotonicNow() >= *texts_deadline) {
+    live.texts_missing = true;
+    return live;
+  }
+  auto texts = target.session->Query(texts_sql);
+  if (!texts) {
+    live.texts_missing = true;
+    return live;
+  }
+  std::map<Key, std::string> by_key;
+  for (const auto& r : texts->rows) {
+    by_key[{r["schema_name"].AsText(), r["digest"].AsText()}] = r["digest_text"].StringOr("");
+  }
+  for (size_t i = 0; i < top; ++i) {
+    auto it = by_key.find({cmp.deltas[i].schema, cmp.deltas[i].digest});
+    if (it != by_key.end()) cmp.deltas[i].text = it->second;
+  }
+  return live;
+}
+
+digest::Aggregator LiveDigestAggregate(const DigestComparison& comparison) {
+  digest::AggregateOptions options;
+  options.ignore_attributes = digest::DefaultIgnoredAttributes();
+  digest::Aggregator aggregator(options);
+  for (const DigestDelta& d : comparison.deltas) {
+    const DigestCounters& c = d.counters;
+    digest::ClassSummary s;
+    if (d.catch_all()) {
+      s.key = "(statements not told apart: the digest table is full)";
+    } else if (d.text && !d.text->empty()) {
+      s.key = digest::Fingerprint(*d.text);
+      s.sample = *d.text;
+    } else {
+      s.key = "digest " + *d.digest;
+    }
+    if (s.sample.empty()) s.sample = s.key;
+    s.db = d.schema.value_or("");
+    s.count = c.calls;
+    s.totals = {{"Query_time", Seconds(c.total_latency_ps)},
+                {"Lock_time", Seconds(c.lock_latency_ps)},
+                {"Rows_sent", static_cast<double>(c.rows_sent)},
+                {"Rows_examined", static_cast<double>(c.rows_examined)},
+                {"Rows_affected", static_cast<double>(c.rows_affected)},
+                {"Tmp_tables", static_cast<double>(c.tmp_tables)},
+                {"Tmp_disk_tables", static_cast<double>(c.tmp_disk_tables)},
+                {"Errors", static_cast<double>(c.errors)},
+                {"Warnings", static_cast<double>(c.warnings)}};
+    s.yes_counts = {{"Full_scan", c.no_index_used}, {"Full_join", c.full_joins}};
+    aggregator.AddSummary(s);
+  }
+  return aggregator;
+}
+
 std::string DigestStep::RequiredGrant(const dialect::Flavor& /*flavor*/,
                                       std::string_view account) const {
   return GrantPerformanceSchema(account);
@@ -293,70 +388,23 @@ core::Result<std::vector<Finding>> DigestStep::Run(StepContext& context) {
   auto& target = context.target;
   if (auto unavailable = CheckAvailable(target)) return std::vector<Finding>{*unavailable};
 
-  const std::string snapshot = dialect::DigestSnapshot(target.dialect);
-  // MariaDB gives binary-protocol prepared statements no digest: count them alongside, so
-  // that a workload of prepared statements is not reported as an idle server.
-  const bool count_prepared = target.flavor().is_mariadb();
-  const PreparedCount prepared_before =
-      count_prepared ? ReadPreparedCount(target) : PreparedCount{};
-  const auto first_at = context.clock.MonotonicNow();
-  auto first = target.session->Query(snapshot);
-  if (!first) return core::Fail(first.error());
-  context.clock.SleepFor(interval);
-  const auto second_at = context.clock.MonotonicNow();
-  auto second = target.session->Query(snapshot);
-  if (!second) return core::Fail(second.error());
-  const PreparedCount prepared_after =
-      prepared_before.known ? ReadPreparedCount(target) : PreparedCount{};
-  const double measured = core::ToSeconds(second_at - first_at);
-  // The step's budget is for its own work: the wait it was asked for comes on top.
   const auto deadline = context.deadline + interval;
-
-  DigestComparison cmp =
-      CompareDigestSnapshots(ParseDigestSnapshot(*first), ParseDigestSnapshot(*second));
+  auto live =
+      CollectLiveDigest(target, context.clock, interval,
+                        static_cast<size_t>(std::max(context.options.digest_top, 1)), deadline);
+  if (!live) return core::Fail(live.error());
+  DigestComparison& cmp = live->comparison;
+  const double measured = live->seconds;
+  const bool texts_missing = live->texts_missing;
+  const PreparedCount prepared = live->prepared;
   const size_t top =
       std::min(cmp.deltas.size(), static_cast<size_t>(std::max(context.options.digest_top, 1)));
-
-  // Texts of the statements shown, in one more statement (the snapshots stay small).
-  bool texts_missing = false;
-  std::vector<std::string> wanted;
-  for (size_t i = 0; i < top; ++i) {
-    if (!cmp.deltas[i].catch_all()) wanted.push_back(*cmp.deltas[i].digest);
-  }
-  const std::string texts_sql = dialect::DigestTexts(target.dialect, wanted);
-  if (!texts_sql.empty() && context.clock.MonotonicNow() < deadline) {
-    auto texts = target.session->Query(texts_sql);
-    if (texts) {
-      std::map<Key, std::string> by_key;
-      for (const auto& r : texts->rows) {
-        by_key[{r["schema_name"].AsText(), r["digest"].AsText()}] = r["digest_text"].StringOr("");
-      }
-      for (size_t i = 0; i < top; ++i) {
-        auto it = by_key.find({cmp.deltas[i].schema, cmp.deltas[i].digest});
-        if (it != by_key.end()) cmp.deltas[i].text = it->second;
-      }
-    } else {
-      texts_missing = true;
-    }
-  } else if (!texts_sql.empty()) {
-    texts_missing = true;
-  }
 
   std::vector<Finding> findings;
   const std::string over = core::FormatSeconds(measured);
   Finding top_finding;
   top_finding.code = "digest.top";
   top_finding.severity = Severity::kInfo;
-  // What ran in the interval; not known when a read failed or a counter went backwards
-  // (TRUNCATE of the summary tables).
-  PreparedCount prepared;
-  if (prepared_before.known && prepared_after.known &&
-      prepared_after.executions >= prepared_before.executions &&
-      prepared_after.latency_ps >= prepared_before.latency_ps) {
-    prepared = PreparedCount{prepared_after.executions > prepared_before.executions,
-                             prepared_after.executions - prepared_before.executions,
-                             prepared_after.latency_ps - prepared_before.latency_ps};
-  }
   if (cmp.deltas.empty()) {
     top_finding.title = fmt::format("no {}statement completed in the {} interval",
                                     prepared.known ? "digested " : "", over);

@@ -33,6 +33,9 @@
 #include <string>
 #include <vector>
 
+#include "collect/target_session.h"
+#include "core/clock.h"
+#include "digest/aggregate.h"
 #include "mysql/result.h"
 #include "steps/step.h"
 
@@ -102,6 +105,27 @@ struct DigestComparison {
 // The interval between two snapshots. Pure; the order of rows does not matter.
 DigestComparison CompareDigestSnapshots(const std::vector<DigestRow>& before,
                                         const std::vector<DigestRow>& after);
+
+// A live statement digest: two snapshots `interval` apart, compared, with the digest texts of
+// up to `max_texts` rows (most total latency first) and the prepared-statement executions
+// MariaDB does not digest. Used by the digest step and by `dbrunbook digest --target`.
+struct LiveDigest {
+  DigestComparison comparison;
+  double seconds = 0;          // measured time between the snapshots
+  PreparedCount prepared;      // executions in the interval (MariaDB), known when read
+  bool texts_missing = false;  // the texts could not be read (or not in time)
+};
+core::Result<LiveDigest> CollectLiveDigest(collect::TargetSession& target, core::Clock& clock,
+                                           core::Duration interval, size_t max_texts,
+                                           std::optional<core::MonoTime> texts_deadline = {});
+
+// The live digest as digest classes (digest/aggregate.h), so that it is reported like a slow
+// log: each row's class is the pt fingerprint of its DIGEST_TEXT (rows without a text: "digest
+// <hex>"), with Query_time and Lock_time (seconds), Rows_sent, Rows_examined, Rows_affected,
+// Tmp_tables, Tmp_disk_tables, Errors and Warnings as totals over its calls, and Full_scan
+// (SUM_NO_INDEX_USED) and Full_join (SUM_SELECT_FULL_JOIN) as booleans. Only totals are known:
+// min, max and percentiles are not (NaN).
+digest::Aggregator LiveDigestAggregate(const DigestComparison& comparison);
 
 class DigestStep final : public Step {
  public:
