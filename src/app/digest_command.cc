@@ -217,7 +217,11 @@ int RunDigest(Env& env, const GlobalOptions& global, const DigestCommandOptions&
   if (!group_by) return usage(group_by.error().message, group_by.error().hint);
   ag.group_by = *group_by;
   // pt's QueryParser::get_tables; the aggregator strips backticks and prefixes the db.
-  if (ag.group_by == digest::GroupBy::kTables) ag.tables_of = digest::GetTables;
+  if (ag.group_by == digest::GroupBy::kTables) {
+    ag.tables_of = [](std::string_view query) {
+      return digest::GroupByTables(query, "").value_or(std::vector<std::string>{});
+    };
+  }
 
   auto order_by = digest::ParseOrderBy(options.order_by);
   if (!order_by) return usage(order_by.error().message, order_by.error().hint);
@@ -245,12 +249,10 @@ int RunDigest(Env& env, const GlobalOptions& global, const DigestCommandOptions&
     if (!t) return usage("--until: " + t.error().message, t.error().hint);
     until = *t;
   }
-  if (since || until || !filters.empty()) {
-    ag.filter = [filters, since, until](const digest::EventView& e) {
-      // pt: before --since (or no time yet) is left out; at or after --until is left out;
-      // an event without a time of its own has the time of the event before it.
-      if (since && (!e.time || *e.time < *since)) return false;
-      if (until && e.time && *e.time >= *until) return false;
+  ag.since = since;
+  ag.until = until;
+  if (!filters.empty()) {
+    ag.filter = [filters](const digest::EventView& e) {
       for (const auto& f : filters) {
         if (!f->Matches(e)) return false;
       }

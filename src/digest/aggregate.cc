@@ -600,6 +600,9 @@ bool ForcedString(std::string_view name) {
 
 struct Aggregator::Impl {
   std::string last_db;
+  bool has_last_db = false;  // last_db was set (it may be "")
+  bool past_since = false;   // pt's $args->{past_since}
+  bool at_until = false;     // pt's $args->{at_until}
   std::string last_ts;
   std::string fingerprint;
   std::string time_text;       // the ts `time` was parsed from
@@ -609,7 +612,16 @@ struct Aggregator::Impl {
   std::vector<std::string> layout_names;
   std::vector<int> layout_ids;
   // What to do with each attribute id (IdOf decides once per name).
-  enum Treatment : std::uint8_t { kAsParsed, kIgnore, kQueryTime, kForcedString, kRowsCount };
+  enum Treatment : std::uint8_t {
+    kAsParsed,
+    kIgnore,
+    kQueryTime,
+    kForcedString,
+    kRowsCount,
+    kRateLimit,  // Log_slow_rate_limit / Log_slow_rate_type: see rate_limit in Add
+  };
+  int rate_limit_id = -1;  // the combined "rate_limit" attribute, once seen
+  std::string rate_limit;  // its value for the current event
   std::vector<Treatment> treatment;
   int worst_id = -1;
   std::uint64_t event_seq = 0;
@@ -624,9 +636,10 @@ Aggregator::Aggregator(Aggregator&&) noexcept = default;
 Aggregator& Aggregator::operator=(Aggregator&&) noexcept = default;
 Aggregator::~Aggregator() = default;
 
-void Aggregator::SetInherited(std::string db, std::string ts) {
-  impl_->last_db = std::move(db);
-  impl_->last_ts = std::move(ts);
+void Aggregator::SetInherited(const Inherited& inherited) {
+  impl_->last_db = inherited.db;
+  impl_->has_last_db = inherited.has_db;
+  impl_->last_ts = inherited.ts;
 }
 
 const ClassStats& Aggregator::Overall() const {
@@ -657,7 +670,9 @@ const ClassStats& Aggregator::Overall() const {
   return overall_;
 }
 
-Inherited Aggregator::Current() const { return {impl_->last_db, impl_->last_ts}; }
+Inherited Aggregator::Current() const {
+  return {impl_->last_db, impl_->last_ts, impl_->has_last_db};
+}
 
 std::optional<int> Aggregator::AttributeId(std::string_view name) const {
   const auto it = attribute_ids_.find(std::string(name));
@@ -689,6 +704,8 @@ int Aggregator::IdOf(std::string_view name) {
   } else if (name == "Rows_sent" || name == "Rows_examined" || name == "Rows_read" ||
              name == "Rows_affected") {
     t = Impl::kRowsCount;
+  } else if (name == "Log_slow_rate_limit" || name == "Log_slow_rate_type") {
+    t = Impl::kRateLimit;
   }
   impl_->treatment.push_back(t);
   overall_valid_ = false;
@@ -728,17 +745,45 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
   Impl& im = *impl_;
   overall_valid_ = false;
   ++counts_.events;
+  // pt's "since" and "until" pipeline steps come before inheritance and look at the event's
+  // own time only.
+  if (options_.since || options_.until) {
+    std::optional<double> own;
+    if (!event.ts.empty()) own = ParseLogTime(event.ts);
+    if (options_.since && !im.past_since) {
+      if (!own || *own < *options_.since) {
+        ++counts_.out_of_time;
+        return;
+      }
+      im.past_since = true;
+    }
+    if (options_.until) {
+      if (!im.at_until && own && *own >= *options_.until) im.at_until = true;
+      if (im.at_until) {
+        ++counts_.out_of_time;
+        return;
+      }
+    }
+  }
   ++im.event_seq;
 
   // Attribute aliases (db|Schema), then inheritance of db and ts (pt's pipeline order).
+  // A db is present when the event says one, even an empty one ("Schema:" at the end of its
+  // line): pt then has db "" (defined), which is inherited and is a class of its own.
   std::string_view db = event.db;
-  if (db.empty()) {
-    if (const Attribute* schema = event.Find("Schema")) db = StripBackticks(schema->text);
+  bool db_present = !db.empty();
+  if (!db_present) {
+    if (const Attribute* schema = event.Find("Schema")) {
+      db = StripBackticks(schema->text);
+      db_present = true;
+    }
   }
-  if (!db.empty()) {
+  if (db_present) {
     im.last_db.assign(db);
+    im.has_last_db = true;
   }
   db = im.last_db;
+  db_present = im.has_last_db;
   if (!event.ts.empty()) im.last_ts.assign(event.ts);
   const std::string_view ts = im.last_ts;
   // Parsing a time (mktime reads the time zone) once per distinct "# Time:" value.
@@ -790,7 +835,13 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
       break;
     }
   }
-  if (!multi && single_key.empty()) {
+  // pt skips only events without the attribute; an empty value is a class ("").
+  bool key_present = !single_key.empty();
+  if (options_.group_by == GroupBy::kDb) key_present = db_present;
+  if (options_.group_by == GroupBy::kUser || options_.group_by == GroupBy::kHost) {
+    key_present = key_present || event.has_user_host;
+  }
+  if (!multi && !key_present) {
     ++counts_.no_group;
     return;
   }
@@ -801,6 +852,20 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
   ++counts_.aggregated;
 
   const bool admin = StartsWith(event.arg, "administrator");
+  // pt's "rate limit" step: "Log_slow_rate_type: query  Log_slow_rate_limit: 2" become one
+  // string attribute rate_limit = "query:2" (type "session" when absent), and both go; a
+  // limit of 0 (or none) leaves the two as they are.
+  bool rate_limited = false;
+  if (const Attribute* limit = event.Find("Log_slow_rate_limit");
+      limit != nullptr && !limit->text.empty() && limit->text != "0") {
+    const Attribute* type = event.Find("Log_slow_rate_type");
+    im.rate_limit.assign(type != nullptr && !type->text.empty() && type->text != "0" ? type->text
+                                                                                     : "session");
+    im.rate_limit.push_back(':');
+    im.rate_limit.append(limit->text);
+    if (im.rate_limit_id < 0) im.rate_limit_id = IdOf("rate_limit");
+    rate_limited = true;
+  }
 
   // Attribute ids of the event, by position (cached: logs repeat the same layout).
   const std::size_t n = event.attribute_count;
@@ -825,7 +890,7 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
     for (std::size_t i = 0; i < n; ++i) {
       const int id = im.layout_ids[i];
       const Impl::Treatment t = im.treatment[static_cast<std::size_t>(id)];
-      if (t == Impl::kIgnore) continue;
+      if (t == Impl::kIgnore || (t == Impl::kRateLimit && rate_limited)) continue;
       const Attribute& a = event.attributes[i];
       double number = a.number;
       AttributeKind kind = a.type == AttributeType::kNumber ? AttributeKind::kNumber
@@ -846,13 +911,14 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
       AddValue(c, id, a, number, kind);
     }
     // Pseudo-attributes.
-    auto add_text = [&](int id, std::string_view v) {
-      if (v.empty() || im.treatment[static_cast<std::size_t>(id)] == Impl::kIgnore) return;
+    auto add_text = [&](int id, std::string_view v, bool present) {
+      if (!present || im.treatment[static_cast<std::size_t>(id)] == Impl::kIgnore) return;
       c.attributes[static_cast<std::size_t>(id)].text.Add(v);
     };
-    add_text(kIdUser, event.user);
-    add_text(kIdHost, event.host);
-    add_text(kIdDb, db);
+    add_text(kIdUser, event.user, event.has_user_host || !event.user.empty());
+    add_text(kIdHost, event.host, event.has_user_host || !event.host.empty());
+    add_text(kIdDb, db, db_present);
+    if (rate_limited) add_text(im.rate_limit_id, im.rate_limit, true);
     if (im.treatment[kIdBytes] != Impl::kIgnore) {
       c.attributes[kIdBytes].number.Add(static_cast<double>(event.no_query ? 0 : event.arg.size()));
     }
@@ -877,13 +943,18 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
     // pt: the sample starts as the class's first event and becomes every event whose ranking
     // value is >= the class's largest so far: the last event with the largest value.
     Sample& s = c.sample;
-    const bool replace = !s.present || (have_worst && (!s.has_value || worst_value >= s.value));
+    // Under --group-by tables pt's worst-event update never matches a class (it is keyed by the
+    // list of tables), so the sample stays the class's first event.
+    const bool replace =
+        !s.present || (!multi && have_worst && (!s.has_value || worst_value >= s.value));
     if (!replace) return;
     s.arg.assign(event.arg);
     s.db.assign(db);
     s.ts.assign(ts);
     s.user.assign(event.user);
     s.host.assign(event.host);
+    const Attribute* qt = event.Find("Query_time");
+    s.query_time.assign(qt != nullptr ? qt->text : std::string_view());
     s.offset = event.offset;
     s.file = file;
     if (have_worst) {
@@ -967,9 +1038,10 @@ void Aggregator::Merge(Aggregator&& later) {
     // The later part's sample wins when it reached at least the earlier part's largest value
     // (a single pass would have replaced the sample with it), or when the earlier part has
     // none.
+    const bool first_wins = options_.group_by == GroupBy::kTables;  // see Add
     if (from.sample.present &&
         (!into.sample.present ||
-         (from.sample.has_value &&
+         (!first_wins && from.sample.has_value &&
           (!into.sample.has_value || from.sample.value >= into.sample.value)))) {
       into.sample = std::move(from.sample);
     }
@@ -990,6 +1062,7 @@ void Aggregator::Merge(Aggregator&& later) {
   counts_.events += later.counts_.events;
   counts_.aggregated += later.counts_.aggregated;
   counts_.filtered += later.counts_.filtered;
+  counts_.out_of_time += later.counts_.out_of_time;
   counts_.no_group += later.counts_.no_group;
   impl_->last_db = later.impl_->last_db;
   impl_->last_ts = later.impl_->last_ts;
@@ -1006,7 +1079,10 @@ core::Result<OrderBy> ParseOrderBy(std::string_view text) {
                            "--order-by '" + std::string(text) + "' names no attribute",
                            "write ATTRIBUTE:STAT, e.g. Query_time:sum");
   }
-  if (colon == std::string_view::npos) return o;
+  if (colon == std::string_view::npos) {  // pt: $orderby_func || 'cnt'
+    o.stat = OrderStat::kCount;
+    return o;
+  }
   const std::string_view stat = text.substr(colon + 1);
   if (stat == "sum") {
     o.stat = OrderStat::kSum;
@@ -1039,7 +1115,7 @@ core::Result<Limit> ParseLimit(std::string_view text) {
   if (pct != std::string_view::npos) {
     const auto p = core::ParseDouble(rest.substr(0, pct));
     if (!p || *p < 0 || *p > 100) return bad("the percentage must be between 0 and 100");
-    l.percent = *p >= 100 ? 0 : *p;
+    l.percent = *p;
     rest = rest.substr(pct + 1);
     if (rest.empty()) return l;
     if (rest.front() != ':') return bad("expected ':' after the percentage");
@@ -1098,29 +1174,36 @@ Ranking Rank(const Aggregator& ag, const OrderBy& o, const Limit& limit) {
   struct Item {
     std::size_t index;
     double value;
-    std::string pos;  // pt compares pos_in_log as strings
   };
   std::vector<Item> items;
   const auto& classes = ag.Classes();
   items.reserve(classes.size());
   for (std::size_t i = 0; i < classes.size(); ++i) {
-    if (const auto v = OrderValue(ag, classes[i], o)) {
-      items.push_back({i, *v, std::to_string(classes[i].last_offset)});
-    }
+    if (const auto v = OrderValue(ag, classes[i], o)) items.push_back({i, *v});
   }
+  // pt 3.5.7: reverse sort { $a <=> $b || $a cmp $b } over the class keys: the largest value
+  // first, ties by class key, descending.
   std::sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
     if (a.value != b.value) return a.value > b.value;
-    if (a.pos != b.pos) return a.pos > b.pos;
-    return classes[a.index].key < classes[b.index].key;
+    return classes[a.index].key > classes[b.index].key;
   });
-  double grand = 0;
-  for (const Item& it : items) grand += it.value;
-  const double total_limit = limit.percent > 0 ? grand * limit.percent / 100 : 0;
+  // pt's get_worst_queries: a percentage is of the attribute's overall SUM whatever the
+  // statistic ranked by; a limit that comes to 0 is no limit.
+  double total_limit = 0;
+  if (limit.percent > 0) {
+    if (const auto id = ag.AttributeId(o.attribute)) {
+      if (const AttributeStats* a = ag.Overall().Find(*id)) {
+        const double sum = a->Kind() == AttributeKind::kBool ? static_cast<double>(a->boolean.yes)
+                                                             : a->number.sum();
+        total_limit = sum * limit.percent / 100;
+      }
+    }
+  }
   Ranking r;
   double total = 0;
   std::size_t count = 0;
   for (const Item& it : items) {
-    const bool by_total = limit.percent <= 0 || total < total_limit;
+    const bool by_total = total_limit <= 0 || total < total_limit;
     const bool by_count = limit.count == 0 || count < limit.count;
     if (by_total && by_count) {
       r.top.push_back({it.index, count + 1});
@@ -1161,10 +1244,14 @@ void ParseForInherited(std::string_view text, std::size_t begin, std::size_t end
   bool have_ts = false;
   while (p.Next(*ev)) {
     std::string_view d = ev->db;
-    if (d.empty()) {
-      if (const Attribute* s = ev->Find("Schema")) d = StripBackticks(s->text);
+    bool present = !d.empty();
+    if (!present) {
+      if (const Attribute* s = ev->Find("Schema")) {
+        d = StripBackticks(s->text);
+        present = true;
+      }
     }
-    if (!d.empty()) {
+    if (present) {
       db.assign(d);
       have_db = true;
     }
@@ -1175,6 +1262,7 @@ void ParseForInherited(std::string_view text, std::size_t begin, std::size_t end
   }
   if (have_db && !got_db) {
     out.db = db;
+    out.has_db = true;
     got_db = true;
   }
   if (have_ts && !got_ts) {

@@ -152,13 +152,15 @@ struct AttributeStats {
   void Merge(const AttributeStats& other);
 };
 
-// The sample statement of a class: the last event with the largest ranking value.
+// The sample statement of a class: the last event with the largest ranking value (under
+// --group-by tables, pt's quirk: the first event of the class).
 struct Sample {
   std::string arg;
   std::string db;
   std::string ts;
   std::string user;
   std::string host;
+  std::string query_time;    // its Query_time as the log writes it ("" when it has none)
   std::uint64_t offset = 0;  // byte offset of the event's record in its file ("at byte N")
   std::size_t file = 0;      // index of the file in the input list
   double value = 0;          // its value of the ranking attribute (when has_value)
@@ -215,6 +217,7 @@ struct EventView {
 struct Inherited {
   std::string db;
   std::string ts;
+  bool has_db = false;  // db was set (it may be "": an empty Schema)
 };
 
 struct AggregateOptions {
@@ -225,7 +228,15 @@ struct AggregateOptions {
   // Attributes not aggregated (pt's --ignore-attributes default when empty is not wanted:
   // DefaultIgnoredAttributes()).
   std::vector<std::string> ignore_attributes;
-  // Events for which this returns false are not aggregated (--since/--until/--filter).
+  // pt's --since / --until (epoch seconds, ParseLogTime): applied as pt applies them, before
+  // db/ts inheritance (an event they leave out passes nothing on) and on the event's own
+  // "# Time:", with pt's state: no event passes until one has a time at or after `since`,
+  // then every event does (with or without a time); after the first event with a time at or
+  // after `until`, none does. DigestFiles reads with one thread when these are set (the state
+  // runs through the whole input).
+  std::optional<double> since;
+  std::optional<double> until;
+  // Events for which this returns false are not aggregated (--filter), after inheritance.
   std::function<bool(const EventView&)> filter;
   // Whether the filter looks at the fingerprint (computed for it even when not grouping by
   // fingerprint).
@@ -248,10 +259,11 @@ struct ClassSummary {
 
 // Counts of the pipeline, next to the reader's SlowLogStats.
 struct AggregateCounts {
-  std::uint64_t events = 0;      // events given to Add()
-  std::uint64_t aggregated = 0;  // events that reached a class
-  std::uint64_t filtered = 0;    // rejected by the filter
-  std::uint64_t no_group = 0;    // no class: no db/user/host/table to group by
+  std::uint64_t events = 0;       // events given to Add()
+  std::uint64_t aggregated = 0;   // events that reached a class
+  std::uint64_t filtered = 0;     // rejected by the filter
+  std::uint64_t out_of_time = 0;  // left out by --since / --until
+  std::uint64_t no_group = 0;     // no class: no db/user/host/table to group by
 };
 
 class Aggregator {
@@ -262,7 +274,7 @@ class Aggregator {
   ~Aggregator();
 
   // The db and ts in force before the first event (for a chunk that does not start the input).
-  void SetInherited(std::string db, std::string ts);
+  void SetInherited(const Inherited& inherited);
 
   void Add(const SlowLogEvent& event, std::size_t file = 0);
   // The db and ts in force after the last event added (what the next event would inherit).
@@ -309,14 +321,15 @@ struct OrderBy {
   std::string attribute = "Query_time";
   OrderStat stat = OrderStat::kSum;
 };
-// "Query_time:sum", "Rows_examined:max", "Query_time:cnt", "Lock_time" (sum).
+// "Query_time:sum", "Rows_examined:max", "Query_time:cnt"; a bare "Lock_time" ranks by count,
+// as in pt.
 core::Result<OrderBy> ParseOrderBy(std::string_view text);
 
 struct Limit {
   double percent = 0;     // 0: none
   std::size_t count = 0;  // 0: none
 };
-// "N", "P%", "P%:N"; "0" (and "100%") mean all.
+// "N", "P%", "P%:N"; "0" means all. P% is of the order-by attribute's overall sum (pt).
 core::Result<Limit> ParseLimit(std::string_view text);
 
 struct RankedClass {
@@ -327,9 +340,9 @@ struct Ranking {
   std::vector<RankedClass> top;    // reported, in rank order
   std::vector<RankedClass> other;  // the rest (pt's MISC line)
 };
-// Sorts the classes by the order-by value, descending (ties: the class seen last in the input
-// first, as pt's tiebreaker on pos_in_log), classes without the attribute left out, and cuts
-// by the limit: pt's EventAggregator::top_events.
+// Sorts the classes by the order-by value, descending (ties: by class key, descending, as pt
+// 3.5.7), classes without the attribute left out, and cuts by the limit: pt's
+// EventAggregator::top_events with get_worst_queries' limits.
 Ranking Rank(const Aggregator& aggregator, const OrderBy& order_by, const Limit& limit);
 // A class's value for the ranking (nullopt when it has no such attribute).
 std::optional<double> OrderValue(const Aggregator& aggregator, const ClassStats& c,

@@ -49,7 +49,7 @@ ChunkResult RunChunk(std::string_view text, Chunk chunk, const AggregateOptions&
                      const Inherited& inherited, std::size_t file) {
   ChunkResult r;
   r.aggregator = std::make_unique<Aggregator>(options);
-  r.aggregator->SetInherited(inherited.db, inherited.ts);
+  r.aggregator->SetInherited(inherited);
   SlowLogParser parser = SlowLogParser::ForRange(text, chunk.begin, chunk.end);
   auto event = std::make_unique<SlowLogEvent>();
   while (parser.Next(*event)) r.aggregator->Add(*event, file);
@@ -64,6 +64,8 @@ core::Result<DigestResult> DigestFiles(const std::vector<std::string>& paths,
                                        const DigestOptions& options) {
   unsigned threads = options.threads;
   if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
+  // --since / --until carry pt's state (past --since, at --until) through the whole input.
+  if (options.aggregate.since || options.aggregate.until) threads = 1;
 
   DigestResult result{Aggregator(options.aggregate), {}, paths, {}, 1};
   DigestProgress progress;
@@ -134,7 +136,10 @@ core::Result<DigestResult> DigestFiles(const std::vector<std::string>& paths,
     std::atomic<std::uint64_t> bytes_done{0};
     auto run_one = [&](std::size_t i) {
       Inherited inh = i > 0 ? InheritedAt(text, chunks[i].begin) : Inherited{};
-      if (inh.db.empty()) inh.db = carried.db;
+      if (!inh.has_db) {
+        inh.db = carried.db;
+        inh.has_db = carried.has_db;
+      }
       if (inh.ts.empty()) inh.ts = carried.ts;
       inherited[i] = inh;
       results[i] = RunChunk(text, chunks[i], options.aggregate, inh, fi);

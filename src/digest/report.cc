@@ -1208,7 +1208,7 @@ nlohmann::json PtJsonReport(const DigestResult& result, const Ranking& ranking,
     json rate = json::object();
     if (RE2::FullMatch(min, kRate, &type, &limit) && PerlTrue(type) && PerlTrue(limit)) {
       rate["type"] = type;
-      rate["limit"] = std::strtoll(limit.c_str(), nullptr, 10);
+      rate["limit"] = static_cast<std::uint64_t>(std::strtoull(limit.c_str(), nullptr, 10));
     } else {
       rate["error"] = Latin1("Invalid rate limit: " + min);
     }
@@ -1516,6 +1516,7 @@ nlohmann::json JsonReport(const DigestResult& result, const Ranking& ranking,
                    {"query_time_invalid", s.query_time_invalid},
                    {"attributes_dropped", s.attributes_dropped},
                    {"filtered", n.filtered},
+                   {"out_of_time", n.out_of_time},
                    {"no_group", n.no_group}};
   return out;
 }

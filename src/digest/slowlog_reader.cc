@@ -773,7 +773,7 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
   }
 
   event.arg = event.ts = event.user = event.host = event.ip = event.db = {};
-  event.admin = event.no_query = false;
+  event.admin = event.no_query = event.has_user_host = false;
   event.offset = piece.offset;
   event.attribute_count = 0;
   names_seen_ = 0;
@@ -797,6 +797,7 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
       Put(event, "host", uh.host.empty() || uh.host == "0" ? uh.ip : uh.host);
       Put(event, "ip", uh.ip);
       if (!uh.thread_id.empty() && uh.thread_id != "0") Put(event, "Thread_id", uh.thread_id);
+      event.has_user_host = true;
       got_uh = true;
     };
     if (!got_ts && MatchTime(line, ts)) {

@@ -74,10 +74,11 @@ struct SlowLogEvent {
   std::string_view user;  // User@Host fields; empty when absent
   std::string_view host;  // the host name, or the IP when the name is empty (pt's rule)
   std::string_view ip;
-  std::string_view db;       // from "use db;" (Schema: stays an attribute)
-  bool admin = false;        // pt's cmd "Admin": "# administrator command:" and look-ahead ones
-  bool no_query = false;     // pt's "/* No query */" placeholder event (header-only record)
-  std::uint64_t offset = 0;  // where the record this event came from starts in the input
+  std::string_view db;         // from "use db;" (Schema: stays an attribute)
+  bool admin = false;          // pt's cmd "Admin": "# administrator command:" and look-ahead ones
+  bool no_query = false;       // pt's "/* No query */" placeholder event (header-only record)
+  bool has_user_host = false;  // a User@Host line was read (user/host may still be empty)
+  std::uint64_t offset = 0;    // where the record this event came from starts in the input
   std::size_t attribute_count = 0;
   std::array<Attribute, kMaxAttributes> attributes{};
 

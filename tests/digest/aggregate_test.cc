@@ -480,9 +480,9 @@ TEST(AggregatorTest, FilterSinceUntilAndGroupByUser) {
 
 TEST(RankTest, OrderByAndLimitFollowPtTopEvents) {
   std::string log;
-  const std::vector<std::pair<std::string, double>> events = {{"select a", 5},   {"select b", 3},
-                                                              {"select c", 1},   {"select c", 1},
-                                                              {"select d", 0.5}, {"select e", 0.5}};
+  const std::vector<std::pair<std::string, double>> events = {
+      {"select a", 5},   {"select b", 3},   {"select c", 1},    {"select c", 1},
+      {"select d", 0.5}, {"select e", 0.5}, {"select z", 0.25}, {"select y", 0.25}};
   for (const auto& [q, t] : events) {
     log += "# User@Host: u[u] @ h []\n# Query_time: " + std::to_string(t) +
            "  Lock_time: 0  Rows_sent: 0  Rows_examined: 0\n" + q + ";\n";
@@ -490,21 +490,28 @@ TEST(RankTest, OrderByAndLimitFollowPtTopEvents) {
   Aggregator ag = AggregateText(log);
   auto key = [&](const Ranking& r, std::size_t i) { return ag.Classes()[r.top[i].index].key; };
   Ranking r = Rank(ag, OrderBy{}, *ParseLimit("0"));
-  ASSERT_EQ(r.top.size(), 5U);
+  ASSERT_EQ(r.top.size(), 7U);
   EXPECT_EQ(key(r, 0), "select a");
   EXPECT_EQ(key(r, 1), "select b");
   EXPECT_EQ(key(r, 2), "select c");
-  // Ties: the class whose last event comes later in the log first (pt's pos_in_log
-  // tiebreaker, compared as strings).
+  // Ties: by class key, descending (pt 3.5.7), not by position in the log.
   EXPECT_EQ(key(r, 3), "select e");
+  EXPECT_EQ(key(r, 5), "select z");
+  EXPECT_EQ(key(r, 6), "select y");
   r = Rank(ag, *ParseOrderBy("Query_time:cnt"), *ParseLimit("1"));
   ASSERT_EQ(r.top.size(), 1U);
   EXPECT_EQ(key(r, 0), "select c");
-  EXPECT_EQ(r.other.size(), 4U);
-  // 50%: 5 of 10.5 reaches half with the first class only... pt keeps adding while the running
-  // total (before the class) is below the limit: a (0 < 5.25) yes, b (5 < 5.25) yes, c no.
+  EXPECT_EQ(r.other.size(), 6U);
+  // 50% of the Query_time sum (11.5): pt keeps adding while the running total (before the
+  // class) is below 5.75: a (0) yes, b (5) yes, c (8) no.
   r = Rank(ag, OrderBy{}, *ParseLimit("50%"));
   EXPECT_EQ(r.top.size(), 2U);
+  // The percentage is of the attribute's sum even when ranking by count (pt): running counts
+  // 0, 2, 3, 4, 5 stay below 5.75, 6 does not.
+  r = Rank(ag, *ParseOrderBy("Query_time:cnt"), *ParseLimit("50%"));
+  EXPECT_EQ(r.top.size(), 5U);
+  // A bare attribute ranks by count.
+  EXPECT_EQ(ParseOrderBy("Rows_examined")->stat, OrderStat::kCount);
   r = Rank(ag, OrderBy{}, *ParseLimit("95%:1"));
   EXPECT_EQ(r.top.size(), 1U);
   EXPECT_FALSE(ParseLimit("abc").has_value());
