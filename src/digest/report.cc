@@ -522,7 +522,10 @@ std::string EventReport(const Digest& d, const ClassStats& c, std::size_t rank, 
   if (explain_why) {
     result.emplace_back("# This item is included in the report because it matches --limit.");
   }
-  result.push_back(Sprintf("# Scores: V/M = %.2f", d.VarianceToMean(c)));
+  // A live digest's classes have totals only: no V/M.
+  const double vm = d.VarianceToMean(c);
+  result.push_back(std::isnan(vm) ? std::string("# Scores: V/M = -")
+                                  : Sprintf("# Scores: V/M = %.2f", vm));
   // pt's calculate_statistical_metrics autovivifies every global attribute in every class, so
   // a class without a time gets "unknown" when other events had one.
   if (c.time.present || d.ag().Overall().time.present) {
@@ -799,7 +802,8 @@ std::string Profile(const Digest& d, const Ranking& ranking) {
     lines.push_back(
         {std::to_string(r.rank), "0x" + (d.by_fingerprint() ? QueryId(c.key) : std::string()),
          Sprintf("%10.4f %4.1f%%", rt, rt / (total_r != 0 ? total_r : 1) * 100),
-         std::to_string(cnt), Sprintf("%8.4f", per_call), Sprintf("%4.2f", d.VarianceToMean(c)),
+         std::to_string(cnt), Sprintf("%8.4f", per_call),
+         std::isnan(d.VarianceToMean(c)) ? std::string("-") : Sprintf("%4.2f", d.VarianceToMean(c)),
          d.by_fingerprint() ? Distill(c.sample.arg) : c.key});
   }
   if (!ranking.other.empty()) {
@@ -888,6 +892,7 @@ std::string Prepared(const Digest& d, const Ranking& ranking) {
 }
 
 std::string Files(const DigestResult& result) {
+  if (result.files.empty()) return "";  // a live digest reads no file
   std::string out = "# Files: ";
   for (std::size_t i = 0; i < result.files.size(); ++i)
     out += (i > 0 ? ", " : "") + result.files[i];
