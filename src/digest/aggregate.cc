@@ -16,26 +16,26 @@ namespace {
 constexpr double kBucketBase = 1.05;
 
 double BaseLog() {
-  static const double v = std::log(kBucketBase);
-  return v;
+  static const double kValue = std::log(kBucketBase);
+  return kValue;
 }
 double BaseOffset() {
-  static const double v = std::abs(1 - std::log(kMinBucketValue) / BaseLog());
-  return v;
+  static const double kValue = std::abs(1 - std::log(kMinBucketValue) / BaseLog());
+  return kValue;
 }
 
 const std::array<double, kBucketCount>& BucketValues() {
-  static const std::array<double, kBucketCount> values = [] {
+  static const std::array<double, kBucketCount> kValues = [] {
     std::array<double, kBucketCount> v{};
     v[0] = 0;
     for (int b = 1; b < kBucketCount; ++b) v[b] = std::pow(kBucketBase, b - 1) * kMinBucketValue;
     return v;
   }();
-  return values;
+  return kValues;
 }
 
 const std::array<std::uint8_t, kBucketCount>& BucketDecades() {
-  static const std::array<std::uint8_t, kBucketCount> decades = [] {
+  static const std::array<std::uint8_t, kBucketCount> kDecades = [] {
     std::array<std::uint8_t, kBucketCount> d{};
     std::array<double, 8> starts{};
     starts[0] = 0;
@@ -49,7 +49,7 @@ const std::array<std::uint8_t, kBucketCount>& BucketDecades() {
     for (int b = start; b < kBucketCount; ++b) d[b] = 7;
     return d;
   }();
-  return decades;
+  return kDecades;
 }
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
@@ -96,13 +96,13 @@ namespace {
 constexpr int kSmallIntegers = 4096;
 int BucketIndexByLog(double value);
 const std::array<std::uint16_t, kSmallIntegers>& SmallIntegerBuckets() {
-  static const std::array<std::uint16_t, kSmallIntegers> table = [] {
+  static const std::array<std::uint16_t, kSmallIntegers> kTable = [] {
     std::array<std::uint16_t, kSmallIntegers> t{};
     for (int i = 0; i < kSmallIntegers; ++i)
       t[static_cast<std::size_t>(i)] = static_cast<std::uint16_t>(BucketIndexByLog(i));
     return t;
   }();
-  return table;
+  return kTable;
 }
 }  // namespace
 
@@ -496,7 +496,8 @@ std::optional<double> ParseLogTime(std::string_view ts) {
     return std::nullopt;
   }
   const std::int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  return static_cast<double>(days * 86400 + h * 3600 + mi * 60 + s) + frac - offset;
+  const std::int64_t seconds = days * 86400 + std::int64_t{h} * 3600 + std::int64_t{mi} * 60 + s;
+  return static_cast<double>(seconds) + frac - offset;
 }
 
 std::string FormatLogTime(double epoch_seconds, bool with_fraction) {
@@ -828,7 +829,7 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
       if (options_.tables_of) {
         for (std::string t : options_.tables_of(event.arg)) {
           t.erase(std::remove(t.begin(), t.end(), '`'), t.end());
-          if (t.find('.') == std::string::npos && !db.empty()) t = std::string(db) + "." + t;
+          if (t.find('.') == std::string::npos && !db.empty()) t.insert(0, std::string(db) + ".");
           im.tables.push_back(std::move(t));
         }
       }

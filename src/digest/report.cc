@@ -31,17 +31,15 @@ constexpr long long kShortenLength = 1024;      // options->{shorten}
 constexpr std::size_t kMaxQueryLength = 10000;  // JSONReportFormatter max_query_length
 constexpr std::size_t kMaxFingerprintLength = 5000;
 
-std::string Sprintf(const char* format, ...) __attribute__((format(printf, 1, 2)));
-std::string Sprintf(const char* format, ...) {
-  va_list args;
-  va_start(args, format);
-  va_list copy;
-  va_copy(copy, args);
-  const int n = std::vsnprintf(nullptr, 0, format, copy);
-  va_end(copy);
+// printf-style formatting (pt's sprintf formats, ported as they are).
+template <typename... Args>
+std::string Sprintf(const char* format, Args... args) {
+  const int n =
+      std::snprintf(nullptr, 0, format, args...);  // NOLINT(cppcoreguidelines-pro-type-vararg)
   std::string out(static_cast<std::size_t>(std::max(n, 0)), '\0');
-  if (n > 0) std::vsnprintf(out.data(), out.size() + 1, format, args);
-  va_end(args);
+  if (n > 0)
+    std::snprintf(out.data(), out.size() + 1, format,
+                  args...);  // NOLINT(cppcoreguidelines-pro-type-vararg)
   return out;
 }
 
