@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "support/cli_fixture.h"
 #include "support/recorded_output.h"
 #include "support/sandbox.h"
 
@@ -23,56 +24,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct RunResult {
-  int status = -1;
-  std::string out;
-  std::string err;
-  std::string Describe() const {
-    return "exit " + std::to_string(status) + "\nstdout:\n" + out.substr(0, 4000) + "\nstderr:\n" +
-           err;
-  }
-};
+using testing::RunResult;
 
-class DigestCliTest : public ::testing::Test {
+class DigestCliTest : public testing::CliFixture {
  protected:
-  void SetUp() override {
-    const char* binary = std::getenv("DBRUNBOOK_BINARY");  // NOLINT(concurrency-mt-unsafe)
-    ASSERT_NE(binary, nullptr) << "run through CTest (DBRUNBOOK_BINARY)";
-    binary_ = binary;
-    dir_ = fs::temp_directory_path() / ("dbrunbook-digest-cli-" + std::to_string(getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string Write(const std::string& name, const std::string& content) {
-    const fs::path path = dir_ / name;
-    std::ofstream(path, std::ios::binary) << content;
-    return path.string();
-  }
-  static std::string Slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  // Runs `command` (a shell fragment; $B is the binary) with `input` on stdin.
-  RunResult Shell(const std::string& command, const std::string& input = "") {
-    const std::string in = Write("stdin", input);
-    const std::string line = "B='" + binary_ + "'; " + command + " < '" + in + "' > '" +
-                             (dir_ / "out").string() + "' 2> '" + (dir_ / "err").string() + "'";
-    RunResult run;
-    const int raw = std::system(line.c_str());  // NOLINT(concurrency-mt-unsafe)
-    run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    run.out = Slurp(dir_ / "out");
-    run.err = Slurp(dir_ / "err");
-    return run;
-  }
+  DigestCliTest() : CliFixture("digest-cli") {}
   static std::string Log(const std::string& name) {
     return testing::SharedPath("conformance/slowlogs/" + name);
   }
-
-  std::string binary_;
-  fs::path dir_;
 };
 
 // A log with several classes, dbs, users and times, big enough for several chunks.

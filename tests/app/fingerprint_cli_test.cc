@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "support/cli_fixture.h"
 #include "support/recorded_output.h"
 
 namespace dbrunbook::app {
@@ -18,49 +19,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct RunResult {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
+using testing::RunResult;
 
-class FingerprintCliTest : public ::testing::Test {
+class FingerprintCliTest : public testing::CliFixture {
  protected:
-  void SetUp() override {
-    const char* binary = std::getenv("DBRUNBOOK_BINARY");  // NOLINT(concurrency-mt-unsafe)
-    ASSERT_NE(binary, nullptr) << "run through CTest (DBRUNBOOK_BINARY)";
-    binary_ = binary;
-    dir_ = fs::temp_directory_path() / ("dbrunbook-fp-cli-" + std::to_string(getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string Write(const std::string& name, const std::string& content) {
-    const fs::path path = dir_ / name;
-    std::ofstream(path, std::ios::binary) << content;
-    return path.string();
-  }
-  static std::string Slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  // Runs `command` (a shell fragment; $B is the binary) with `input` on stdin.
-  RunResult Shell(const std::string& command, const std::string& input = "") {
-    const std::string in = Write("stdin", input);
-    const std::string line = "B='" + binary_ + "'; " + command + " < '" + in + "' > '" +
-                             (dir_ / "out").string() + "' 2> '" + (dir_ / "err").string() + "'";
-    RunResult run;
-    const int raw = std::system(line.c_str());  // NOLINT(concurrency-mt-unsafe)
-    run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    run.out = Slurp(dir_ / "out");
-    run.err = Slurp(dir_ / "err");
-    return run;
-  }
-
-  std::string binary_;
-  fs::path dir_;
+  FingerprintCliTest() : CliFixture("fp-cli") {}
 };
 
 TEST_F(FingerprintCliTest, OneStatementPerLineFromStdin) {
