@@ -335,14 +335,21 @@ void ReplaceMd5Checksums(std::string_view q, std::string& out) {
 
 // Steps 12-17 fused (and step 10 when `booleans` is set): numbers, their leftovers, leading
 // whitespace, chomp, whitespace collapsing and lower-casing, in one pass.
+//
+// The output is written through a raw pointer into `out`, sized up front to the input's length:
+// each input character gives at most one call of Emit4, which writes at most one character
+// besides a newline held back by an earlier call that wrote none. Finish() trims `out`.
 class MainPass {
  public:
-  MainPass(std::string& out, bool md5) : out_(out), md5_(md5) {}
+  MainPass(std::string& out, size_t input_size, bool md5) : out_(out), md5_(md5) {
+    out_.resize(input_size);
+    begin_ = end_ = out_.data();
+  }
 
   // A character of step 12's output (step 13 onwards).
   void Emit3(char c) {
     if (c == '?') {
-      if (IsLeftover(last3_)) out_.pop_back();  // step 13; it is the last output character
+      if (IsLeftover(last3_)) --end_;  // step 13; it is the last output character
       last3_ = '?';
       Emit4('?');
       return;
@@ -354,6 +361,7 @@ class MainPass {
   void Finish() {
     // A pending "\n" at the very end is what chomp removes.
     pending_newline_ = false;
+    out_.resize(static_cast<size_t>(end_ - begin_));
   }
 
  private:
@@ -377,14 +385,16 @@ class MainPass {
   }
   void Squeeze(char c) {  // steps 16 and 17
     if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f') {
-      if (!out_.empty() && out_.back() == ' ') return;
-      out_.push_back(' ');
+      if (end_ != begin_ && end_[-1] == ' ') return;
+      *end_++ = ' ';
       return;
     }
-    out_.push_back(Lower(c));
+    *end_++ = Lower(c);
   }
 
   std::string& out_;
+  char* begin_;
+  char* end_;
   bool md5_;
   char last3_ = '\0';
   bool started_ = false;
@@ -394,7 +404,7 @@ class MainPass {
 // Steps 10 (optional), 12 and 13-17 over `q` (the output of step 9, or of step 11).
 void NumbersAndWhitespace(std::string_view q, bool booleans, const FingerprintOptions& options,
                           std::string& out) {
-  MainPass pass(out, options.match_md5_checksums);
+  MainPass pass(out, q.size(), options.match_md5_checksums);
   const bool embedded = options.match_embedded_numbers;
   char prev = '\0';  // the previous character of step 12's input, for \b
   size_t i = 0;
@@ -1356,7 +1366,6 @@ void FingerprintInto(std::string_view query, const FingerprintOptions& options, 
     booleans_inline = false;
   }
   run([&](std::string_view q, std::string& o) {
-    o.reserve(q.size());
     NumbersAndWhitespace(q, booleans_inline, options, o);
   });
   if (Contains(passes.cur(), "null")) run(ReplaceNulls);

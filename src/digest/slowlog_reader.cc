@@ -22,17 +22,72 @@ namespace {
 
 constexpr std::size_t kNpos = std::string_view::npos;
 
-// Perl's \s and \w on byte strings (pt reads logs as bytes).
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+// Perl's \s and \w on byte strings (pt reads logs as bytes), by table: one load per test in
+// the per-byte loops of the attribute lines.
+constexpr std::uint8_t kSpaceClass = 1, kWordClass = 2;
+constexpr std::array<std::uint8_t, 256> kCharClass = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (const unsigned char c : {' ', '\t', '\n', '\r', '\f', '\v'}) t[c] = kSpaceClass;
+  for (int c = 0; c < 256; ++c) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')
+      t[static_cast<std::size_t>(c)] = kWordClass;
+  }
+  return t;
+}();
+bool IsSpace(char c) { return kCharClass[static_cast<unsigned char>(c)] == kSpaceClass; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
 bool IsAlpha(char c) { return IsUpper(c) || (c >= 'a' && c <= 'z'); }
-bool IsWord(char c) { return IsAlpha(c) || IsDigit(c) || c == '_'; }
+bool IsWord(char c) { return kCharClass[static_cast<unsigned char>(c)] == kWordClass; }
 
+// (memcmp with the literal's constant length: the compiler expands it inline, no call.)
 bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+  return s.size() >= prefix.size() && std::memcmp(s.data(), prefix.data(), prefix.size()) == 0;
+}
+
+// a == b for short texts such as attribute names: overlapping 8- or 4-byte loads instead of a
+// memcmp call.
+bool SameText(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n >= 8 && n <= 16) {
+    std::uint64_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+    std::memcpy(&a0, a.data(), 8);
+    std::memcpy(&b0, b.data(), 8);
+    std::memcpy(&a1, a.data() + n - 8, 8);
+    std::memcpy(&b1, b.data() + n - 8, 8);
+    return a0 == b0 && a1 == b1;
+  }
+  if (n >= 4 && n < 8) {
+    std::uint32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+    std::memcpy(&a0, a.data(), 4);
+    std::memcpy(&b0, b.data(), 4);
+    std::memcpy(&a1, a.data() + n - 4, 4);
+    std::memcpy(&b1, b.data() + n - 4, 4);
+    return a0 == b0 && a1 == b1;
+  }
+  return a == b;
+}
+
+// s.find(c, from) without a library call: the searches of the event parser span a few dozen
+// bytes (a line, an attribute pair), where memchr's call and set-up cost more than the scan.
+// Reads only inside s.
+std::size_t FindChar(std::string_view s, char c, std::size_t from) {
+  const char* const d = s.data();
+  const std::size_t n = s.size();
+  std::size_t i = from;
+#if defined(__SSE2__)
+  const __m128i needle = _mm_set1_epi8(c);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, needle)));
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(mask));
+  }
+#endif
+  for (; i < n; ++i) {
+    if (d[i] == c) return i;
+  }
+  return kNpos;
 }
 
 std::size_t Find(std::string_view s, std::string_view needle, std::size_t from = 0) {
@@ -64,13 +119,13 @@ bool IsPtNumber(std::string_view v) {
   return i > exp_start && i == n;
 }
 
+constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                             1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
 double ParseDouble(std::string_view v) {
   if (!v.empty() && v[0] == '+') v.remove_prefix(1);
   // Fast path, exact: at most 15 significant digits and no exponent, so the mantissa and the
   // power of ten are exact doubles and one correctly rounded division gives the nearest value.
-  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
   std::size_t i = v.empty() || v[0] != '-' ? 0 : 1;
   std::uint64_t mantissa = 0;
   int digits = 0;
@@ -369,9 +424,18 @@ bool IsAttributeLine(std::string_view line) {
          !IsSpace(line[k + 2]);
 }
 
+// line.find("Schema:", from), found through its 'S' (FindChar, no memmem call; most
+// attribute lines have no 'S').
+std::size_t FindSchemaColon(std::string_view line, std::size_t from) {
+  for (std::size_t i = FindChar(line, 'S', from); i != kNpos; i = FindChar(line, 'S', i + 1)) {
+    if (i + 7 <= line.size() && std::memcmp(line.data() + i, "Schema:", 7) == 0) return i;
+  }
+  return kNpos;
+}
+
 // pt: if /Schema:\s+\w+: / then s/Schema:\s+//  (an empty Schema: swallowed the next name).
 bool NeedsSchemaFix(std::string_view line) {
-  for (std::size_t i = line.find("Schema:"); i != kNpos; i = line.find("Schema:", i + 1)) {
+  for (std::size_t i = FindSchemaColon(line, 0); i != kNpos; i = FindSchemaColon(line, i + 1)) {
     std::size_t k = i + 7;
     const std::size_t a = k;
     while (k < line.size() && IsSpace(line[k])) ++k;
@@ -384,7 +448,7 @@ bool NeedsSchemaFix(std::string_view line) {
 }
 
 std::string SchemaFixed(std::string_view line) {
-  for (std::size_t i = line.find("Schema:"); i != kNpos; i = line.find("Schema:", i + 1)) {
+  for (std::size_t i = FindSchemaColon(line, 0); i != kNpos; i = FindSchemaColon(line, i + 1)) {
     std::size_t k = i + 7;
     while (k < line.size() && IsSpace(line[k])) ++k;
     if (k == i + 7) continue;
@@ -399,21 +463,21 @@ std::string SchemaFixed(std::string_view line) {
 template <typename F>
 void ForEachPair(std::string_view line, F&& f) {
   std::size_t from = 0;
-  std::size_t c = line.find(':', from);
+  std::size_t c = FindChar(line, ':', from);
   while (c != kNpos) {
     std::size_t w = c;
     while (w > from && IsWord(line[w - 1])) --w;
     std::size_t k = c + 1;
     while (k < line.size() && IsSpace(line[k])) ++k;
     if (w == c || k == c + 1) {
-      c = line.find(':', c + 1);
+      c = FindChar(line, ':', c + 1);
       continue;
     }
     std::size_t v = k;
     while (v < line.size() && !IsSpace(line[v])) ++v;
     f(line.substr(w, c - w), line.substr(k, v - k));
     from = v;
-    c = line.find(':', from);
+    c = FindChar(line, ':', from);
   }
 }
 
@@ -457,6 +521,34 @@ std::size_t SplitSetting(std::string_view s, F&& f) {
 }
 
 void TypeAttribute(Attribute& a) {
+  const std::string_view t = a.text;
+  if (!t.empty() && IsDigit(t[0])) {
+    // The usual forms, "12" and "0.000123" (digits, then maybe a '.' and digits), validated
+    // and converted in one pass with ParseDouble's exact fast path (same digits, same division).
+    std::uint64_t mantissa = 0;
+    int digits = 0;
+    int fraction = -1;
+    std::size_t i = 0;
+    for (; i < t.size(); ++i) {
+      const char c = t[i];
+      if (IsDigit(c)) {
+        mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
+        ++digits;
+        if (fraction >= 0) ++fraction;
+      } else if (c == '.' && fraction < 0) {
+        fraction = 0;
+      } else {
+        break;
+      }
+    }
+    if (i == t.size() && digits <= 15) {
+      a.type = AttributeType::kNumber;
+      // (mantissa < 10^15: the signed conversion is exact and cheaper than the unsigned one)
+      a.number = static_cast<double>(static_cast<std::int64_t>(mantissa)) /
+                 kPow10[fraction < 0 ? 0 : fraction];
+      return;
+    }
+  }
   if (a.text == "Yes" || a.text == "No") {
     a.type = AttributeType::kBool;
     a.number = a.text == "Yes" ? 1 : 0;
@@ -729,7 +821,7 @@ void SlowLogParser::Put(SlowLogEvent& event, std::string_view key, std::string_v
   if ((names_seen_ & bit) != 0) {
     for (std::size_t i = 0; i < event.attribute_count; ++i) {
       Attribute& a = event.attributes[i];
-      if (a.name == key) {
+      if (SameText(a.name, key)) {
         a.text = value;
         return;
       }
@@ -783,13 +875,15 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
   const std::size_t len = stmt.size();
   std::size_t line_start = 0;
   while (true) {
-    const std::size_t nl = stmt.find('\n', line_start);
-    const std::size_t line_end = nl == kNpos ? len : nl;
-    std::string_view line = stmt.substr(line_start, line_end - line_start);
-    if (!IsMetaLine(line)) {
+    // IsMetaLine looks at a prefix without newlines: the rest of the record answers for the
+    // line, and the statement's first line is not searched for its end.
+    if (!IsMetaLine(stmt.substr(line_start))) {
       Put(event, "arg", stmt.substr(line_start));  // cmd stays: an admin line may precede
       break;
     }
+    const std::size_t nl = FindChar(stmt, '\n', line_start);
+    const std::size_t line_end = nl == kNpos ? len : nl;
+    std::string_view line = stmt.substr(line_start, line_end - line_start);
     std::string_view ts;
     UserHost uh;
     auto put_user_host = [&] {
@@ -885,7 +979,7 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
   for (std::size_t i = 0; i < event.attribute_count; ++i) {
     Attribute& a = event.attributes[i];
     TypeAttribute(a);
-    if (a.name == "Query_time") {
+    if (SameText(a.name, "Query_time")) {
       has_query_time = true;
       if (a.type != AttributeType::kNumber) {
         const std::string_view lead = LeadingDecimal(a.text);
