@@ -5,9 +5,10 @@
 //
 // Every tool runs as a child process (posix_spawn, stdin /dev/null, stdout and stderr to files
 // in --output-dir, no DBRUNBOOK_* variables in its environment) and is measured from spawn to
-// exit: wall time, user + system CPU time and peak resident memory (ru_maxrss from wait4(), the
-// child's own figure). The file is read once before anything is timed, so every tool reads it
-// from the page cache.
+// exit: wall time, user + system CPU time, peak resident memory (ru_maxrss from wait4(), the
+// child's own figure, which includes the pages of a memory-mapped input) and peak anonymous
+// memory (RssAnon of /proc/PID/status sampled every 10 ms: what the child allocated). The file
+// is read once before anything is timed, so every tool reads it from the page cache.
 //
 //   - wc -l FILE, cat FILE (to /dev/null): reading the file, nothing more;
 //   - pt-query-digest --no-version-check --limit 100000 --output json FILE: every class
@@ -35,6 +36,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -43,12 +45,14 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -64,12 +68,13 @@ std::string ErrorText(int err) { return std::generic_category().message(err); }
 // --- processes -----------------------------------------------------------------------------
 
 struct Run {
-  bool ok = false;     // ran and exited 0
-  int exit_code = -1;  // -1: did not run or was killed by a signal
-  std::string error;   // why it could not run, or the signal
-  double wall = 0;     // seconds, spawn to exit
-  double cpu = 0;      // user + system seconds
-  double peak_rss_mib = 0;
+  bool ok = false;           // ran and exited 0
+  int exit_code = -1;        // -1: did not run or was killed by a signal
+  std::string error;         // why it could not run, or the signal
+  double wall = 0;           // seconds, spawn to exit
+  double cpu = 0;            // user + system seconds
+  double peak_rss_mib = 0;   // ru_maxrss: includes resident pages of mapped files
+  double peak_anon_mib = 0;  // sampled RssAnon: allocated memory only
 };
 
 // The environment without DBRUNBOOK_* variables (no configuration changes what is measured).
@@ -81,6 +86,54 @@ std::vector<char*> CleanEnvironment() {
   env.push_back(nullptr);
   return env;
 }
+
+// The largest RssAnon of /proc/PID/status seen while a process runs (every 10 ms, from a
+// thread): the memory a process allocates, without the file pages it maps (which ru_maxrss
+// counts, e.g. a memory-mapped log).
+class AnonSampler {
+ public:
+  explicit AnonSampler(pid_t pid)
+      : path_(fmt::format("/proc/{}/status", pid)), thread_([this] { Loop(); }) {}
+  AnonSampler(const AnonSampler&) = delete;
+  AnonSampler& operator=(const AnonSampler&) = delete;
+  ~AnonSampler() { Stop(); }
+
+  double Stop() {  // MiB
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    return static_cast<double>(peak_kib_) / 1024.0;
+  }
+
+ private:
+  void Sample() {
+    std::ifstream in(path_);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("RssAnon:", 0) == 0) {
+        peak_kib_ = std::max(peak_kib_, std::strtoll(line.c_str() + 8, nullptr, 10));
+        return;
+      }
+    }
+  }
+  void Loop() {
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      Sample();
+      wake_.wait_for(lock, std::chrono::milliseconds(10), [this] { return stop_; });
+    }
+  }
+
+  std::string path_;
+  long long peak_kib_ = 0;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts after the members it uses
+};
 
 // Runs argv with stdin from /dev/null and stdout/stderr into files; waits for it with wait4()
 // for its resource usage.
@@ -107,6 +160,13 @@ Run RunProcess(const std::vector<std::string>& argv, const std::string& stdout_p
     r.error = fmt::format("cannot run {}: {}", argv[0], ErrorText(rc));
     return r;
   }
+  // Sample the child's anonymous memory until it exits; waitid(WNOWAIT) leaves it a zombie, so
+  // its pid cannot be reused before the sampler has stopped.
+  AnonSampler sampler(pid);
+  siginfo_t info{};
+  while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+  }
+  r.peak_anon_mib = sampler.Stop();
   int status = 0;
   struct rusage usage {};
   while (wait4(pid, &status, 0, &usage) < 0) {
@@ -183,12 +243,19 @@ struct Tool {
     for (const auto& r : runs) m = std::max(m, r.peak_rss_mib);
     return m;
   }
+  [[nodiscard]] double MaxAnon() const {
+    double m = 0;
+    for (const auto& r : runs) m = std::max(m, r.peak_anon_mib);
+    return m;
+  }
 };
 
 void RunTool(Tool& tool, bool verbose) {
   Run r = RunProcess(tool.argv, tool.stdout_path, tool.stderr_path);
   if (verbose) {
-    fmt::print(stderr, "  {:<34} {:>9.3f} s  {:>8.1f} MiB{}\n", tool.name, r.wall, r.peak_rss_mib,
+    fmt::print(stderr,
+               "  {:<34} {:>9.3f} s  CPU {:>8.3f} s  RSS {:>7.1f} MiB  anon {:>7.1f} MiB{}\n",
+               tool.name, r.wall, r.cpu, r.peak_rss_mib, r.peak_anon_mib,
                r.ok ? "" : "  FAILED: " + r.error);
   }
   if (!r.ok) {
@@ -237,11 +304,17 @@ std::string NormalizeId(std::string id) {
   return id;
 }
 
+// Numeric attributes' sums, and Yes/No attributes' "yes" counts as "NAME.yes" (pt puts both in
+// a class's metrics; dbrunbook puts the second in booleans).
 void ReadSums(const Json& metrics, ClassDigest& c) {
   if (!metrics.is_object()) return;
   for (const auto& [name, m] : metrics.items()) {
-    if (!m.is_object() || !m.contains("sum")) continue;
-    if (auto sum = Number(m["sum"])) c.sums[name] = *sum;
+    if (!m.is_object()) continue;
+    if (m.contains("sum")) {
+      if (auto sum = Number(m["sum"])) c.sums[name] = *sum;
+    } else if (m.contains("yes")) {
+      if (auto yes = Number(m["yes"])) c.sums[name + ".yes"] = *yes;
+    }
   }
 }
 
@@ -302,6 +375,7 @@ Digest ParseDbrunbook(const std::string& path) {
     c.fingerprint = cls.value("fingerprint", "");
     if (cls.contains("count")) c.count = Number(cls["count"]).value_or(0);
     if (cls.contains("metrics")) ReadSums(cls["metrics"], c);
+    if (cls.contains("booleans")) ReadSums(cls["booleans"], c);
     d.classes[NormalizeId(cls["query_id"].get<std::string>())] = std::move(c);
   }
   d.ok = true;
@@ -424,6 +498,17 @@ Comparison Compare(const Digest& a, const std::string& name_a, const Digest& b,
 }
 
 // --- the report ----------------------------------------------------------------------------
+
+std::string LoadAverage() {
+  auto text = ReadFile("/proc/loadavg");
+  if (!text) return "?";
+  std::istringstream in(*text);
+  std::string a;
+  std::string b;
+  std::string c;
+  in >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
 
 std::string Ratio(double r) {
   if (r <= 0 || !std::isfinite(r)) return "-";
@@ -598,23 +683,28 @@ int Main(int argc, char** argv) {
   const Run* pt_best = pt_tool.Best();
   const Run* wc_best = readers.front().Best();
   fmt::print(
-      "\n| tool | runs | wall s (best) | median | MB/s | CPU s | peak RSS MiB | pt-query-digest ÷ "
-      "tool | tool ÷ wc -l |\n");
-  fmt::print("|---|---|---|---|---|---|---|---|---|\n");
+      "\n| tool | runs | wall s (best) | median | MB/s | CPU s | peak RSS MiB | peak anon MiB | "
+      "pt-query-digest ÷ tool | same, CPU time | tool ÷ wc -l |\n");
+  fmt::print("|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const Tool* t : all) {
     const Run* b = t->Best();
     if (b == nullptr) {
-      fmt::print("| {} | {} | failed: {} | | | | | | |\n", t->name, t->runs.size(),
+      fmt::print("| {} | {} | failed: {} | | | | | | | | |\n", t->name, t->runs.size(),
                  t->runs.empty() ? "not run" : t->runs.back().error);
       failed = true;
       continue;
     }
     if (!t->AllOk()) failed = true;
-    fmt::print("| {} | {} | {:.3f} | {:.3f} | {:.1f} | {:.2f} | {:.1f} | {} | {} |\n", t->name,
-               t->runs.size(), b->wall, t->MedianWall(), mb / b->wall, b->cpu, t->MaxRss(),
-               pt_best != nullptr ? Ratio(pt_best->wall / b->wall) : "-",
+    fmt::print("| {} | {} | {:.3f} | {:.3f} | {:.1f} | {:.2f} | {:.1f} | {:.1f} | {} | {} | {} |\n",
+               t->name, t->runs.size(), b->wall, t->MedianWall(), mb / b->wall, b->cpu, t->MaxRss(),
+               t->MaxAnon(), pt_best != nullptr ? Ratio(pt_best->wall / b->wall) : "-",
+               pt_best != nullptr && b->cpu > 0 ? Ratio(pt_best->cpu / b->cpu) : "-",
                wc_best != nullptr ? Ratio(b->wall / wc_best->wall) : "-");
   }
+  fmt::print(
+      "(best run of each; peak RSS = ru_maxrss, with the pages of a memory-mapped input; peak "
+      "anon = largest RssAnon sampled every 10 ms; load average now {})\n",
+      LoadAverage());
   if (!dbrunbook_missing.empty()) {
     fmt::print("\ndbrunbook digest was not run: {}\n", dbrunbook_missing);
   }
