@@ -90,6 +90,26 @@ std::size_t FindChar(std::string_view s, char c, std::size_t from) {
   return kNpos;
 }
 
+// a == b for two lines of the same length `n` (the header-line cache's test): 16 bytes at a
+// time, the last block overlapping, no library call; a differing line usually differs in its
+// first blocks (the values come early). Reads only inside a and b.
+bool SameLine(const char* a, const char* b, std::size_t n) {
+#if defined(__SSE2__)
+  if (n >= 16) {
+    auto same16 = [&](std::size_t i) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i));
+      const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
+      return _mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) == 0xFFFF;
+    };
+    for (std::size_t i = 0; i + 16 < n; i += 16) {
+      if (!same16(i)) return false;
+    }
+    return same16(n - 16);
+  }
+#endif
+  return std::memcmp(a, b, n) == 0;
+}
+
 std::size_t Find(std::string_view s, std::string_view needle, std::size_t from = 0) {
   if (from >= s.size() || needle.size() > s.size() - from) return kNpos;
   const void* hit = memmem(s.data() + from, s.size() - from, needle.data(), needle.size());
@@ -623,6 +643,64 @@ std::size_t NextEventBoundary(std::string_view text, std::size_t offset) {
   return text.size();
 }
 
+// --- SlowLogParser::CachedLine --------------------------------------------------------------
+
+bool SlowLogParser::CachedLine::AddPair(std::string_view text, std::string_view name,
+                                        std::string_view value) {
+  if (pair_count == kMaxCachedPairs) return false;
+  CachedPair& p = pairs[pair_count++];
+  // (Empty views may have no data pointer: their offset does not matter.)
+  p.name_at = static_cast<std::uint16_t>(name.empty() ? 0 : name.data() - text.data());
+  p.name_len = static_cast<std::uint16_t>(name.size());
+  p.text_at = static_cast<std::uint16_t>(value.empty() ? 0 : value.data() - text.data());
+  p.text_len = static_cast<std::uint16_t>(value.size());
+  return true;
+}
+
+void SlowLogParser::CachedLine::Finish(std::string_view text, Kind k) {
+  line.assign(text);
+  for (std::size_t i = 0; i < pair_count; ++i) {
+    Attribute a;
+    a.text = Text(pairs[i]);
+    TypeAttribute(a);
+    pairs[i].type = a.type;
+    pairs[i].number = a.number;
+  }
+  kind = k;
+}
+
+void SlowLogParser::CachedLine::SetUserHost(std::string_view text, std::string_view user,
+                                            std::string_view host, std::string_view ip,
+                                            std::string_view thread_id) {
+  pair_count = 0;
+  for (const std::string_view v : {user, host, ip, thread_id}) AddPair(text, {}, v);
+  Finish(text, Kind::kUserHost);
+}
+
+bool SlowLogParser::CachedLine::SetAttributes(std::string_view text) {
+  kind = Kind::kNone;
+  pair_count = 0;
+  bool full = false;
+  ForEachPair(text, [&](std::string_view k, std::string_view v) {
+    if (!AddPair(text, k, v)) full = true;
+  });
+  if (full) return false;
+  Finish(text, Kind::kAttribute);
+  return true;
+}
+
+bool SlowLogParser::CachedLine::SetSetting(std::string_view text, std::string_view setting) {
+  kind = Kind::kNone;
+  pair_count = 0;
+  bool full = false;
+  set_fields = SplitSetting(setting, [&](std::string_view a, std::string_view b) {
+    if (!AddPair(text, a, b)) full = true;
+  });
+  if (full) return false;
+  Finish(text, Kind::kSet);
+  return true;
+}
+
 // --- SlowLogParser -------------------------------------------------------------------------
 
 SlowLogParser::SlowLogParser(std::string_view text) : window_(text) { stats_.bytes = text.size(); }
@@ -786,25 +864,43 @@ bool SlowLogParser::WindowMayHaveHeader(std::uint64_t begin, std::uint64_t end) 
   return h.at != UINT64_MAX && h.at < end;
 }
 
-void SlowLogParser::Put(SlowLogEvent& event, std::string_view key, std::string_view value) {
+Attribute* SlowLogParser::Put(SlowLogEvent& event, std::string_view key, std::string_view value) {
   // Keys the parser itself sets; an attribute pair with such a name overrides them, as in pt.
   switch (key.size()) {
     case 2:
-      if (key == "ts") return void(event.ts = value);
-      if (key == "ip") return void(event.ip = value);
-      if (key == "db") return void(event.db = value);
+      if (key == "ts") {
+        event.ts = value;
+        return nullptr;
+      }
+      if (key == "ip") {
+        event.ip = value;
+        return nullptr;
+      }
+      if (key == "db") {
+        event.db = value;
+        return nullptr;
+      }
       break;
     case 3:
       if (key == "arg") {
         event.arg = value;
         event.no_query = false;
-        return;
+        return nullptr;
       }
-      if (key == "cmd") return void(event.admin = value == "Admin");
+      if (key == "cmd") {
+        event.admin = value == "Admin";
+        return nullptr;
+      }
       break;
     case 4:
-      if (key == "user") return void(event.user = value);
-      if (key == "host") return void(event.host = value);
+      if (key == "user") {
+        event.user = value;
+        return nullptr;
+      }
+      if (key == "host") {
+        event.host = value;
+        return nullptr;
+      }
       break;
     default:
       break;
@@ -823,18 +919,29 @@ void SlowLogParser::Put(SlowLogEvent& event, std::string_view key, std::string_v
       Attribute& a = event.attributes[i];
       if (SameText(a.name, key)) {
         a.text = value;
-        return;
+        typed_.reset(i);
+        return &a;
       }
     }
   }
   names_seen_ |= bit;
   if (event.attribute_count == kMaxAttributes) {
     ++stats_.attributes_dropped;
-    return;
+    return nullptr;
   }
+  typed_.reset(event.attribute_count);
   Attribute& a = event.attributes[event.attribute_count++];
   a.name = key;
   a.text = value;
+  return &a;
+}
+
+void SlowLogParser::PutTyped(SlowLogEvent& event, const CachedLine& entry, const CachedPair& pair) {
+  Attribute* a = Put(event, entry.Name(pair), entry.Text(pair));
+  if (a == nullptr) return;
+  a->type = pair.type;
+  a->number = pair.number;
+  typed_.set(static_cast<std::size_t>(a - event.attributes.data()));
 }
 
 SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent& event) {
@@ -869,11 +976,14 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
   event.offset = piece.offset;
   event.attribute_count = 0;
   names_seen_ = 0;
+  typed_.reset();
   bool got_ts = false, got_uh = false, got_ac = false, got_db = false, got_set = false;
   bool found_arg = false;
   bool odd = false;
   const std::size_t len = stmt.size();
   std::size_t line_start = 0;
+  std::size_t line_index = 0;
+  if (line_cache_.empty()) line_cache_.resize(kCachedLinePositions * kCachedLineWays);
   while (true) {
     // IsMetaLine looks at a prefix without newlines: the rest of the record answers for the
     // line, and the statement's first line is not searched for its end.
@@ -894,11 +1004,64 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
       event.has_user_host = true;
       got_uh = true;
     };
-    if (!got_ts && MatchTime(line, ts)) {
+
+    // Header lines repeat from event to event ("# Rows_affected: 0  Bytes_sent: 197" in
+    // thousands of events): a line equal to a cached line at the same position of an earlier
+    // record reuses that line's outcome (its pairs, typed) instead of being matched, scanned
+    // and converted again. A cached outcome is the branch of the chain below that the line
+    // takes when all got_* flags are false, stored only when every earlier branch's test is
+    // false for the line itself (not merely skipped by a flag); so it is the branch taken now
+    // too, provided its own flag allows it (checked below; else the line goes the long way).
+    CachedLine* store = nullptr;  // on a miss: the entry for this line's outcome
+    bool handled = false;
+    if (line_index < kCachedLinePositions && line.size() <= kMaxCachedLineSize) {
+      CachedLine* const ways = &line_cache_[line_index * kCachedLineWays];
+      const CachedLine* hit = nullptr;
+      for (std::size_t w = 0; w < kCachedLineWays; ++w) {
+        const CachedLine& e = ways[w];
+        if (e.kind != CachedLine::Kind::kNone && e.line.size() == line.size() &&
+            SameLine(e.line.data(), line.data(), line.size())) {
+          hit = &e;
+          break;
+        }
+      }
+      if (hit == nullptr) {
+        std::uint8_t& victim = next_way_[line_index];
+        store = &ways[victim];
+        victim = static_cast<std::uint8_t>((victim + 1) % kCachedLineWays);
+      } else if (hit->kind == CachedLine::Kind::kAttribute) {
+        for (std::size_t i = 0; i < hit->pair_count; ++i) PutTyped(event, *hit, hit->pairs[i]);
+        handled = true;
+      } else if (hit->kind == CachedLine::Kind::kUserHost && !got_uh) {
+        uh.user = hit->Text(hit->pairs[0]);
+        uh.host = hit->Text(hit->pairs[1]);
+        uh.ip = hit->Text(hit->pairs[2]);
+        uh.thread_id = hit->Text(hit->pairs[3]);
+        put_user_host();
+        handled = true;
+      } else if (hit->kind == CachedLine::Kind::kSet && !got_set) {
+        for (std::size_t i = 0; i < hit->pair_count; ++i) PutTyped(event, *hit, hit->pairs[i]);
+        odd = hit->set_fields % 2 == 1;
+        got_set = true;
+        handled = true;
+      }
+    }
+    ++line_index;
+    // For storing: the User@Host test is false for the line (it was not run when got_uh).
+    auto not_user_host = [&] {
+      UserHost unused;
+      return !got_uh || FindChar(line, '@', 0) == kNpos || !MatchUserHost(line, unused);
+    };
+
+    if (handled) {
+      // done: the cached outcome is this line's
+    } else if (!got_ts && MatchTime(line, ts)) {
       Put(event, "ts", ts);
       got_ts = true;
       if (!got_uh && MatchUserHost(line, uh)) put_user_host();
     } else if (!got_uh && MatchUserHost(line, uh)) {
+      if (store != nullptr && !StartsWith(line, "# Time: "))
+        store->SetUserHost(line, uh.user, uh.host, uh.ip, uh.thread_id);
       put_user_host();
     } else if (!got_ac && StartsWith(line, "# administrator command:")) {
       std::size_t k = 1;
@@ -907,8 +1070,19 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
       Put(event, "arg", line.substr(k));
       found_arg = got_ac = true;
     } else if (IsAttributeLine(line)) {
-      if (NeedsSchemaFix(line)) line = Keep(SchemaFixed(line));
-      ForEachPair(line, [&](std::string_view k, std::string_view v) { Put(event, k, v); });
+      if (NeedsSchemaFix(line)) {
+        line = Keep(SchemaFixed(line));  // (not cached: the pairs are not the line's own)
+        store = nullptr;
+      }
+      // (An attribute line is never an admin line: that one goes on in lower case.)
+      if (store != nullptr && !StartsWith(line, "# Time: ") && not_user_host() &&
+          store->SetAttributes(line)) {
+        for (std::size_t i = 0; i < store->pair_count; ++i) {
+          PutTyped(event, *store, store->pairs[i]);
+        }
+      } else {
+        ForEachPair(line, [&](std::string_view k, std::string_view v) { Put(event, k, v); });
+      }
     } else if (!got_db && StartsWith(line, "use ") && line.size() > 4 && line[4] != ';') {
       const std::size_t semi = line.find(';', 4);
       Put(event, "db", line.substr(4, (semi == kNpos ? line.size() : semi) - 4));
@@ -918,9 +1092,17 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
       while (k < line.size() && IsSpace(line[k])) ++k;
       const std::size_t semi = line.find(';', k);
       const std::string_view setting = line.substr(k, (semi == kNpos ? line.size() : semi) - k);
-      const std::size_t fields =
-          SplitSetting(setting, [&](std::string_view a, std::string_view b) { Put(event, a, b); });
-      odd = fields % 2 == 1;
+      // (A "SET" line is no Time, admin, attribute or "use" line.)
+      if (store != nullptr && not_user_host() && store->SetSetting(line, setting)) {
+        for (std::size_t i = 0; i < store->pair_count; ++i) {
+          PutTyped(event, *store, store->pairs[i]);
+        }
+        odd = store->set_fields % 2 == 1;
+      } else {
+        const std::size_t fields = SplitSetting(
+            setting, [&](std::string_view a, std::string_view b) { Put(event, a, b); });
+        odd = fields % 2 == 1;
+      }
       got_set = true;
     }
     if (!found_arg && line_end == len) {
@@ -978,7 +1160,7 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
   bool has_query_time = false;
   for (std::size_t i = 0; i < event.attribute_count; ++i) {
     Attribute& a = event.attributes[i];
-    TypeAttribute(a);
+    if (!typed_.test(i)) TypeAttribute(a);
     if (SameText(a.name, "Query_time")) {
       has_query_time = true;
       if (a.type != AttributeType::kNumber) {

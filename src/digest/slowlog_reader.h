@@ -33,6 +33,7 @@
 #pragma once
 
 #include <array>
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -158,11 +159,63 @@ class SlowLogParser {
     bool in_window = false;
   };
 
+  // The outcome of a header line, cached by content (see ProcessStatement). Offsets are into
+  // `line`, the cache's own copy of the line: views of a reused outcome point there, so they
+  // stay valid when the input buffer moves, until the entry is replaced (by a later event's
+  // line at the same position, never during the event that reads it).
+  struct CachedPair {
+    std::uint16_t name_at = 0, name_len = 0, text_at = 0, text_len = 0;
+    AttributeType type = AttributeType::kString;
+    double number = 0;  // TypeAttribute's result for the text
+  };
+  static constexpr std::size_t kMaxCachedPairs = 12;
+  struct CachedLine {
+    enum class Kind : std::uint8_t {
+      kNone,       // nothing cached (empty entry, or a line not worth caching)
+      kAttribute,  // an attribute line ("# Name: value  Name: value"): `pairs`
+      kUserHost,   // a User@Host line: `pairs` 0..3 hold user, host, ip, thread_id (texts)
+      kSet,        // a "SET a=b, c=d" line: `pairs`, and `set_fields` split fields
+    };
+    std::string line;
+    Kind kind = Kind::kNone;
+    std::uint8_t pair_count = 0;
+    std::size_t set_fields = 0;
+    std::array<CachedPair, kMaxCachedPairs> pairs{};
+    std::string_view Name(const CachedPair& p) const {
+      return {line.data() + p.name_at, p.name_len};
+    }
+    std::string_view Text(const CachedPair& p) const {
+      return {line.data() + p.text_at, p.text_len};
+    }
+
+    // Fill the entry with `line` and its outcome; views are into `line`. The Set* that return
+    // bool leave the entry empty (kNone) and return false when the line has too many pairs.
+    void SetUserHost(std::string_view text, std::string_view user, std::string_view host,
+                     std::string_view ip, std::string_view thread_id);
+    bool SetAttributes(std::string_view text);
+    bool SetSetting(std::string_view text, std::string_view setting);
+
+   private:
+    // pairs[pair_count++] = (name, value), views into `text`; false when full.
+    bool AddPair(std::string_view text, std::string_view name, std::string_view value);
+    void Finish(std::string_view text, Kind k);  // types the pairs, copies `text`
+  };
+  // Header lines 0..kCachedLinePositions-1 of a record are cached, kCachedLineWays distinct
+  // lines per position (round-robin replacement).
+  static constexpr std::size_t kCachedLinePositions = 8;
+  static constexpr std::size_t kCachedLineWays = 8;
+  static constexpr std::size_t kMaxCachedLineSize = 4096;
+
   SlowLogParser() = default;
   Outcome Step(SlowLogEvent& event);
   Outcome ReadRecord(bool with_hash, Piece& out);
   Outcome ProcessStatement(Piece stmt, SlowLogEvent& event);
-  void Put(SlowLogEvent& event, std::string_view key, std::string_view value);
+  // Sets `key` (a pair of a header line) in `event`; returns the attribute it set, or nullptr
+  // (a key the parser keeps elsewhere, like "db", or a pair dropped for lack of room). The
+  // attribute is marked untyped (typed_).
+  Attribute* Put(SlowLogEvent& event, std::string_view key, std::string_view value);
+  // Put() of a cached pair, with its type and number (the attribute is then marked typed).
+  void PutTyped(SlowLogEvent& event, const CachedLine& entry, const CachedPair& pair);
   std::string_view Keep(std::string text);
   bool WindowMayHaveHeader(std::uint64_t begin, std::uint64_t end);
 
@@ -185,6 +238,10 @@ class SlowLogParser {
   SlowLogStats stats_;
   HeaderHit header_hit_;
   std::uint64_t names_seen_ = 0;  // Put()'s filter of attribute names in the current event
+  // Attributes of the current event whose type and number are already set (from the cache).
+  std::bitset<kMaxAttributes> typed_;
+  std::vector<CachedLine> line_cache_;  // [position * kCachedLineWays + way], made on first use
+  std::array<std::uint8_t, kCachedLinePositions> next_way_{};  // round-robin victims
 };
 
 // Input files: a path, "-" for stdin; gzip detected by magic bytes. Regular uncompressed LF

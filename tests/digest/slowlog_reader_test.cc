@@ -628,6 +628,102 @@ TEST(SlowLogGarbage, QueryTimeWithJunkIsRepairedOrCounted) {
   EXPECT_EQ(WithQueryTime(p.events), 1u);  // pt's total counts only the numeric one
 }
 
+// --- the header-line cache -----------------------------------------------------------------
+
+// An event with its attributes' types and numbers (what the cache stores besides the texts).
+struct TypedEv {
+  Ev ev;
+  bool no_query = false, has_user_host = false;
+  std::vector<std::pair<int, double>> typed;
+  bool operator==(const TypedEv&) const = default;
+};
+
+std::vector<TypedEv> ParseTyped(std::string_view text, SlowLogStats* stats) {
+  std::vector<TypedEv> out;
+  SlowLogParser parser(text);
+  auto e = std::make_unique<SlowLogEvent>();
+  while (parser.Next(*e)) {
+    TypedEv t{Copy(*e), e->no_query, e->has_user_host, {}};
+    for (const auto& a : e->Attributes()) t.typed.emplace_back(static_cast<int>(a.type), a.number);
+    out.push_back(std::move(t));
+  }
+  if (stats != nullptr) *stats = parser.stats();
+  return out;
+}
+
+// Header lines repeat from event to event, and a repeated line reuses the parse of its earlier
+// copy: each event of a log read in one pass (a warm cache) must equal the event of its record
+// read alone (a cold one), types, numbers and skip counters included, whatever the lines'
+// order, repetition, duplicate names, second User@Host / SET lines and special keys.
+TEST(SlowLogCache, RepeatedHeaderLinesParseAsIfFresh) {
+  const std::vector<std::string> pool = {
+      "# User@Host: root[root] @ localhost []",
+      "# User@Host: app[app] @ web1 [10.0.0.1]  Id: 42",
+      "# User@Host: app[app] @ 0 [10.0.0.2]",
+      "# Thread_id: 14  Schema: sbtest  QC_hit: No",
+      "# Thread_id: 15  Schema: sbtest  QC_hit: Yes",
+      "# Query_time: 0.000026  Lock_time: 0.000000  Rows_sent: 0  Rows_examined: 0",
+      "# Query_time: 1.5abc  Lock_time: 0  Rows_sent: 1  Rows_examined: 1",
+      "# Query_time: x  Lock_time: 2",
+      "# Rows_affected: 0  Bytes_sent: 197",
+      "# Rows_affected: 0  Bytes_sent: 11  Rows_sent: 7",
+      "# Pages_accessed: 3  Pages_read: 0  Pages_prefetched: 0  Pages_updated: 0  Old_rows_read: 0",
+      "# Pages_read_time: 0.0000  Engine_time: 0.0000",
+      "# Schema:   QC_hit: No",                           // pt's empty-Schema fix-up: not cached
+      "# Schema: db: x  user: u  host: h  ip: i  ts: t",  // keys the parser keeps elsewhere
+      "# A: 1  B: 2  C: 3  D: 4  E: 5  F: 6  G: 7  H: 8  I: 9  J: 10  K: 11  L: 12  M: 13  N: 14",
+      "# Time: 261126 22:05:26",
+      "# Time: 261126 22:05:27 # User@Host: t[t] @ h [1.2.3.4]",
+      "# Log_slow_rate_type: query  Log_slow_rate_limit: 2  Tmp_table: Yes  Full_scan: No",
+      "# Bytes_sent: -1.5E+3  Tmp_tables: 1e5  Killed: 00012",
+  };
+  // Lines ending in ';' end the header (after them a '#' would start a new record).
+  const std::vector<std::string> last_lines = {
+      "# administrator command: Ping;",
+      "use `sbtest`;",
+      "SET timestamp=1795730726;",
+      "SET timestamp=1795730727;",
+      "SET insert_id=5, last_insert_id = 7;",
+      "SET timestamp=1795730726, insert_id;",  // odd: pt dies on the record
+  };
+  const std::vector<std::string> statements = {"SELECT 1;", "BEGIN;", "COMMIT;", "0;"};
+  std::mt19937 rng(7);
+  std::string log;
+  std::vector<std::string> records;
+  for (int r = 0; r < 3000; ++r) {
+    std::string rec = "# Thread_id: " + std::to_string(rng() % 3) + "\n";  // starts with '#'
+    const std::size_t lines = rng() % 9;
+    for (std::size_t i = 0; i < lines; ++i) rec += pool[rng() % pool.size()] + "\n";
+    const std::size_t last = rng() % 3;
+    for (std::size_t i = 0; i < last; ++i) {
+      const std::string& l = last_lines[rng() % last_lines.size()];
+      if (i == 0 || l[0] != '#') rec += l + "\n";
+    }
+    rec += statements[rng() % statements.size()] + "\n";
+    records.push_back(rec);
+    log += rec;
+  }
+  SlowLogStats whole_stats;
+  const std::vector<TypedEv> whole = ParseTyped(log, &whole_stats);
+  std::vector<TypedEv> alone;
+  SlowLogStats alone_stats;
+  for (const std::string& rec : records) {
+    SlowLogStats s;
+    for (TypedEv& e : ParseTyped(rec, &s)) alone.push_back(std::move(e));
+    alone_stats.Add(s);
+  }
+  ASSERT_EQ(whole.size(), alone.size());
+  for (std::size_t i = 0; i < whole.size(); ++i) ASSERT_EQ(whole[i], alone[i]) << "event " << i;
+  EXPECT_EQ(whole_stats.events, alone_stats.events);
+  EXPECT_EQ(whole_stats.skipped_malformed, alone_stats.skipped_malformed);
+  EXPECT_EQ(whole_stats.skipped_no_statement, alone_stats.skipped_no_statement);
+  EXPECT_EQ(whole_stats.query_time_repaired, alone_stats.query_time_repaired);
+  EXPECT_EQ(whole_stats.query_time_invalid, alone_stats.query_time_invalid);
+  EXPECT_EQ(whole_stats.query_time_missing, alone_stats.query_time_missing);
+  EXPECT_GT(whole_stats.skipped_malformed, 0u);
+  EXPECT_GT(whole_stats.query_time_repaired, 0u);
+}
+
 TEST(SlowLogGarbage, RandomBytesNeverCrashAndTotalsAddUp) {
   const std::string base = ReadFile(testing::SharedPath("conformance/slowlogs/slow034.txt"));
   std::mt19937 rng(42);
