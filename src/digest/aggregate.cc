@@ -91,37 +91,90 @@ double Numify(std::string_view s) {
 // ---- buckets ------------------------------------------------------------------------------
 
 namespace {
-// Buckets of the integers 0..kSmallIntegers-1 (counts of rows, pages, bytes are mostly small
-// integers): a table lookup instead of a logarithm, same result.
-constexpr int kSmallIntegers = 4096;
-int BucketIndexByLog(double value);
-const std::array<std::uint16_t, kSmallIntegers>& SmallIntegerBuckets() {
-  static const std::array<std::uint16_t, kSmallIntegers> kTable = [] {
-    std::array<std::uint16_t, kSmallIntegers> t{};
-    for (int i = 0; i < kSmallIntegers; ++i)
-      t[static_cast<std::size_t>(i)] = static_cast<std::uint16_t>(BucketIndexByLog(i));
-    return t;
-  }();
-  return kTable;
-}
-}  // namespace
-
-int BucketIndex(double value) {
-  if (value >= 0 && value < kSmallIntegers) {
-    const auto i = static_cast<int>(value);
-    if (static_cast<double>(i) == value) return SmallIntegerBuckets()[static_cast<std::size_t>(i)];
-  }
-  return BucketIndexByLog(value);
-}
-
-namespace {
+// pt's bucket of a value: 0 below kMinBucketValue (and NaN), else the floor of
+// BaseOffset + log(value) / log(1.05), at most kBucketCount - 1.
 int BucketIndexByLog(double value) {
   if (!(value >= kMinBucketValue)) return 0;  // also NaN
   const double idx = BaseOffset() + std::log(value) / BaseLog();
   if (idx >= kBucketCount - 1) return kBucketCount - 1;
   return static_cast<int>(idx);
 }
+
+std::uint64_t Bits(double v) {
+  std::uint64_t b = 0;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+double FromBits(std::uint64_t b) {
+  double v = 0;
+  std::memcpy(&v, &b, sizeof v);
+  return v;
+}
+
+// BucketIndexByLog without a logarithm. The bucket is a non-decreasing step function of the
+// value, so it is given by its steps: threshold[b] is the smallest double whose bucket is b
+// (found once, by searching the doubles near pt's exact boundary with BucketIndexByLog
+// itself). Positive doubles are ordered as their bit patterns; the top 6 mantissa bits cut
+// each power of two into 64 cells narrower (ratio 2^(1/64) ~ 1.011) than a bucket (1.05), so
+// a cell holds at most one step: a table gives the bucket of the cell's smallest value, and
+// one comparison with the next threshold finishes. digest_aggregate_test compares the two
+// functions around every threshold and over random values.
+class BucketSteps {
+ public:
+  BucketSteps() {
+    threshold_[0] = kMinBucketValue;  // (values below it: bucket 0 too, handled first)
+    for (int b = 1; b < kBucketCount; ++b) threshold_[static_cast<std::size_t>(b)] = FirstOf(b);
+    first_cell_ = Bits(kMinBucketValue) >> kCellShift;
+    const std::uint64_t last_cell = Bits(threshold_[kBucketCount - 1]) >> kCellShift;
+    cell_bucket_.resize(static_cast<std::size_t>(last_cell - first_cell_ + 1));
+    int b = 0;
+    for (std::size_t c = 0; c < cell_bucket_.size(); ++c) {
+      const double low = FromBits((first_cell_ + c) << kCellShift);
+      while (b + 1 < kBucketCount && threshold_[static_cast<std::size_t>(b + 1)] <= low) ++b;
+      cell_bucket_[c] = static_cast<std::uint16_t>(b);
+    }
+  }
+
+  int Index(double value) const {
+    if (!(value >= kMinBucketValue)) return 0;  // also NaN
+    if (value >= threshold_[kBucketCount - 1]) return kBucketCount - 1;
+    const std::size_t cell = (Bits(value) >> kCellShift) - first_cell_;
+    int b = cell_bucket_[cell];
+    if (value >= threshold_[static_cast<std::size_t>(b + 1)]) ++b;
+    return b;
+  }
+
+ private:
+  static constexpr int kCellShift = 52 - 6;
+
+  // The smallest double whose bucket is at least b (b >= 1): around pt's boundary
+  // exp((b - offset) * log 1.05), a bracket grown in ulps, then a binary search on the bits.
+  static double FirstOf(int b) {
+    const double guess = std::exp((b - BaseOffset()) * BaseLog());
+    std::uint64_t lo = Bits(guess), hi = lo;  // invariant: bucket(lo) < b <= bucket(hi)
+    for (std::uint64_t step = 1; BucketIndexByLog(FromBits(lo)) >= b; step *= 2) {
+      lo = step < lo ? lo - step : 0;
+    }
+    for (std::uint64_t step = 1; BucketIndexByLog(FromBits(hi)) < b; step *= 2) hi += step;
+    while (hi - lo > 1) {
+      const std::uint64_t mid = lo + (hi - lo) / 2;
+      (BucketIndexByLog(FromBits(mid)) >= b ? hi : lo) = mid;
+    }
+    return FromBits(hi);
+  }
+
+  std::array<double, kBucketCount> threshold_{};
+  std::uint64_t first_cell_ = 0;
+  std::vector<std::uint16_t> cell_bucket_;
+};
 }  // namespace
+
+int BucketIndex(double value) {
+  static const BucketSteps kSteps;
+  return kSteps.Index(value);
+}
+
+int BucketIndexReference(double value) { return BucketIndexByLog(value); }
 
 double BucketValue(int bucket) {
   if (bucket <= 0) return 0;
@@ -134,6 +187,18 @@ int DecadeOfBucket(int bucket) {
 
 // ---- NumericStats -------------------------------------------------------------------------
 
+namespace {
+// std::llround(x) for |x| < 2^53 without the library call: truncate, then x minus its integer
+// part (exact for doubles) decides the rounding, halves away from zero.
+std::int64_t RoundHalfAway(double x) {
+  auto r = static_cast<std::int64_t>(x);
+  const double rest = x - static_cast<double>(r);
+  if (rest >= 0.5) ++r;
+  if (rest <= -0.5) --r;
+  return r;
+}
+}  // namespace
+
 void NumericStats::Add(double value) {
   if (count_ == 0) {
     min_ = max_ = value;
@@ -145,7 +210,7 @@ void NumericStats::Add(double value) {
   if (std::abs(value) < 1e15) {
     const auto whole = static_cast<std::int64_t>(value);  // toward zero
     whole_ += whole;
-    nanos_ += static_cast<std::int64_t>(std::llround((value - static_cast<double>(whole)) * 1e9));
+    nanos_ += RoundHalfAway((value - static_cast<double>(whole)) * 1e9);
   } else {
     huge_ += value;
   }

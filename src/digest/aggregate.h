@@ -55,6 +55,8 @@ inline constexpr int kBucketCount = 1000;
 inline constexpr double kMinBucketValue = 0.000001;
 // EventAggregator::bucket_idx / bucket_value.
 int BucketIndex(double value);
+// BucketIndex as pt computes it, with a logarithm (BucketIndex is the same, faster; tests).
+int BucketIndexReference(double value);
 double BucketValue(int bucket);
 // The decade (0: 1us, 1: 10us, ... 6: 1s, 7: 10s+) of a bucket (EventAggregator::buckets_of).
 int DecadeOfBucket(int bucket);

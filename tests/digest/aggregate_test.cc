@@ -12,8 +12,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <sstream>
@@ -171,6 +173,56 @@ TEST(NumericStatsTest, BucketsAndDecadesFollowPt) {
   for (const double v : {0.0000005, 0.00002, 0.0003, 0.004, 0.05, 0.6, 7.0, 80.0}) s.Add(v);
   const auto d = s.Decades();
   for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(d[i], 1U) << "decade " << i;
+}
+
+// BucketIndex (threshold table) against pt's formula with a logarithm: around every bucket
+// boundary (thousands of doubles on each side), every small integer, and random doubles.
+TEST(NumericStatsTest, BucketIndexEqualsTheLogarithmEverywhere) {
+  auto check = [](double v) { ASSERT_EQ(BucketIndex(v), BucketIndexReference(v)) << v; };
+  auto bits = [](double v) {
+    std::uint64_t b = 0;
+    std::memcpy(&b, &v, 8);
+    return b;
+  };
+  auto from = [](std::uint64_t b) {
+    double v = 0;
+    std::memcpy(&v, &b, 8);
+    return v;
+  };
+  for (const double v :
+       {0.0, -0.0, -1.0, 1e-300, 4.9e-324, kMinBucketValue, 1e300,
+        std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+        std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::max()}) {
+    check(v);
+  }
+  // Each boundary: pt's exact value 1e-6 * 1.05^(b-1), and the doubles next to where the
+  // logarithm actually steps (found by bisection on the reference).
+  for (int b = 1; b < kBucketCount; ++b) {
+    const double exact = kMinBucketValue * std::pow(1.05, b - 1);
+    std::uint64_t lo = bits(exact * 0.999), hi = bits(exact * 1.001);
+    ASSERT_LT(BucketIndexReference(from(lo)), b);
+    ASSERT_GE(BucketIndexReference(from(hi)), b);
+    while (hi - lo > 1) {
+      const std::uint64_t mid = lo + (hi - lo) / 2;
+      (BucketIndexReference(from(mid)) >= b ? hi : lo) = mid;
+    }
+    for (std::uint64_t d = 0; d < 3000; ++d) {
+      check(from(hi + d));
+      check(from(hi - d));
+      check(from(bits(exact) + d));
+      check(from(bits(exact) - d));
+    }
+  }
+  for (int i = 0; i <= 200000; ++i) check(i);
+  std::mt19937_64 rng(1);
+  for (int i = 0; i < 2000000; ++i) {
+    // Random bit patterns with exponents 2^-30 .. 2^60 (and some of any exponent), and
+    // decimals with 6 digits after the point as slow logs write them.
+    const std::uint64_t r = rng();
+    const std::uint64_t exponent = i % 8 == 0 ? (r >> 52) : 1023 - 30 + (r >> 52) % 91;
+    check(from((exponent << 52) | (r & ((std::uint64_t{1} << 52) - 1))));
+    check(static_cast<double>(r % 100000000000ULL) / 1e6);
+  }
 }
 
 TEST(NumericStatsTest, SumIsExactAndOrderIndependent) {
