@@ -392,7 +392,7 @@ Metrics NumericStats::Compute() const {
 void StringStats::Add(std::string_view value, std::uint64_t times) {
   count_ += times;
   if (overflow_) return;
-  auto it = values_.find(std::string(value));
+  auto it = values_.find(value);
   if (it != values_.end()) {
     it->second += times;
     return;
@@ -741,13 +741,13 @@ Inherited Aggregator::Current() const {
 }
 
 std::optional<int> Aggregator::AttributeId(std::string_view name) const {
-  const auto it = attribute_ids_.find(std::string(name));
+  const auto it = attribute_ids_.find(name);
   if (it == attribute_ids_.end()) return std::nullopt;
   return it->second;
 }
 
 int Aggregator::IdOf(std::string_view name) {
-  const auto it = attribute_ids_.find(std::string(name));
+  const auto it = attribute_ids_.find(name);
   if (it != attribute_ids_.end()) return it->second;
   const int id = static_cast<int>(attribute_names_.size());
   attribute_names_.emplace_back(name);
@@ -779,8 +779,7 @@ int Aggregator::IdOf(std::string_view name) {
 }
 
 ClassStats& Aggregator::ClassFor(std::string_view key) {
-  // Heterogeneous lookup would avoid the string; the key buffer is reused by the caller.
-  auto it = class_index_.find(std::string(key));
+  auto it = class_index_.find(key);
   if (it != class_index_.end()) return classes_[it->second];
   classes_.emplace_back();
   classes_.back().key.assign(key);

@@ -50,6 +50,17 @@
 
 namespace dbrunbook::digest {
 
+// std::string-keyed hash maps looked up by std::string_view without building a string
+// (C++20 heterogeneous lookup; the hash is std::hash's, so is the maps' layout).
+struct StringKeyHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+template <typename Value>
+using StringKeyMap = std::unordered_map<std::string, Value, StringKeyHash, std::equal_to<>>;
+
 // ---- pt's histogram buckets ----
 inline constexpr int kBucketCount = 1000;
 inline constexpr double kMinBucketValue = 0.000001;
@@ -133,12 +144,12 @@ class StringStats {
   // Distinct values by count, most frequent first (ties: by value).
   std::vector<std::pair<std::string, std::uint64_t>> Top(std::size_t n) const;
   std::size_t distinct() const { return values_.size(); }
-  const std::unordered_map<std::string, std::uint64_t>& values() const { return values_; }
+  const StringKeyMap<std::uint64_t>& values() const { return values_; }
 
  private:
   std::uint64_t count_ = 0;
   bool overflow_ = false;
-  std::unordered_map<std::string, std::uint64_t> values_;
+  StringKeyMap<std::uint64_t> values_;
 };
 
 enum class AttributeKind : std::uint8_t { kNumber, kBool, kString };
@@ -308,9 +319,9 @@ class Aggregator {
 
   AggregateOptions options_;
   std::vector<std::string> attribute_names_;
-  std::unordered_map<std::string, int> attribute_ids_;
+  StringKeyMap<int> attribute_ids_;
   std::vector<ClassStats> classes_;
-  std::unordered_map<std::string, std::size_t> class_index_;
+  StringKeyMap<std::size_t> class_index_;
   mutable ClassStats overall_;
   mutable bool overall_valid_ = false;
   AggregateCounts counts_;
