@@ -110,6 +110,24 @@ bool SameLine(const char* a, const char* b, std::size_t n) {
   return std::memcmp(a, b, n) == 0;
 }
 
+// A line's tag for the header-line cache: its length and its 8-byte words (the last one
+// overlapping), rotated and XOR-ed. Lines with equal tags are still compared in full.
+std::uint64_t LineTag(std::string_view s) {
+  const std::size_t n = s.size();
+  std::uint64_t t = n * 0x9E3779B97F4A7C15ULL;
+  std::uint64_t w = 0;
+  if (n < 8) {
+    std::memcpy(&w, s.data(), n);
+    return t ^ w;
+  }
+  for (std::size_t i = 0; i + 8 < n; i += 8) {
+    std::memcpy(&w, s.data() + i, 8);
+    t = ((t << 7) | (t >> 57)) ^ w;
+  }
+  std::memcpy(&w, s.data() + n - 8, 8);
+  return ((t << 7) | (t >> 57)) ^ w;
+}
+
 std::size_t Find(std::string_view s, std::string_view needle, std::size_t from = 0) {
   if (from >= s.size() || needle.size() > s.size() - from) return kNpos;
   const void* hit = memmem(s.data() + from, s.size() - from, needle.data(), needle.size());
@@ -1015,11 +1033,15 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
     CachedLine* store = nullptr;  // on a miss: the entry for this line's outcome
     bool handled = false;
     if (line_index < kCachedLinePositions && line.size() <= kMaxCachedLineSize) {
+      // The tags of a position's ways sit together: a line that is not cached is told by
+      // them, without touching the entries' copies of their lines.
       CachedLine* const ways = &line_cache_[line_index * kCachedLineWays];
+      std::uint64_t* const tags = &line_tags_[line_index * kCachedLineWays];
+      const std::uint64_t tag = LineTag(line);
       const CachedLine* hit = nullptr;
       for (std::size_t w = 0; w < kCachedLineWays; ++w) {
         const CachedLine& e = ways[w];
-        if (e.kind != CachedLine::Kind::kNone && e.line.size() == line.size() &&
+        if (tags[w] == tag && e.kind != CachedLine::Kind::kNone && e.line.size() == line.size() &&
             SameLine(e.line.data(), line.data(), line.size())) {
           hit = &e;
           break;
@@ -1028,6 +1050,8 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
       if (hit == nullptr) {
         std::uint8_t& victim = next_way_[line_index];
         store = &ways[victim];
+        store->kind = CachedLine::Kind::kNone;  // (filled below, if the line's branch caches)
+        tags[victim] = tag;
         victim = static_cast<std::uint8_t>((victim + 1) % kCachedLineWays);
       } else if (hit->kind == CachedLine::Kind::kAttribute) {
         for (std::size_t i = 0; i < hit->pair_count; ++i) PutTyped(event, *hit, hit->pairs[i]);

@@ -241,6 +241,7 @@ class SlowLogParser {
   // Attributes of the current event whose type and number are already set (from the cache).
   std::bitset<kMaxAttributes> typed_;
   std::vector<CachedLine> line_cache_;  // [position * kCachedLineWays + way], made on first use
+  std::array<std::uint64_t, kCachedLinePositions * kCachedLineWays> line_tags_{};  // LineTag
   std::array<std::uint8_t, kCachedLinePositions> next_way_{};  // round-robin victims
 };
 
