@@ -392,22 +392,29 @@ Metrics NumericStats::Compute() const {
 void StringStats::Add(std::string_view value, std::uint64_t times) {
   count_ += times;
   if (overflow_) return;
+  if (last_.entry != nullptr && last_.entry->first == value) {
+    last_.entry->second += times;
+    return;
+  }
   auto it = values_.find(value);
   if (it != values_.end()) {
     it->second += times;
+    last_.entry = &*it;
     return;
   }
   if (values_.size() >= kMaxStringValues) {
     overflow_ = true;
     values_.clear();
+    last_.entry = nullptr;
     return;
   }
-  values_.emplace(std::string(value), times);
+  last_.entry = &*values_.emplace(std::string(value), times).first;
 }
 
 void StringStats::Merge(const StringStats& o) {
   count_ += o.count_;
   if (overflow_) return;
+  last_.entry = nullptr;
   if (o.overflow_) {
     overflow_ = true;
     values_.clear();

@@ -147,9 +147,29 @@ class StringStats {
   const StringKeyMap<std::uint64_t>& values() const { return values_; }
 
  private:
+  // The entry of the last value added (a class's user, host and db rarely change from one
+  // event to the next): a pointer into values_'s node, which stays put until the map is
+  // cleared; a copy of the stats starts without it, and so do both sides of a move.
+  struct LastEntry {
+    std::pair<const std::string, std::uint64_t>* entry = nullptr;
+    LastEntry() = default;
+    LastEntry(const LastEntry&) {}
+    LastEntry(LastEntry&& other) noexcept { other.entry = nullptr; }
+    LastEntry& operator=(const LastEntry&) {
+      entry = nullptr;
+      return *this;
+    }
+    LastEntry& operator=(LastEntry&& other) noexcept {
+      entry = other.entry = nullptr;
+      return *this;
+    }
+    ~LastEntry() = default;
+  };
+
   std::uint64_t count_ = 0;
   bool overflow_ = false;
   StringKeyMap<std::uint64_t> values_;
+  LastEntry last_;
 };
 
 enum class AttributeKind : std::uint8_t { kNumber, kBool, kString };

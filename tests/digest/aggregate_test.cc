@@ -225,6 +225,32 @@ TEST(NumericStatsTest, BucketIndexEqualsTheLogarithmEverywhere) {
   }
 }
 
+// StringStats remembers the entry of its last value: copies and moves must not share it.
+TEST(StringStatsTest, RepeatedValuesCopiesAndMoves) {
+  StringStats a;
+  for (const char* v : {"root", "root", "app", "app", "root"}) a.Add(v);
+  StringStats copy = a;
+  copy.Add("root");
+  a.Add("app", 2);
+  EXPECT_EQ(a.values().at("root"), 3u);
+  EXPECT_EQ(a.values().at("app"), 4u);
+  EXPECT_EQ(copy.values().at("root"), 4u);
+  EXPECT_EQ(copy.values().at("app"), 2u);
+  StringStats moved = std::move(copy);
+  moved.Add("root");
+  EXPECT_EQ(moved.values().at("root"), 5u);
+  copy = a;  // a moved-from object, assigned again
+  copy.Add("app");
+  EXPECT_EQ(copy.values().at("app"), 5u);
+  EXPECT_EQ(a.values().at("app"), 4u);
+  StringStats merged;
+  merged.Add("app");
+  merged.Merge(a);
+  merged.Add("app");
+  EXPECT_EQ(merged.values().at("app"), 6u);
+  EXPECT_EQ(merged.count(), 9u);
+}
+
 TEST(NumericStatsTest, SumIsExactAndOrderIndependent) {
   NumericStats a;
   NumericStats b;
