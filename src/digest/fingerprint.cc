@@ -46,6 +46,8 @@
 #include <utility>
 #include <vector>
 
+#include "digest/pt_text.h"
+
 namespace dbrunbook::digest {
 namespace {
 
@@ -204,33 +206,8 @@ void StripBlockComments(std::string_view q, std::string& out) {
   out.append(q.substr(i));
 }
 
-// Step 7: (?:--|#)[^'"\r\n]*(?=[\r\n]|\Z) removed.
-void StripLineComments(std::string_view q, std::string& out) {
-  size_t i = 0;
-  size_t copied = 0;
-  while (i < q.size()) {
-    size_t body = 0;
-    if (q[i] == '#') {
-      body = i + 1;
-    } else if (q[i] == '-' && i + 1 < q.size() && q[i + 1] == '-') {
-      body = i + 2;
-    } else {
-      ++i;
-      continue;
-    }
-    size_t k = body;
-    while (k < q.size() && q[k] != '\'' && q[k] != '"' && q[k] != '\r' && q[k] != '\n') ++k;
-    if (k < q.size() && (q[k] == '\'' || q[k] == '"')) {
-      // No start before the quote can match either: they all run into the same quote.
-      i = k + 1;
-      continue;
-    }
-    out.append(q.substr(copied, i - copied));
-    copied = k;
-    i = k;
-  }
-  out.append(q.substr(copied));
-}
+// Step 7: (?:--|#)[^'"\r\n]*(?=[\r\n]|\Z) removed (pt_text.h).
+void StripLineComments(std::string_view q, std::string& out) { StripPtLineComments(q, out); }
 
 // Step 9a/9b: ([^\\])(\\Q) -> $1.
 void DropEscapedQuoteAfterNonBackslash(std::string_view q, char quote, std::string& out) {
@@ -1402,6 +1379,33 @@ std::string QueryId(std::string_view fingerprint) {
 std::string QueryIdShort(std::string_view fingerprint) {
   std::string id = QueryId(fingerprint);
   return id.size() > 16 ? id.substr(id.size() - 16) : id;
+}
+
+void StripPtLineComments(std::string_view q, std::string& out) {
+  size_t i = 0;
+  size_t copied = 0;
+  while (i < q.size()) {
+    size_t body = 0;
+    if (q[i] == '#') {
+      body = i + 1;
+    } else if (q[i] == '-' && i + 1 < q.size() && q[i + 1] == '-') {
+      body = i + 2;
+    } else {
+      ++i;
+      continue;
+    }
+    size_t k = body;
+    while (k < q.size() && q[k] != '\'' && q[k] != '"' && q[k] != '\r' && q[k] != '\n') ++k;
+    if (k < q.size() && (q[k] == '\'' || q[k] == '"')) {
+      // No start before the quote can match either: they all run into the same quote.
+      i = k + 1;
+      continue;
+    }
+    out.append(q.substr(copied, i - copied));
+    copied = k;
+    i = k;
+  }
+  out.append(q.substr(copied));
 }
 
 }  // namespace dbrunbook::digest

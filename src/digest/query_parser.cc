@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "digest/pt_text.h"
+
 namespace dbrunbook::digest {
 namespace {
 
@@ -507,29 +509,7 @@ std::string StripBlockComments(std::string_view q) {
 // no quote.
 std::string StripLineComments(std::string_view q) {
   std::string out;
-  size_t i = 0;
-  size_t copied = 0;
-  while (i < q.size()) {
-    size_t body = 0;
-    if (q[i] == '#') {
-      body = i + 1;
-    } else if (q[i] == '-' && i + 1 < q.size() && q[i + 1] == '-') {
-      body = i + 2;
-    } else {
-      ++i;
-      continue;
-    }
-    size_t k = body;
-    while (k < q.size() && q[k] != '\'' && q[k] != '"' && q[k] != '\r' && q[k] != '\n') ++k;
-    if (k < q.size() && (q[k] == '\'' || q[k] == '"')) {
-      i = k + 1;  // every start before the quote runs into it
-      continue;
-    }
-    out.append(q.substr(copied, i - copied));
-    copied = k;
-    i = k;
-  }
-  out.append(q.substr(copied));
+  StripPtLineComments(q, out);
   return out;
 }
 
