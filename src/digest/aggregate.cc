@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/strings.h"
+#include "digest/pt_text.h"
 
 namespace dbrunbook::digest {
 
@@ -58,21 +59,6 @@ std::string_view StripBackticks(std::string_view s) {
   if (!s.empty() && s.front() == '`') s.remove_prefix(1);
   if (!s.empty() && s.back() == '`') s.remove_suffix(1);
   return s;
-}
-
-// a == b for attribute names (short: two overlapping 8-byte loads instead of a memcmp call).
-bool SameName(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  const std::size_t n = a.size();
-  if (n >= 8 && n <= 16) {
-    std::uint64_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
-    std::memcpy(&a0, a.data(), 8);
-    std::memcpy(&b0, b.data(), 8);
-    std::memcpy(&a1, a.data() + n - 8, 8);
-    std::memcpy(&b1, b.data() + n - 8, 8);
-    return a0 == b0 && a1 == b1;
-  }
-  return a == b;
 }
 
 // Perl's numification of a string: leading blanks, sign, digits, fraction, exponent; else 0.
@@ -130,7 +116,7 @@ class BucketSteps {
     int b = 0;
     for (std::size_t c = 0; c < cell_bucket_.size(); ++c) {
       const double low = FromBits((first_cell_ + c) << kCellShift);
-      while (b + 1 < kBucketCount && threshold_[static_cast<std::size_t>(b + 1)] <= low) ++b;
+      while (b + 1 < kBucketCount && threshold_[static_cast<std::size_t>(b) + 1] <= low) ++b;
       cell_bucket_[c] = static_cast<std::uint16_t>(b);
     }
   }
@@ -140,7 +126,7 @@ class BucketSteps {
     if (value >= threshold_[kBucketCount - 1]) return kBucketCount - 1;
     const std::size_t cell = (Bits(value) >> kCellShift) - first_cell_;
     int b = cell_bucket_[cell];
-    if (value >= threshold_[static_cast<std::size_t>(b + 1)]) ++b;
+    if (value >= threshold_[static_cast<std::size_t>(b) + 1]) ++b;
     return b;
   }
 
@@ -947,7 +933,7 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
   }
   for (std::size_t i = 0; i < n; ++i) {
     const std::string_view name = event.attributes[i].name;
-    if (im.layout_ids[i] < 0 || !SameName(im.layout_names[i], name)) {
+    if (im.layout_ids[i] < 0 || !SameText(im.layout_names[i], name)) {
       im.layout_names[i].assign(name);
       im.layout_ids[i] = IdOf(name);
     }

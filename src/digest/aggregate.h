@@ -155,8 +155,8 @@ class StringStats {
     LastEntry() = default;
     LastEntry(const LastEntry&) {}
     LastEntry(LastEntry&& other) noexcept { other.entry = nullptr; }
-    LastEntry& operator=(const LastEntry&) {
-      entry = nullptr;
+    LastEntry& operator=(const LastEntry& other) {
+      if (this != &other) entry = nullptr;
       return *this;
     }
     LastEntry& operator=(LastEntry&& other) noexcept {

@@ -58,7 +58,7 @@ constexpr bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 constexpr bool IsWord(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c) || c == '_';
 }
-constexpr char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr char Lower(char c) { return AsciiLower(c); }
 constexpr bool IsHexLower(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f'); }
 // Step 12: the characters a "number" continues with.
 constexpr bool IsNumberChar(char c) {
@@ -66,17 +66,6 @@ constexpr bool IsNumberChar(char c) {
 }
 constexpr bool IsNumberStart(char c) { return IsDigit(c) || c == '+' || c == '-'; }
 
-// Case-insensitive comparison of s[pos...] with a lower-case ASCII word.
-bool MatchesAt(std::string_view s, size_t pos, std::string_view lower_word) {
-  if (pos > s.size() || s.size() - pos < lower_word.size()) return false;
-  for (size_t k = 0; k < lower_word.size(); ++k) {
-    if (Lower(s[pos + k]) != lower_word[k]) return false;
-  }
-  return true;
-}
-bool ExactAt(std::string_view s, size_t pos, std::string_view word) {
-  return pos <= s.size() && s.size() - pos >= word.size() && s.compare(pos, word.size(), word) == 0;
-}
 size_t SkipSpaces(std::string_view s, size_t pos) {
   while (pos < s.size() && IsSpace(s[pos])) ++pos;
   return pos;

@@ -34,22 +34,11 @@ constexpr bool IsSpace(char c) {
 constexpr bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 constexpr bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 constexpr bool IsWord(char c) { return IsAlpha(c) || IsDigit(c) || c == '_'; }
-constexpr char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr char Lower(char c) { return AsciiLower(c); }
 constexpr char Upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
 
 bool PerlTrue(std::string_view s) { return !s.empty() && s != "0"; }
 
-// Whether s[pos...] starts with `lower_word` (ASCII case-insensitively).
-bool MatchesAt(std::string_view s, size_t pos, std::string_view lower_word) {
-  if (pos > s.size() || s.size() - pos < lower_word.size()) return false;
-  for (size_t k = 0; k < lower_word.size(); ++k) {
-    if (Lower(s[pos + k]) != lower_word[k]) return false;
-  }
-  return true;
-}
-bool ExactAt(std::string_view s, size_t pos, std::string_view word) {
-  return pos <= s.size() && s.size() - pos >= word.size() && s.compare(pos, word.size(), word) == 0;
-}
 bool SpaceAt(std::string_view s, size_t pos) { return pos < s.size() && IsSpace(s[pos]); }
 size_t SkipSpaces(std::string_view s, size_t pos) {
   while (pos < s.size() && IsSpace(s[pos])) ++pos;

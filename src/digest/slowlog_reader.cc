@@ -17,6 +17,8 @@
 #include <system_error>
 #include <utility>
 
+#include "digest/pt_text.h"
+
 namespace dbrunbook::digest {
 namespace {
 
@@ -43,30 +45,6 @@ bool IsWord(char c) { return kCharClass[static_cast<unsigned char>(c)] == kWordC
 // (memcmp with the literal's constant length: the compiler expands it inline, no call.)
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && std::memcmp(s.data(), prefix.data(), prefix.size()) == 0;
-}
-
-// a == b for short texts such as attribute names: overlapping 8- or 4-byte loads instead of a
-// memcmp call.
-bool SameText(std::string_view a, std::string_view b) {
-  const std::size_t n = a.size();
-  if (n != b.size()) return false;
-  if (n >= 8 && n <= 16) {
-    std::uint64_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
-    std::memcpy(&a0, a.data(), 8);
-    std::memcpy(&b0, b.data(), 8);
-    std::memcpy(&a1, a.data() + n - 8, 8);
-    std::memcpy(&b1, b.data() + n - 8, 8);
-    return a0 == b0 && a1 == b1;
-  }
-  if (n >= 4 && n < 8) {
-    std::uint32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
-    std::memcpy(&a0, a.data(), 4);
-    std::memcpy(&b0, b.data(), 4);
-    std::memcpy(&a1, a.data() + n - 4, 4);
-    std::memcpy(&b1, b.data() + n - 4, 4);
-    return a0 == b0 && a1 == b1;
-  }
-  return a == b;
 }
 
 // s.find(c, from) without a library call: the searches of the event parser span a few dozen
