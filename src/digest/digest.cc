@@ -41,8 +41,6 @@ struct ChunkResult {
   std::unique_ptr<Aggregator> aggregator;
   SlowLogStats stats;
   bool clean = true;
-  std::string last_db;
-  std::string last_ts;
 };
 
 ChunkResult RunChunk(std::string_view text, Chunk chunk, const AggregateOptions& options,
@@ -159,23 +157,18 @@ core::Result<DigestResult> DigestFiles(const std::vector<std::string>& paths,
     for (std::thread& t : pool) t.join();
 
     // A chunk whose parser did not stop cleanly at its end (a record straddling the boundary
-    // in a way the boundary search could not see) is re-read together with the next one(s).
+    // in a way the boundary search could not see) is re-read together with the next chunk,
+    // and again with the one after, until it ends cleanly or reaches the end of the file.
     std::vector<ChunkResult> final_results;
     std::size_t i = 0;
     while (i < chunks.size()) {
       Chunk c = chunks[i];
       ChunkResult r = std::move(results[i]);
-      const Inherited inh = inherited[i];
-      bool rerun = false;
       std::size_t j = i;
       while (!r.clean && j + 1 < chunks.size()) {
         ++j;
         c.end = chunks[j].end;
-        rerun = true;
-        r.clean = true;  // re-evaluated by the re-run
-      }
-      if (rerun) {
-        r = RunChunk(text, c, options.aggregate, inh, fi);
+        r = RunChunk(text, c, options.aggregate, inherited[i], fi);
       }
       final_results.push_back(std::move(r));
       i = j + 1;
