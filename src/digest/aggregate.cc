@@ -967,6 +967,10 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
         number = 0;
       }
       AddValue(c, id, a, number, kind);
+      if (id == im.worst_id) {  // the ranking value, as aggregated (admin Rows_* are 0)
+        worst_value = kind == AttributeKind::kString ? Numify(a.text) : number;
+        have_worst = true;
+      }
     }
     // Pseudo-attributes.
     auto add_text = [&](int id, std::string_view v, bool present) {
@@ -978,7 +982,12 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
     add_text(kIdDb, db, db_present);
     if (rate_limited) add_text(im.rate_limit_id, im.rate_limit, true);
     if (im.treatment[kIdBytes] != Impl::kIgnore) {
-      c.attributes[kIdBytes].number.Add(static_cast<double>(event.no_query ? 0 : event.arg.size()));
+      const auto bytes = static_cast<double>(event.no_query ? 0 : event.arg.size());
+      c.attributes[kIdBytes].number.Add(bytes);
+      if (im.worst_id == kIdBytes) {
+        worst_value = bytes;
+        have_worst = true;
+      }
     }
     if (time) c.time.Add(*time, ts);
     if (event.offset >= c.last_offset) {
@@ -986,16 +995,6 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
       c.last_file = file;
     }
   };
-
-  // The ranking value of this event (for the sample).
-  if (impl_->worst_id >= 0) {
-    const std::string& wname = attribute_names_[static_cast<std::size_t>(impl_->worst_id)];
-    const EventView view{event, db, ts, time, {}};
-    if (const auto v = view.Number(wname)) {
-      worst_value = *v;
-      have_worst = true;
-    }
-  }
 
   auto update_sample = [&](ClassStats& c) {
     // pt: the sample starts as the class's first event and becomes every event whose ranking
