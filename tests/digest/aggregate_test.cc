@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <random>
@@ -24,6 +25,7 @@
 
 #include "digest/digest.h"
 #include "digest/filter.h"
+#include "support/peer_tools.h"
 #include "support/recorded_output.h"
 
 namespace dbrunbook::digest {
@@ -51,16 +53,19 @@ std::string WriteFile(const std::string& name, const std::string& text) {
 
 // ---- pt's EventAggregator, run by Perl ----------------------------------------------------
 
-bool HavePt() { return fs::exists("/usr/bin/pt-query-digest") && fs::exists("/usr/bin/perl"); }
+bool HavePt() {
+  return !testing::FindInPath("pt-query-digest").empty() && !testing::FindInPath("perl").empty();
+}
 
 // Runs pt's EventAggregator over each value set; returns cnt sum min max avg p95 stddev median.
 std::vector<std::array<double, 8>> PtMetrics(const std::vector<std::vector<double>>& sets) {
   const fs::path dir = TempDir();
-  const std::string extract =
-      "awk '/^package EventAggregator;/{p=1} p{print} /^# End EventAggregator package/{exit}' "
-      "/usr/bin/pt-query-digest | sed '$d' | sed '$d' | sed '$d' > " +
-      (dir / "EA.pm").string();
-  EXPECT_EQ(std::system(extract.c_str()), 0);
+  std::ifstream script_in(testing::FindInPath("pt-query-digest"), std::ios::binary);
+  const std::string script((std::istreambuf_iterator<char>(script_in)),
+                           std::istreambuf_iterator<char>());
+  const std::string package = testing::PerlPackage(script, "EventAggregator");
+  EXPECT_FALSE(package.empty()) << "no EventAggregator package in pt-query-digest";
+  std::ofstream(dir / "EA.pm") << "{\n" << package << "\n1;\n";
   std::ofstream(dir / "drv.pl") << R"PERL(use strict; use warnings;
 require $ARGV[0];
 while (my $line = <STDIN>) {

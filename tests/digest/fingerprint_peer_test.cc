@@ -19,6 +19,7 @@
 
 #include "digest/fingerprint.h"
 #include "digest/fingerprint_corpus.h"
+#include "support/peer_tools.h"
 
 namespace dbrunbook::digest {
 namespace {
@@ -95,20 +96,6 @@ const std::vector<std::string>& OwnStatements() {
   return statements;
 }
 
-std::string FindInPath(const std::string& name) {
-  const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe)
-  std::string rest = path != nullptr ? path : "/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= rest.size()) {
-    size_t end = rest.find(':', start);
-    if (end == std::string::npos) end = rest.size();
-    const fs::path candidate = fs::path(rest.substr(start, end - start)) / name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    start = end + 1;
-  }
-  return "";
-}
-
 // pt-fingerprint's reader leaves these statements alone, and the output stays one line each.
 bool Usable(const std::string& s) {
   if (s.empty() || s.find(";\n") != std::string::npos || s.back() == '\n') return false;
@@ -123,7 +110,7 @@ bool Usable(const std::string& s) {
 }
 
 TEST(FingerprintPeerTest, SameAsPtFingerprint321ExceptKnownChanges) {
-  const std::string tool = FindInPath("pt-fingerprint");
+  const std::string tool = dbrunbook::testing::FindInPath("pt-fingerprint");
   if (tool.empty()) GTEST_SKIP() << "pt-fingerprint is not installed";
 
   std::vector<std::string> statements;

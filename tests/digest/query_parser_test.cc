@@ -33,6 +33,7 @@
 #include "digest/fingerprint.h"
 #include "digest/fingerprint_corpus.h"
 #include "digest/slowlog_reader.h"
+#include "support/peer_tools.h"
 #include "support/recorded_output.h"
 
 namespace dbrunbook::digest {
@@ -1148,28 +1149,6 @@ TEST(QueryParserConformanceTest, ExpectedReportsOfPtQueryDigest357) {
 // not change between 3.2.1 and 3.5.7 (the fingerprint did, see fingerprint_peer_test.cc), as the
 // expected 3.5.7 reports above confirm.
 
-std::string FindInPath(const std::string& name) {
-  const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe)
-  std::string rest = path != nullptr ? path : "/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= rest.size()) {
-    size_t end = rest.find(':', start);
-    if (end == std::string::npos) end = rest.size();
-    const fs::path candidate = fs::path(rest.substr(start, end - start)) / name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    start = end + 1;
-  }
-  return "";
-}
-
-// The text of `package NAME;` up to its "# End NAME package" line in pt's fat-packed script.
-std::string PerlPackage(const std::string& script, const std::string& name) {
-  const size_t start = script.find("\npackage " + name + ";\n");
-  const size_t end = script.find("\n# End " + name + " package", start);
-  if (start == std::string::npos || end == std::string::npos) return "";
-  return script.substr(start + 1, end - start);
-}
-
 // One line per result; the same encoding on both sides. Undefined is "\U".
 constexpr std::string_view kPerlDriver = R"perl(
 require $ARGV[0];
@@ -1698,13 +1677,13 @@ Strings GeneratedStatements(size_t count) {
 }
 
 TEST(QueryParserPeerTest, SameAsPtQueryDigest321) {
-  std::string tool = FindInPath("pt-query-digest");
-  const std::string perl = FindInPath("perl");
+  std::string tool = dbrunbook::testing::FindInPath("pt-query-digest");
+  const std::string perl = dbrunbook::testing::FindInPath("perl");
   if (tool.empty() || perl.empty()) GTEST_SKIP() << "pt-query-digest or perl is not installed";
   const std::string script = ReadFile(tool);
   std::string module = "use strict;\nuse warnings;\n";
   for (const char* name : {"Quoter", "QueryParser", "QueryRewriter"}) {
-    const std::string package = PerlPackage(script, name);
+    const std::string package = dbrunbook::testing::PerlPackage(script, name);
     ASSERT_FALSE(package.empty()) << name << " not found in " << tool;
     module += "{\n" + package + "\n";
   }
