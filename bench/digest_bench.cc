@@ -318,18 +318,27 @@ void ReadSums(const Json& metrics, ClassDigest& c) {
   }
 }
 
-Digest ParsePt(const std::string& path) {
-  Digest d;
+// The JSON object of a tool's output file when it has a "classes" array; else nullopt with
+// d.error saying why (`what` names the expected format).
+std::optional<Json> ReadClassesJson(const std::string& path, const std::string& what, Digest& d) {
   auto text = ReadFile(path);
   if (!text) {
     d.error = "cannot read " + path;
-    return d;
+    return std::nullopt;
   }
   Json j = Json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object() || !j.contains("classes") || !j["classes"].is_array()) {
-    d.error = path + " is not pt-query-digest JSON (no classes array)";
-    return d;
+    d.error = path + " is not " + what + " (no classes array)";
+    return std::nullopt;
   }
+  return j;
+}
+
+Digest ParsePt(const std::string& path) {
+  Digest d;
+  auto parsed = ReadClassesJson(path, "pt-query-digest JSON", d);
+  if (!parsed) return d;
+  Json& j = *parsed;
   if (j.contains("global") && j["global"].contains("query_count")) {
     d.events = Number(j["global"]["query_count"]);
   }
@@ -351,16 +360,9 @@ Digest ParsePt(const std::string& path) {
 
 Digest ParseDbrunbook(const std::string& path) {
   Digest d;
-  auto text = ReadFile(path);
-  if (!text) {
-    d.error = "cannot read " + path;
-    return d;
-  }
-  Json j = Json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("classes") || !j["classes"].is_array()) {
-    d.error = path + " is not `dbrunbook digest --format json` output (no classes array)";
-    return d;
-  }
+  auto parsed = ReadClassesJson(path, "`dbrunbook digest --format json` output", d);
+  if (!parsed) return d;
+  Json& j = *parsed;
   if (j.contains("overall") && j["overall"].is_object()) {
     for (const char* key : {"count", "events", "query_count"}) {
       if (j["overall"].contains(key)) {
