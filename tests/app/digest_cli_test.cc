@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -124,6 +125,38 @@ TEST_F(DigestCliTest, LimitsOrderAndFilters) {
   n = 0;
   for (const auto& c : early) n += c["count"].get<std::uint64_t>();
   EXPECT_EQ(n, 100U);
+}
+
+TEST_F(DigestCliTest, GroupByDbUserHostAndTables) {
+  const std::string log = Write("groups.log", SyntheticLog(400));
+  auto classes = [&](const std::string& group) {
+    const RunResult r =
+        Shell("\"$B\" digest --format json --limit 0 --group-by " + group + " '" + log + "'");
+    EXPECT_EQ(r.status, 0) << r.Describe();
+    std::map<std::string, std::uint64_t> counts;
+    if (r.status != 0) return counts;
+    const auto j = nlohmann::json::parse(r.out);
+    for (const auto& c : j["classes"]) {
+      counts[c["fingerprint"].get<std::string>()] = c["count"].get<std::uint64_t>();
+    }
+    return counts;
+  };
+  // Users: i % 3 == 0 is batch (134 of 400); one host; dbs from the "use" lines (the first
+  // events, before any "use", have none and are in no class).
+  EXPECT_EQ(classes("user"), (std::map<std::string, std::uint64_t>{{"app", 266}, {"batch", 134}}));
+  EXPECT_EQ(classes("host"), (std::map<std::string, std::uint64_t>{{"localhost", 400}}));
+  const auto dbs = classes("db");
+  ASSERT_EQ(dbs.size(), 2U);
+  EXPECT_EQ(dbs.at("shop") + dbs.at("crm"), 400U);
+  // Tables, prefixed with the event's db: each statement names one table.
+  const auto tables = classes("tables");
+  std::uint64_t n = 0;
+  for (const auto& [table, count] : tables) {
+    EXPECT_TRUE(table.starts_with("shop.") || table.starts_with("crm.")) << table;
+    n += count;
+  }
+  EXPECT_EQ(n, 400U);
+  EXPECT_EQ(tables.count("shop.orders") + tables.count("crm.orders"), 2U);
 }
 
 TEST_F(DigestCliTest, ThreadsStdinAndGzipGiveTheSameAnswer) {
