@@ -186,6 +186,18 @@ std::int64_t RoundHalfAway(double x) {
 }  // namespace
 
 void NumericStats::Add(double value) {
+  const std::uint64_t bits = Bits(value);
+  if (has_last_ && bits == last_bits_) {  // (min and max already include it)
+    ++count_;
+    whole_ += last_whole_;
+    nanos_ += last_nanos_;
+    if (dense_.empty()) {
+      ++sparse_[last_cell_].second;
+    } else {
+      ++dense_[last_cell_];
+    }
+    return;
+  }
   if (count_ == 0) {
     min_ = max_ = value;
   } else {
@@ -193,25 +205,34 @@ void NumericStats::Add(double value) {
     if (value > max_) max_ = value;
   }
   ++count_;
+  has_last_ = false;
   if (std::abs(value) < 1e15) {
     const auto whole = static_cast<std::int64_t>(value);  // toward zero
+    const std::int64_t nanos = RoundHalfAway((value - static_cast<double>(whole)) * 1e9);
     whole_ += whole;
-    nanos_ += RoundHalfAway((value - static_cast<double>(whole)) * 1e9);
+    nanos_ += nanos;
+    has_last_ = true;
+    last_bits_ = bits;
+    last_whole_ = whole;
+    last_nanos_ = nanos;
   } else {
     huge_ += value;
   }
   const auto bucket = static_cast<std::uint16_t>(BucketIndex(value));
   if (!dense_.empty()) {
     ++dense_[bucket];
+    last_cell_ = bucket;
     return;
   }
-  for (auto& [b, n] : sparse_) {
-    if (b == bucket) {
-      ++n;
+  for (std::size_t i = 0; i < sparse_.size(); ++i) {
+    if (sparse_[i].first == bucket) {
+      ++sparse_[i].second;
+      last_cell_ = static_cast<std::uint16_t>(i);
       return;
     }
   }
   if (sparse_.size() < kSparseLimit) {
+    last_cell_ = static_cast<std::uint16_t>(sparse_.size());
     sparse_.emplace_back(bucket, 1);
     return;
   }
@@ -220,6 +241,7 @@ void NumericStats::Add(double value) {
   sparse_.clear();
   sparse_.shrink_to_fit();
   ++dense_[bucket];
+  last_cell_ = bucket;
 }
 
 void NumericStats::AddTotal(std::uint64_t count, double sum) {
@@ -237,6 +259,7 @@ void NumericStats::AddTotal(std::uint64_t count, double sum) {
 
 void NumericStats::Merge(const NumericStats& o) {
   if (o.count_ == 0) return;
+  has_last_ = false;
   partial_ = partial_ || o.partial_;
   if (count_ == 0) {
     *this = o;

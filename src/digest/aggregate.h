@@ -120,6 +120,15 @@ class NumericStats {
   static constexpr std::size_t kSparseLimit = 16;
   std::vector<std::pair<std::uint16_t, std::uint64_t>> sparse_;
   std::vector<std::uint64_t> dense_;  // kBucketCount entries once dense
+  // The last value added by Add() and what it added (a class's attributes repeat their values:
+  // Rows_examined 1, Bytes_sent 197): the same value again adds the same parts and counts in
+  // the same histogram cell (an index into sparse_, or a bucket once dense). Only when
+  // has_last_ (Merge clears it: it moves cells).
+  bool has_last_ = false;
+  std::uint64_t last_bits_ = 0;
+  std::int64_t last_whole_ = 0;
+  std::int64_t last_nanos_ = 0;
+  std::uint16_t last_cell_ = 0;
 };
 
 struct BoolStats {

@@ -324,6 +324,17 @@ class MainPass {
     Emit4(c);
   }
 
+  // A "plain" character (IsPlainAt): steps 13-15 do nothing to it and 16-17 lower-case it.
+  void EmitPlain(char c) {
+    if (pending_newline_) {
+      pending_newline_ = false;
+      Squeeze('\n');
+    }
+    started_ = true;
+    last3_ = c;
+    *end_++ = Lower(c);
+  }
+
   void Finish() {
     // A pending "\n" at the very end is what chomp removes.
     pending_newline_ = false;
@@ -367,6 +378,25 @@ class MainPass {
   bool pending_newline_ = false;
 };
 
+// The characters MainPass::EmitPlain takes: not whitespace (IsSpace), not '?', not a number's
+// start, not a letter a boolean starts with (t, f: those are plain after a word character).
+constexpr std::array<bool, 256> kPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    t[static_cast<size_t>(c)] = !IsSpace(ch) && ch != '?' && !IsNumberStart(ch) && ch != 't' &&
+                                ch != 'T' && ch != 'f' && ch != 'F';
+  }
+  return t;
+}();
+
+// kPlain, or a 't' or 'f' after a word character (which starts no boolean: \b).
+bool IsPlainAt(std::string_view q, size_t i) {
+  const char c = q[i];
+  return kPlain[static_cast<unsigned char>(c)] ||
+         ((c == 't' || c == 'T' || c == 'f' || c == 'F') && i > 0 && IsWord(q[i - 1]));
+}
+
 // Steps 10 (optional), 12 and 13-17 over `q` (the output of step 9, or of step 11).
 void NumbersAndWhitespace(std::string_view q, bool booleans, const FingerprintOptions& options,
                           std::string& out) {
@@ -377,6 +407,13 @@ void NumbersAndWhitespace(std::string_view q, bool booleans, const FingerprintOp
   const size_t n = q.size();
   while (i < n) {
     const char c = q[i];
+    // The common case first: a character no step before 16 touches.
+    if (IsPlainAt(q, i)) {
+      pass.EmitPlain(c);
+      prev = c;
+      ++i;
+      continue;
+    }
     if (booleans && (c == 't' || c == 'T' || c == 'f' || c == 'F')) {
       const size_t len = BooleanAt(q, i);
       if (len != 0) {

@@ -7,7 +7,7 @@
 #include <zlib.h>
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
+#include <immintrin.h>
 #endif
 
 #include <algorithm>
@@ -277,10 +277,59 @@ bool QualifiedHeaderNeedleAt(std::string_view s, std::size_t at) {
   return QualifiedAt(s, 0, at) || QualifiedAt(s, 1, at) || QualifiedAt(s, 2, at);
 }
 
+#if defined(__x86_64__)
+// FindAnyHeaderNeedle's loop, 32 bytes at a time, for processors with AVX2 (chosen at run
+// time; the build itself targets plain x86-64). Returns where the search must go on: the
+// position of a qualified needle, or the first position it did not look at.
+__attribute__((target("avx2"))) std::size_t FindAnyHeaderNeedleAvx2(std::string_view s,
+                                                                    std::size_t i, bool& found) {
+  const std::size_t n = s.size();
+  const char* d = s.data();
+  const __m256i f0 = _mm256_set1_epi8('m'), l0 = _mm256_set1_epi8(',');  // mysqld,
+  const __m256i f1 = _mm256_set1_epi8('o'), l1 = _mm256_set1_epi8(':');  // ort:
+  const __m256i f2 = _mm256_set1_epi8('C'), l2 = _mm256_set1_epi8('d');  // Command
+  for (; i + 32 + 6 <= n; i += 32) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + i));
+    const __m256i b3 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + i + 3));
+    const __m256i b6 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + i + 6));
+    const __m256i m0 = _mm256_and_si256(_mm256_cmpeq_epi8(a, f0), _mm256_cmpeq_epi8(b6, l0));
+    const __m256i m1 = _mm256_and_si256(_mm256_cmpeq_epi8(a, f1), _mm256_cmpeq_epi8(b3, l1));
+    const __m256i m2 = _mm256_and_si256(_mm256_cmpeq_epi8(a, f2), _mm256_cmpeq_epi8(b6, l2));
+    auto mask =
+        static_cast<unsigned>(_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(m0, m1), m2)));
+    while (mask != 0) {
+      const std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(mask));
+      if (QualifiedHeaderNeedleAt(s, at)) {
+        found = true;
+        return at;
+      }
+      mask &= mask - 1;
+    }
+  }
+  found = false;
+  return i;
+}
+
+bool HaveAvx2() {
+  static const bool kHave = [] {
+    __builtin_cpu_init();  // (may run before libgcc's own initialisation of the CPU model)
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return kHave;
+}
+#endif
+
 // The first qualified occurrence of any header needle at or after `from`, or kNpos. One pass:
-// 16 bytes at a time, a candidate is where a needle's first and last bytes both match.
+// 16 (or 32) bytes at a time, a candidate is where a needle's first and last bytes both match.
 std::size_t FindAnyHeaderNeedle(std::string_view s, std::size_t from) {
   std::size_t i = from;
+#if defined(__x86_64__)
+  if (HaveAvx2()) {
+    bool found = false;
+    i = FindAnyHeaderNeedleAvx2(s, i, found);
+    if (found) return i;
+  }
+#endif
 #if defined(__SSE2__)
   const std::size_t n = s.size();
   const char* d = s.data();

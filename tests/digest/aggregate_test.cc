@@ -274,6 +274,40 @@ TEST(NumericStatsTest, SumIsExactAndOrderIndependent) {
   EXPECT_DOUBLE_EQ(a.sum(), exact_micros / 1e6);
 }
 
+// Add() remembers the last value's parts and histogram cell: runs of one value, a run that
+// continues across the switch from sparse to dense cells and across a Merge, must give what
+// adding each value alone gives (each one merged in as its own one-value stats, a path that
+// never uses the remembered value).
+TEST(NumericStatsTest, RepeatedValuesEqualValuesAddedOneByOne) {
+  std::vector<double> values;
+  for (int run = 0; run < 40; ++run) {
+    const double v = run % 3 == 0 ? 0.000125 * run : static_cast<double>(run % 7);
+    for (int k = 0; k <= run % 5; ++k) values.push_back(v);
+  }
+  for (int k = 0; k < 5; ++k) values.push_back(3.0);  // (the value just before the merge)
+  NumericStats fast;
+  NumericStats reference;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i == values.size() - 3) {  // a Merge in the middle of a run moves cells
+      NumericStats other;
+      other.Add(1e-3);
+      other.Add(3.0);
+      fast.Merge(other);
+      reference.Merge(other);
+    }
+    fast.Add(values[i]);
+    NumericStats one;
+    one.Add(values[i]);
+    reference.Merge(one);
+  }
+  EXPECT_EQ(fast.count(), reference.count());
+  EXPECT_EQ(fast.sum(), reference.sum());
+  EXPECT_EQ(fast.min(), reference.min());
+  EXPECT_EQ(fast.max(), reference.max());
+  EXPECT_EQ(fast.Buckets(), reference.Buckets());
+  EXPECT_GT(fast.Buckets().size(), 16U);  // the run went on after the switch to dense cells
+}
+
 // ---- a generated log that stresses chunking ------------------------------------------------
 
 std::string GeneratedLog(std::size_t events, unsigned seed) {
