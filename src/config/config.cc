@@ -60,8 +60,16 @@ const std::vector<std::string>& TlsKeys() {
 }
 
 const std::vector<std::string>& CloudKeys() {
-  static const std::vector<std::string> kKeys = {"provider", "region", "instance_identifier",
-                                                 "cluster_identifier", "endpoint_url"};
+  // db_instance_identifier / db_cluster_identifier are the names RDS uses; the shorter
+  // instance_identifier / cluster_identifier (the first form of this file) are aliases.
+  static const std::vector<std::string> kKeys = {"provider",
+                                                 "region",
+                                                 "db_instance_identifier",
+                                                 "db_cluster_identifier",
+                                                 "instance_identifier",
+                                                 "cluster_identifier",
+                                                 "endpoint_url",
+                                                 "profile"};
   return kKeys;
 }
 
@@ -141,6 +149,19 @@ bool IsEnvironmentVariableName(std::string_view name) {
          });
 }
 
+// RDS's rule for DBInstanceIdentifier and DBClusterIdentifier: 1 to 63 letters, digits or
+// hyphens; a letter first; no hyphen last and no two hyphens in a row.
+bool LooksLikeRdsIdentifier(std::string_view id) {
+  if (id.empty() || id.size() > 63) return false;
+  if (!std::isalpha(static_cast<unsigned char>(id.front())) || id.back() == '-') return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    const auto c = static_cast<unsigned char>(id[i]);
+    if (!std::isalnum(c) && c != '-') return false;
+    if (c == '-' && i > 0 && id[i - 1] == '-') return false;
+  }
+  return true;
+}
+
 // "us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1", "ap-southeast-4".
 bool LooksLikeAwsRegion(std::string_view region) {
   const auto parts = core::Split(region, '-');
@@ -190,8 +211,10 @@ struct TlsSpec {
 
 struct CloudSpec {
   bool present = false;
+  bool own = false;  // the target wrote a cloud section (not only inherited from defaults)
   SourceLocation where;
-  Setting<std::string> provider, region, instance_identifier, cluster_identifier, endpoint_url;
+  Setting<std::string> provider, region, instance_identifier, cluster_identifier, endpoint_url,
+      profile;
 };
 
 struct Reference {
@@ -250,6 +273,7 @@ void MergeDefaults(TargetSpec& t, const TargetSpec& d) {
     Inherit(t.cloud.instance_identifier, d.cloud.instance_identifier);
     Inherit(t.cloud.cluster_identifier, d.cloud.cluster_identifier);
     Inherit(t.cloud.endpoint_url, d.cloud.endpoint_url);
+    Inherit(t.cloud.profile, d.cloud.profile);
   }
   for (const auto& [check, spec] : d.thresholds) {
     auto [it, inserted] = t.thresholds.emplace(check, spec);
@@ -661,6 +685,7 @@ class Validator {
   void ParseCloud(const YamlNode& node, const std::string& path, CloudSpec& out) {
     if (!ExpectMap(node, path)) return;
     out.present = true;
+    out.own = true;
     out.where = node.where;
     for (const YamlEntry* entry : Entries(node, path, &CloudKeys())) {
       const std::string key_path = Join(path, entry->key);
@@ -681,10 +706,30 @@ class Validator {
           value.value.reset();
         }
         out.region = value;
-      } else if (key == "instance_identifier") {
+      } else if (key == "db_instance_identifier" || key == "instance_identifier") {
+        if (out.instance_identifier.present) {
+          Error(value.where, key_path, "the instance identifier is set twice",
+                "keep one of db_instance_identifier and instance_identifier");
+        }
+        if (value.value && !LooksLikeRdsIdentifier(*value.value)) {
+          Error(value.where, key_path, fmt::format("'{}' is not an RDS identifier", *value.value),
+                "1-63 letters, digits and hyphens, starting with a letter");
+          value.value.reset();
+        }
         out.instance_identifier = value;
-      } else if (key == "cluster_identifier") {
+      } else if (key == "db_cluster_identifier" || key == "cluster_identifier") {
+        if (out.cluster_identifier.present) {
+          Error(value.where, key_path, "the cluster identifier is set twice",
+                "keep one of db_cluster_identifier and cluster_identifier");
+        }
+        if (value.value && !LooksLikeRdsIdentifier(*value.value)) {
+          Error(value.where, key_path, fmt::format("'{}' is not an RDS identifier", *value.value),
+                "1-63 letters, digits and hyphens, starting with a letter");
+          value.value.reset();
+        }
         out.cluster_identifier = value;
+      } else if (key == "profile") {
+        out.profile = value;
       } else if (key == "endpoint_url") {
         if (value.value && value.value->rfind("https://", 0) != 0 &&
             value.value->rfind("http://", 0) != 0) {
@@ -938,14 +983,15 @@ class Validator {
       }
     }
 
+    // (No region is fine: it is then found as the AWS tools find it, from AWS_REGION,
+    // AWS_DEFAULT_REGION or the profile, when the cloud is first asked. A cloud section only
+    // inherited from defaults, without an identifier, is no cloud identity: see ToTargetConfig.)
     const CloudSpec& cloud = spec.cloud;
-    if (cloud.present && !cloud.region.present) {
-      Error(cloud.where, Join(spec.path, "cloud"), "missing region", "e.g. region: eu-west-1");
-    }
-    if (cloud.instance_identifier.present && cloud.cluster_identifier.present) {
-      Error(cloud.cluster_identifier.where, Join(spec.path, "cloud.cluster_identifier"),
-            "instance_identifier and cluster_identifier are both set",
-            "an RDS instance or an Aurora cluster: keep one");
+    if (cloud.own && !cloud.instance_identifier.present && !cloud.cluster_identifier.present) {
+      Error(cloud.where, Join(spec.path, "cloud"),
+            "names neither db_instance_identifier nor db_cluster_identifier",
+            "set the RDS instance (db_instance_identifier), the Aurora cluster "
+            "(db_cluster_identifier), or both");
     }
   }
 
@@ -1017,13 +1063,15 @@ class Validator {
     out.tags = spec.tags;
     out.replica_of = spec.replica_of.value.value_or("");
     for (const auto& replica : spec.replicas) out.replicas.push_back(replica.name);
-    if (spec.cloud.present) {
+    if (spec.cloud.present &&
+        (spec.cloud.instance_identifier.value || spec.cloud.cluster_identifier.value)) {
       CloudIdentity cloud;
       cloud.provider = spec.cloud.provider.value.value_or("aws");
       cloud.region = spec.cloud.region.value.value_or("");
       cloud.instance_identifier = spec.cloud.instance_identifier.value.value_or("");
       cloud.cluster_identifier = spec.cloud.cluster_identifier.value.value_or("");
       cloud.endpoint_url = spec.cloud.endpoint_url.value.value_or("");
+      cloud.profile = spec.cloud.profile.value.value_or("");
       out.cloud = std::move(cloud);
     }
     out.thresholds = ToThresholds(spec.thresholds);

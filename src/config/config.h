@@ -35,9 +35,10 @@
 //       replicas: [orders-replica]     # targets that replicate from this one
 //       cloud:                         # where the cloud API knows this database
 //         provider: aws                # the only provider; the default
-//         region: eu-west-1            # required with cloud
-//         instance_identifier: orders-db   # RDS instance, or
-//         cluster_identifier: orders-cluster  # Aurora cluster (at most one of the two)
+//         region: eu-west-1            # optional: else AWS_REGION, the profile's
+//         db_instance_identifier: orders-db      # the RDS instance, and/or
+//         db_cluster_identifier: orders-cluster  # its Aurora cluster
+//         profile: prod                          # optional: ~/.aws profile
 //         endpoint_url: https://rds.eu-west-1.amazonaws.com  # optional API endpoint
 //       thresholds:                    # per-target overrides of assess.thresholds
 //         threads_running: {warn: 40}
@@ -147,10 +148,11 @@ using Thresholds = std::map<std::string, Threshold>;  // by check name
 
 struct CloudIdentity {
   std::string provider = "aws";
-  std::string region;
-  std::string instance_identifier;  // at most one of instance_identifier and
-  std::string cluster_identifier;   // cluster_identifier is set
-  std::string endpoint_url;
+  std::string region;               // empty: resolved as the AWS tools do (AWS_REGION ...)
+  std::string instance_identifier;  // db_instance_identifier: the RDS instance
+  std::string cluster_identifier;   // db_cluster_identifier: its Aurora cluster (one or both)
+  std::string endpoint_url;         // empty: the service's regional endpoint
+  std::string profile;              // empty: AWS_PROFILE, else "default"
 };
 
 enum class PasswordSourceKind { kNone, kEnv, kFile };

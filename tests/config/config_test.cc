@@ -243,7 +243,8 @@ TEST(ConfigTest, ReportsUnknownKeysEverywhere) {
             "dbrunbook.yaml:2:7: log.levle: unknown key — did you mean level?");
   EXPECT_THAT(Error("targets: []\ncompletely_different: 1\n"),
               HasSubstr("unknown key — known keys: targets, defaults, assess, investigate, log"));
-  EXPECT_THAT(Error("targets:\n  - {name: a, host: h, cloud: {region: eu-west-1, regoin: x}}\n"),
+  EXPECT_THAT(Error("targets:\n  - {name: a, host: h, cloud: {region: eu-west-1, regoin: x, "
+                    "db_instance_identifier: a}}\n"),
               HasSubstr("targets[0] (a).cloud.regoin: unknown key — did you mean region?"));
 }
 
@@ -454,24 +455,47 @@ TEST(ConfigTest, ChecksReplicaReferences) {
 }
 
 TEST(ConfigTest, ValidatesCloudIdentity) {
-  EXPECT_THAT(
-      Error("targets:\n  - {name: a, host: h, cloud: {provider: gcp, region: us-east-1}}\n"),
-      HasSubstr("cloud.provider: unknown provider 'gcp' — the only provider is aws"));
-  EXPECT_THAT(Error("targets:\n  - {name: a, host: h, cloud: {region: Frankfurt}}\n"),
+  EXPECT_THAT(Error("targets:\n  - {name: a, host: h, cloud: {provider: gcp, region: us-east-1, "
+                    "db_instance_identifier: a}}\n"),
+              HasSubstr("cloud.provider: unknown provider 'gcp' — the only provider is aws"));
+  EXPECT_THAT(Error("targets:\n  - {name: a, host: h, cloud: {region: Frankfurt, "
+                    "db_instance_identifier: a}}\n"),
               HasSubstr("cloud.region: 'Frankfurt' does not look like an AWS region"));
-  EXPECT_THAT(Error("targets:\n  - {name: a, host: h, cloud: {instance_identifier: x}}\n"),
-              HasSubstr("targets[0] (a).cloud: missing region"));
+  EXPECT_THAT(Error("targets:\n  - {name: a, host: h, cloud: {region: us-east-1}}\n"),
+              HasSubstr("targets[0] (a).cloud: names neither db_instance_identifier nor "
+                        "db_cluster_identifier"));
   EXPECT_THAT(Error("targets:\n  - {name: a, host: h, cloud: {region: us-east-1, "
-                    "instance_identifier: x, cluster_identifier: y}}\n"),
-              HasSubstr("cloud.cluster_identifier: instance_identifier and cluster_identifier are "
-                        "both set"));
+                    "db_instance_identifier: x, instance_identifier: y}}\n"),
+              HasSubstr("cloud.instance_identifier: the instance identifier is set twice"));
+  EXPECT_THAT(Error("targets:\n  - {name: a, host: h, cloud: {db_instance_identifier: 1db}}\n"),
+              HasSubstr("cloud.db_instance_identifier: '1db' is not an RDS identifier"));
+  EXPECT_THAT(Error("targets:\n  - {name: a, host: h, cloud: {db_cluster_identifier: a--b}}\n"),
+              HasSubstr("cloud.db_cluster_identifier: 'a--b' is not an RDS identifier"));
+  {
+    // The interface contract: both identifiers, a profile, no region (resolved later).
+    const Config config = Parse(
+        "targets:\n  - name: orders-primary\n    host: h\n    cloud:\n      provider: aws\n"
+        "      db_instance_identifier: orders-primary-db\n"
+        "      db_cluster_identifier: orders-cluster\n      profile: prod\n"
+        "      endpoint_url: http://127.0.0.1:4566\n");
+    ASSERT_EQ(config.targets.size(), 1U);
+    const auto& cloud = config.targets[0].cloud;
+    ASSERT_TRUE(cloud.has_value());
+    EXPECT_EQ(cloud->instance_identifier, "orders-primary-db");
+    EXPECT_EQ(cloud->cluster_identifier, "orders-cluster");
+    EXPECT_EQ(cloud->profile, "prod");
+    EXPECT_EQ(cloud->region, "");
+    EXPECT_EQ(cloud->endpoint_url, "http://127.0.0.1:4566");
+  }
   EXPECT_THAT(Error("targets:\n  - {name: a, host: h, cloud: {region: us-east-1, endpoint_url: "
-                    "rds.local}}\n"),
+                    "rds.local, db_cluster_identifier: c}}\n"),
               HasSubstr("cloud.endpoint_url: must start with https://"));
   for (const char* region : {"us-east-1", "eu-central-2", "ap-southeast-4", "cn-north-1",
                              "us-gov-west-1", "il-central-1"}) {
     EXPECT_EQ(
-        Parse(std::string("targets:\n  - {name: a, host: h, cloud: {region: ") + region + "}}\n")
+        Parse(std::string("targets:\n  - {name: a, host: h, cloud: {db_instance_identifier: a, "
+                          "region: ") +
+              region + "}}\n")
             .targets[0]
             .cloud->region,
         region);
@@ -601,7 +625,8 @@ targets:
   EXPECT_EQ(a.connect.tls.mode, mysql::TlsMode::kVerifyCa);
   EXPECT_EQ(a.connect.tls.ca, "/rds-ca.pem");
   EXPECT_EQ(a.tags, (std::map<std::string, std::string>{{"env", "prod"}, {"team", "dba"}}));
-  EXPECT_EQ(a.cloud->region, "eu-west-1");
+  // defaults' cloud: {region} gives no identity to a target that names no instance or cluster
+  EXPECT_FALSE(a.cloud.has_value());
   EXPECT_EQ(a.thresholds.at("threads_running").warn, 10);
 
   const TargetConfig& b = config.targets[1];
