@@ -249,6 +249,13 @@ core::Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
                            fmt::format("invalid HTTP method for {}", origin));
   }
   Slist headers;
+  // curl_slist_append returns the list's head (a new one for an empty list), or null without
+  // touching the list when out of memory.
+  const auto append = [&headers](const std::string& line) {
+    curl_slist* head = curl_slist_append(headers.get(), line.c_str());
+    if (head != nullptr && !headers) headers.reset(head);
+    return head != nullptr;
+  };
   bool has_content_type = false;
   bool has_expect = false;
   for (const auto& [name, value] : request.headers) {
@@ -261,18 +268,22 @@ core::Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
     has_content_type = has_content_type || core::EqualsIgnoreCase(name, "Content-Type");
     has_expect = has_expect || core::EqualsIgnoreCase(name, "Expect");
     // "Name;" is libcurl's spelling of a header with an empty value.
-    const std::string line = value.empty() ? name + ";" : name + ": " + value;
-    headers.reset(curl_slist_append(headers.release(), line.c_str()));
-    if (!headers) return core::MakeError(core::ErrorCode::kIo, "out of memory building headers");
+    std::string line = name;
+    if (value.empty()) {
+      line += ';';
+    } else {
+      line += ": ";
+      line += value;
+    }
+    if (!append(line)) return core::MakeError(core::ErrorCode::kIo, "out of memory");
   }
   const bool has_body = request.method != "GET" && request.method != "HEAD";
   // libcurl would add "Expect: 100-continue" (an extra round trip) and a form Content-Type the
   // caller did not ask for; a signed request must go out with exactly the signed headers.
-  if (!has_expect) headers.reset(curl_slist_append(headers.release(), "Expect:"));
-  if (has_body && !has_content_type) {
-    headers.reset(curl_slist_append(headers.release(), "Content-Type:"));
+  if ((!has_expect && !append("Expect:")) ||
+      (has_body && !has_content_type && !append("Content-Type:"))) {
+    return core::MakeError(core::ErrorCode::kIo, "out of memory");
   }
-  if (!headers) return core::MakeError(core::ErrorCode::kIo, "out of memory building headers");
 
   const core::Duration connect_timeout = request.connect_timeout > core::Duration::zero()
                                              ? request.connect_timeout

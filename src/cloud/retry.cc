@@ -117,7 +117,7 @@ std::optional<core::Duration> ParseRetryAfter(std::string_view value, core::Wall
 
 RetryPolicy::RetryPolicy(RetryOptions options, core::Clock& clock,
                          std::function<double()> uniform01)
-    : options_(std::move(options)), clock_(clock), uniform01_(std::move(uniform01)) {
+    : options_(options), clock_(clock), uniform01_(std::move(uniform01)) {
   if (!uniform01_) {
     generator_.seed(std::random_device{}());
     uniform01_ = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(generator_); };
