@@ -196,11 +196,12 @@ core::Status ValidateScopePart(std::string_view what, std::string_view value) {
                                what == "region" ? "us-east-1" : "rds"));
 }
 
-core::Status Validate(const HttpRequest& request, const AwsCredentials& credentials,
+core::Status Validate(const SignableRequest& request, const AwsCredentials& credentials,
                       const SigningParams& params) {
-  if (credentials.access_key_id.empty() ||
-      !std::all_of(credentials.access_key_id.begin(), credentials.access_key_id.end(),
-                   [](char c) { return IsUnreserved(static_cast<unsigned char>(c)); })) {
+  const std::string& access_key_id = credentials.access_key_id.Reveal();
+  if (access_key_id.empty() || !std::all_of(access_key_id.begin(), access_key_id.end(), [](char c) {
+        return IsUnreserved(static_cast<unsigned char>(c));
+      })) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "AWS access key id is empty or has characters other than letters and digits",
                      "check the configured AWS credentials");
@@ -220,7 +221,7 @@ core::Status Validate(const HttpRequest& request, const AwsCredentials& credenti
                   [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "request path contains '?', '#' or a control character",
-                     "put query parameters in HttpRequest::query");
+                     "put query parameters in SignableRequest::query");
   }
   for (const HttpHeader& h : request.headers) {
     if (!IsToken(h.name)) {
@@ -305,7 +306,7 @@ enum class Mode { kHeader, kQuery };
 
 }  // namespace
 
-std::optional<std::string_view> HttpRequest::Header(std::string_view name) const {
+std::optional<std::string_view> SignableRequest::Header(std::string_view name) const {
   for (const HttpHeader& h : headers) {
     if (core::EqualsIgnoreCase(h.name, name)) return std::string_view(h.value);
   }
@@ -357,7 +358,7 @@ std::uint64_t SigningKeyCache::misses() const {
 
 namespace {
 
-core::Result<SigningResult> SignWith(SigningKeyCache& cache, const HttpRequest& request,
+core::Result<SigningResult> SignWith(SigningKeyCache& cache, const SignableRequest& request,
                                      const AwsCredentials& credentials, const SigningParams& params,
                                      Mode mode) {
   if (auto s = Validate(request, credentials, params); !s) return core::Fail(s.error());
@@ -373,13 +374,13 @@ core::Result<SigningResult> SignWith(SigningKeyCache& cache, const HttpRequest& 
   const std::string date = amz_date.substr(0, 8);
   const std::string scope =
       fmt::format("{}/{}/{}/{}", date, params.region, params.service, kTerminator);
-  const std::string credential = credentials.access_key_id + "/" + scope;
+  const std::string credential = credentials.access_key_id.Reveal() + "/" + scope;
 
   auto payload_hash = Sha256Hex(request.body);
   if (!payload_hash) return core::Fail(payload_hash.error());
 
   SigningResult result;
-  HttpRequest& out = result.request;
+  SignableRequest& out = result.request;
   out.method = request.method;
   out.path = request.path;
   out.query = request.query;
@@ -451,13 +452,13 @@ core::Result<SigningResult> SignWith(SigningKeyCache& cache, const HttpRequest& 
 
 }  // namespace
 
-core::Result<SigningResult> Signer::Sign(const HttpRequest& request,
+core::Result<SigningResult> Signer::Sign(const SignableRequest& request,
                                          const AwsCredentials& credentials,
                                          const SigningParams& params) const {
   return SignWith(cache_, request, credentials, params, Mode::kHeader);
 }
 
-core::Result<SigningResult> Signer::Presign(const HttpRequest& request,
+core::Result<SigningResult> Signer::Presign(const SignableRequest& request,
                                             const AwsCredentials& credentials,
                                             const SigningParams& params) const {
   return SignWith(cache_, request, credentials, params, Mode::kQuery);

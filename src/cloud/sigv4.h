@@ -1,6 +1,6 @@
 // AWS Signature Version 4 (SigV4) request signing, for the RDS and CloudWatch clients.
 //
-// What it does: given an HTTP request as the transport will send it (`HttpRequest`), the
+// What it does: given an HTTP request as the transport will send it (`SignableRequest`), the
 // credentials and the signing parameters (region, service, time, options), `Signer::Sign`
 // returns a copy of the request with X-Amz-Date, optional X-Amz-Content-Sha256 and
 // X-Amz-Security-Token, and the Authorization header added; `Signer::Presign` instead adds the
@@ -15,7 +15,7 @@
 //   * path: with `normalize_path` dot segments are removed and repeated '/' collapsed (every
 //     AWS service but S3); with `double_uri_encode` the path, taken as it appears on the wire,
 //     is percent-encoded once more ('%' becomes %25), as all services but S3 expect;
-//   * query: `HttpRequest::query` holds DECODED key/value pairs; the canonical query string
+//   * query: `SignableRequest::query` holds DECODED key/value pairs; the canonical query string
 //     encodes both (RFC 3986 unreserved characters kept, everything else %XX upper-case,
 //     space as %20) and sorts by encoded key, then encoded value. Use ParseQueryString() to
 //     turn a raw "a=1&b=%20" into pairs;
@@ -54,6 +54,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cloud/credentials.h"
 #include "core/error.h"
 #include "core/secret.h"
 
@@ -70,7 +71,7 @@ struct QueryParam {
   std::string value;
 };
 
-struct HttpRequest {
+struct SignableRequest {
   std::string method = "GET";
   // The path as it goes on the request line (origin form, without '?query').
   std::string path = "/";
@@ -82,12 +83,6 @@ struct HttpRequest {
 
   // The first header called `name` (any case), or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const;
-};
-
-struct AwsCredentials {
-  std::string access_key_id;
-  core::Secret secret_access_key;
-  core::Secret session_token;  // empty for long-term credentials
 };
 
 // Where X-Amz-Security-Token goes when the credentials have a session token.
@@ -109,7 +104,7 @@ struct SigningParams {
 };
 
 struct SigningResult {
-  HttpRequest request;             // the signed request, ready for the transport
+  SignableRequest request;         // the signed request, ready for the transport
   core::Secret canonical_request;  // may contain the session token
   std::string string_to_sign;
   std::string signature;       // lower-case hex
@@ -173,10 +168,12 @@ class Signer {
   explicit Signer(std::size_t key_cache_capacity = 16) : cache_(key_cache_capacity) {}
 
   // Authorization-header signing.
-  core::Result<SigningResult> Sign(const HttpRequest& request, const AwsCredentials& credentials,
+  core::Result<SigningResult> Sign(const SignableRequest& request,
+                                   const AwsCredentials& credentials,
                                    const SigningParams& params) const;
   // Query-string signing (a presigned URL): the X-Amz-* parameters are appended to `query`.
-  core::Result<SigningResult> Presign(const HttpRequest& request, const AwsCredentials& credentials,
+  core::Result<SigningResult> Presign(const SignableRequest& request,
+                                      const AwsCredentials& credentials,
                                       const SigningParams& params) const;
 
   const SigningKeyCache& key_cache() const { return cache_; }

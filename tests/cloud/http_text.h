@@ -1,5 +1,5 @@
 // Test helpers for the SigV4 tests: the HTTP/1.1 request text of the conformance sets as an
-// HttpRequest, and ISO-8601 timestamps.
+// SignableRequest, and ISO-8601 timestamps.
 #pragma once
 
 #include <chrono>
@@ -12,9 +12,9 @@
 namespace dbrunbook::cloud::testing {
 
 struct ParsedHttp {
-  HttpRequest request;    // query decoded with ParseQueryString
-  std::string target;     // the request-target as written ("/a b/?x=1")
-  std::string raw_query;  // the part after the first '?', as written
+  SignableRequest request;  // query decoded with ParseQueryString
+  std::string target;       // the request-target as written ("/a b/?x=1")
+  std::string raw_query;    // the part after the first '?', as written
 };
 
 // Parses "METHOD target HTTP/1.1\nName:value\n...\n\nbody". '\r' is removed first (as the

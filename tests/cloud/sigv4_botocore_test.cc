@@ -38,7 +38,7 @@ const char* const kAccessKey = "AKIDEXAMPLE";
 const char* const kSecretKey = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
 struct Case {
-  HttpRequest request;
+  SignableRequest request;
   std::string url;
   std::vector<HttpHeader> oracle_headers;  // what botocore gets (Host may be left to the URL)
   SigningParams params;
@@ -113,7 +113,7 @@ class Generator {
     const bool https = Chance(70);
     const int port = Chance(20) ? Pick(std::vector<int>{8443, 18080, 80, 443}) : 0;
 
-    HttpRequest& r = c.request;
+    SignableRequest& r = c.request;
     r.method = Pick(std::vector<std::string>{"GET", "POST", "POST", "PUT", "DELETE", "HEAD"});
     if (Chance(40)) {
       r.path = "/";
@@ -232,7 +232,7 @@ TEST(SigV4Botocore, GeneratedRequestsMatchBotocore) {
 
   const Signer signer;
   AwsCredentials base;
-  base.access_key_id = kAccessKey;
+  base.access_key_id = core::Secret(kAccessKey);
   base.secret_access_key = core::Secret(kSecretKey);
   int matched = 0;
   int reported = 0;

@@ -91,7 +91,7 @@ std::multiset<std::pair<std::string, std::string>> HeaderSet(
 AwsCredentials CredentialsFrom(const nlohmann::json& context) {
   const auto& c = context.at("credentials");
   AwsCredentials out;
-  out.access_key_id = c.at("access_key_id").get<std::string>();
+  out.access_key_id = core::Secret(c.at("access_key_id").get<std::string>());
   out.secret_access_key = core::Secret(c.at("secret_access_key").get<std::string>());
   if (c.contains("token")) out.session_token = core::Secret(c.at("token").get<std::string>());
   return out;
@@ -210,7 +210,7 @@ TEST(SigV4Conformance, BotocoreAws4Testsuite) {
     ASSERT_TRUE(expected.has_value());
 
     AwsCredentials credentials;
-    credentials.access_key_id = "AKIDEXAMPLE";
+    credentials.access_key_id = core::Secret("AKIDEXAMPLE");
     credentials.secret_access_key = core::Secret("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
     SigningParams params;
     params.region = "us-east-1";
@@ -266,7 +266,7 @@ TEST(SigV4Conformance, AwscliRdsCloudwatch) {
     ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
     // What awscli's botocore had in the request when it signed: its HTTP layer adds
     // Accept-Encoding and Content-Length afterwards (User-Agent is there but never signed).
-    HttpRequest before_signing = parsed->request;
+    SignableRequest before_signing = parsed->request;
     std::vector<HttpHeader> added_later;
     std::erase_if(before_signing.headers, [&](const HttpHeader& h) {
       const bool later = core::EqualsIgnoreCase(h.name, "accept-encoding") ||

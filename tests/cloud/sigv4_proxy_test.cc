@@ -117,7 +117,7 @@ Response Exchange(int port, const std::string& raw) {
 
 // The request as it goes on the wire; Content-Length and Connection are added after signing
 // (unsigned, as awscli's HTTP layer adds them).
-std::string Wire(const HttpRequest& r) {
+std::string Wire(const SignableRequest& r) {
   std::string out = r.method + " " + r.path;
   if (!r.query.empty()) out += "?" + EncodeQueryString(r.query);
   out += " HTTP/1.1\r\n";
@@ -143,7 +143,7 @@ class SigV4ProxyTest : public ::testing::Test {
                                                << kPython << ": run scripts/setup (as root)";
       FAIL() << "sigv4_verifying_proxy.py did not start (see its stderr)";
     }
-    credentials_.access_key_id = kAccessKey;
+    credentials_.access_key_id = core::Secret(kAccessKey);
     credentials_.secret_access_key = core::Secret(kSecret);
     credentials_.session_token = core::Secret(kToken);
     params_.region = "us-east-1";
@@ -151,8 +151,8 @@ class SigV4ProxyTest : public ::testing::Test {
     params_.time = std::chrono::system_clock::now();
   }
 
-  static HttpRequest DescribeDBInstances() {
-    HttpRequest r;
+  static SignableRequest DescribeDBInstances() {
+    SignableRequest r;
     r.method = "POST";
     r.path = "/";
     r.headers = {{"Host", "rds.us-east-1.amazonaws.com"},
@@ -163,7 +163,7 @@ class SigV4ProxyTest : public ::testing::Test {
     return r;
   }
 
-  std::string SignedWire(const HttpRequest& r) {
+  std::string SignedWire(const SignableRequest& r) {
     auto s = signer_.Sign(r, credentials_, params_);
     EXPECT_TRUE(s.has_value()) << s.error().ToString();
     return s ? Wire(s->request) : "";
@@ -177,7 +177,7 @@ class SigV4ProxyTest : public ::testing::Test {
 };
 
 TEST_F(SigV4ProxyTest, SignedRequestIsRelayed) {
-  const HttpRequest r = DescribeDBInstances();
+  const SignableRequest r = DescribeDBInstances();
   const Response resp = Exchange(proxy_->port(), SignedWire(r));
   EXPECT_EQ(resp.status, 200) << resp.text;
   EXPECT_NE(resp.text.find("X-Upstream: echo"), std::string::npos) << resp.text;
@@ -185,7 +185,7 @@ TEST_F(SigV4ProxyTest, SignedRequestIsRelayed) {
 }
 
 TEST_F(SigV4ProxyTest, SignedGetWithAwkwardQueryIsRelayed) {
-  HttpRequest r;
+  SignableRequest r;
   r.method = "GET";
   r.path = "/a%20b/./c/";  // wire form; the signer encodes it once more, as AWS expects
   r.query = {{"Action", "GetMetricStatistics"}, {"k", ""}, {"k", "z y"}, {"\xe1\x88\xb4", "*+/"}};

@@ -20,7 +20,7 @@ const char* const kToken = "AQoDYXdzEPT//////////wEXAMPLEtoken+secret==";
 
 AwsCredentials Creds(bool with_token = false) {
   AwsCredentials c;
-  c.access_key_id = "AKIDEXAMPLE";
+  c.access_key_id = core::Secret("AKIDEXAMPLE");
   c.secret_access_key = core::Secret(kSecret);
   if (with_token) c.session_token = core::Secret(kToken);
   return c;
@@ -34,8 +34,8 @@ SigningParams Params(std::string service = "rds", std::string region = "us-east-
   return p;
 }
 
-HttpRequest RdsRequest(std::string body = "Action=DescribeDBInstances&Version=2014-10-31") {
-  HttpRequest r;
+SignableRequest RdsRequest(std::string body = "Action=DescribeDBInstances&Version=2014-10-31") {
+  SignableRequest r;
   r.method = "POST";
   r.path = "/";
   r.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
@@ -106,7 +106,7 @@ TEST(SigV4Signer, RdsExampleFromTheOracle) {
 }
 
 TEST(SigV4Signer, ReplacesHeadersItOwns) {
-  HttpRequest req = RdsRequest();
+  SignableRequest req = RdsRequest();
   req.headers.push_back({"authorization", "stale"});
   req.headers.push_back({"X-AMZ-DATE", "19700101T000000Z"});
   req.headers.push_back({"X-Amz-Security-Token", "stale"});
@@ -170,7 +170,7 @@ TEST(SigV4Signer, CanonicalRequestDoesNotPrint) {
 TEST(SigV4Signer, RejectsWhatCannotBeSignedWithoutLeakingSecrets) {
   struct Bad {
     const char* what;
-    HttpRequest request;
+    SignableRequest request;
     AwsCredentials credentials;
     SigningParams params;
     bool presign;
@@ -183,8 +183,9 @@ TEST(SigV4Signer, RejectsWhatCannotBeSignedWithoutLeakingSecrets) {
   };
   add("no host", [](Bad& b) { b.request.headers.pop_back(); });
   add("empty host", [](Bad& b) { b.request.headers.back().value = "  "; });
-  add("empty access key", [](Bad& b) { b.credentials.access_key_id.clear(); });
-  add("access key with a slash", [](Bad& b) { b.credentials.access_key_id = "AK/ID"; });
+  add("empty access key", [](Bad& b) { b.credentials.access_key_id = core::Secret(); });
+  add("access key with a slash",
+      [](Bad& b) { b.credentials.access_key_id = core::Secret("AK/ID"); });
   add("empty secret", [](Bad& b) { b.credentials.secret_access_key = core::Secret(); });
   add("empty region", [](Bad& b) { b.params.region.clear(); });
   add("region with slash", [](Bad& b) { b.params.region = "us-east-1/x"; });
