@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include "app/cloud.h"
+#include "app/cloud_checks.h"
 #include "app/commands.h"
 #include "app/targets.h"
 #include "collect/target_session.h"
@@ -34,6 +36,21 @@ int RunAssess(Env& env, const GlobalOptions& global, const AssessCommandOptions&
   auto target = collect::OpenTargetSession(env.sessions, resolved->options, env.clock);
   if (!target) {
     return CannotAssess(env, options, resolved->name, resolved->options.Endpoint(), target.error());
+  }
+
+  // The cloud's view of a target with a cloud: section (a failing cloud is one unknown check).
+  std::unique_ptr<cloud::CloudProvider> provider;
+  std::optional<CloudCheckSource> cloud_checks;
+  if (resolved->config != nullptr && resolved->config->cloud) {
+    const cloud::CloudResource resource = CloudResourceOf(*resolved->config->cloud);
+    auto made = MakeCloudProvider(env, resource);
+    if (made) {
+      provider = std::move(*made);
+      cloud_checks.emplace(*provider, resource);
+      assess_options.extra_sources.push_back(&*cloud_checks);
+    } else {
+      env.err << "dbrunbook assess: cloud checks skipped: " << made.error().ToString() << "\n";
+    }
   }
 
   const steps::Assessment assessment = steps::RunAssessment(*target, env.clock, assess_options);

@@ -2,6 +2,7 @@
 // to env.out/env.err and returns the process exit status documented in the README.
 #pragma once
 
+#include <chrono>
 #include <istream>
 #include <optional>
 #include <string>
@@ -113,5 +114,18 @@ struct DigestCommandOptions {
 // printed, 1 an input could not be read (nothing printed), 2 usage error.
 // Live (--target / --dsn): 3 when the server cannot be reached or has no digest.
 int RunDigest(Env& env, const GlobalOptions& global, const DigestCommandOptions& options);
+
+struct CloudCommandOptions {
+  std::string action;  // "status" or "metrics"
+  std::string target;  // a configured target with a cloud: section
+  report::Format format = report::Format::kTable;
+  std::string endpoint_url;  // --aws-endpoint-url: instead of the configuration's endpoint_url
+  std::chrono::seconds since = std::chrono::minutes(15);  // metrics: the window before now
+  std::chrono::seconds period = std::chrono::seconds(300);
+};
+// What the cloud API says about TARGET (app/cloud_command.cc). status: 0 everything available,
+// 1 the instance, cluster or a replica is in another state (modifying, rebooting, ...).
+// metrics: 0 printed. Both: 2 usage or configuration error, 3 the cloud could not be asked.
+int RunCloud(Env& env, const GlobalOptions& global, const CloudCommandOptions& options);
 
 }  // namespace dbrunbook::app

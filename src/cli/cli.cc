@@ -246,6 +246,31 @@ int Main(int argc, char** argv) {
                        "group by dbrunbook's abstract fingerprint, which fixes pt's quirks "
                        "(its query IDs do not join with Percona tooling; see README)");
 
+  app::CloudCommandOptions cloud_options;
+  std::string cloud_since = "15m";
+  std::string cloud_period = "300";
+  std::string cloud_format = "table";
+  CLI::App* cloud_cmd = cli.add_subcommand(
+      "cloud", "what the cloud API (AWS RDS and CloudWatch) says about a configured target");
+  cloud_cmd->require_subcommand(1);
+  CLI::App* cloud_status_cmd = cloud_cmd->add_subcommand(
+      "status",
+      "instance and cluster status, class, engine, Multi-AZ, replicas, pending changes, events");
+  CLI::App* cloud_metrics_cmd = cloud_cmd->add_subcommand(
+      "metrics", "CPU, freeable memory, connections, read/write IOPS and replica lag: min/avg/max");
+  for (CLI::App* sub : {cloud_status_cmd, cloud_metrics_cmd}) {
+    sub->add_option("target", cloud_options.target, "a configured target with a cloud: section")
+        ->required();
+    sub->add_option("--format", cloud_format, "table (default) or json")
+        ->check(CLI::IsMember({"table", "json"}));
+    sub->add_option("--aws-endpoint-url", cloud_options.endpoint_url,
+                    "send the API calls here instead of the configured or standard endpoint");
+  }
+  cloud_metrics_cmd->add_option("--since", cloud_since,
+                                "the window before now (default 15m; up to 24h)");
+  cloud_metrics_cmd->add_option("--period", cloud_period,
+                                "seconds per datapoint: 60 or a multiple of 60 (default 300)");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -318,6 +343,30 @@ int Main(int argc, char** argv) {
       investigate.since = *parsed;
     }
     return app::RunInvestigate(env, global, investigate);
+  }
+  if (cloud_cmd->parsed()) {
+    cloud_options.action = cloud_status_cmd->parsed() ? "status" : "metrics";
+    cloud_options.format = *report::ParseFormat(cloud_format);
+    const std::string prefix = "dbrunbook cloud " + cloud_options.action;
+    auto since = core::ParseDuration(cloud_since, /*bare_unit_seconds=*/true);
+    if (!since || *since < std::chrono::minutes(1) || *since > std::chrono::hours(24)) {
+      std::cerr << prefix << ": --since must be a duration from 1m to 24h (got '" << cloud_since
+                << "')\n";
+      return app::kExitUsage;
+    }
+    auto period = core::ParseInt64(cloud_period);
+    if (!period || *period < 60 || *period % 60 != 0 || *period > 86400) {
+      std::cerr << prefix << ": --period must be 60 or a multiple of 60 seconds up to 86400 (got '"
+                << cloud_period << "')\n";
+      return app::kExitUsage;
+    }
+    cloud_options.since = std::chrono::duration_cast<std::chrono::seconds>(*since);
+    cloud_options.period = std::chrono::seconds(*period);
+    if (cloud_options.since < cloud_options.period) {
+      std::cerr << prefix << ": --since must be at least one --period\n";
+      return app::kExitUsage;
+    }
+    return app::RunCloud(env, global, cloud_options);
   }
   if (config_check_cmd->parsed()) {
     if (!config_file.empty()) config_check.file = config_file;

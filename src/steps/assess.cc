@@ -65,6 +65,31 @@ const std::vector<CheckSpec>& Specs() {
       {"replication_sql_thread", "Replica SQL thread", "", Threshold{}, "the replica's applier"},
       {"replication_lag_seconds", "Replication lag", "s", Above(60, 300),
        "Seconds_Behind_Master / Seconds_Behind_Source (runbook: > 60 s)"},
+      // The cloud's view (targets with a cloud: section; app/cloud_checks.h). Metrics are over
+      // the last 15 minutes of CloudWatch.
+      {"cloud_instance_status", "Cloud instance status", "", Threshold{},
+       "RDS DBInstanceStatus: available ok; modifying, backing-up ... warn; rebooting, failed, "
+       "storage-full, stopped ... critical"},
+      {"cloud_cluster_status", "Cloud cluster status", "", Threshold{},
+       "Aurora cluster status and its writer, leveled like the instance status"},
+      {"cloud_replicas", "Cloud replicas", "", Threshold{},
+       "read replicas (or cluster readers) available, of those RDS lists"},
+      {"cloud_pending_changes", "Cloud pending changes", "", Threshold{},
+       "modifications RDS will apply at the next maintenance window or reboot"},
+      {"cloud_cpu_percent", "Cloud CPU (15 min avg)", "%", Above(70, 90),
+       "CloudWatch CPUUtilization, average over the last 15 minutes (min and max shown)"},
+      {"cloud_freeable_memory_bytes", "Cloud freeable memory (15 min min)", "bytes",
+       Threshold{512.0 * 1024 * 1024, 128.0 * 1024 * 1024, Direction::kBelow},
+       "CloudWatch FreeableMemory, lowest over the last 15 minutes"},
+      {"cloud_connections", "Cloud connections (15 min max)", "", Threshold{},
+       "CloudWatch DatabaseConnections, highest over the last 15 minutes"},
+      {"cloud_read_iops", "Cloud read IOPS (15 min avg)", "/s", Threshold{},
+       "CloudWatch ReadIOPS, average over the last 15 minutes"},
+      {"cloud_write_iops", "Cloud write IOPS (15 min avg)", "/s", Threshold{},
+       "CloudWatch WriteIOPS, average over the last 15 minutes"},
+      {"cloud_replica_lag_seconds", "Cloud replica lag (15 min max)", "s", Above(60, 300),
+       "CloudWatch ReplicaLag (RDS replica) or AuroraReplicaLag (Aurora reader), highest over "
+       "the last 15 minutes (runbook: > 60 s)"},
   };
   return kSpecs;
 }
