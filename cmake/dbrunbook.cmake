@@ -27,12 +27,15 @@ function(dbrunbook_module name)
   target_link_libraries(dbrunbook_${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
-# dbrunbook_test(NAME SOURCES a_test.cc DEPS dbrunbook_x [SANDBOX primary replica] [LABELS l])
+# dbrunbook_test(NAME SOURCES a_test.cc DEPS dbrunbook_x [SANDBOX primary replica] [MOTO]
+#                [LABELS l] [TIMEOUT s])
 # A GoogleTest binary registered as one CTest test. With SANDBOX, the test requires the CTest
-# fixtures that start those sandbox servers (see tests/CMakeLists.txt) and gets
-# DBRUNBOOK_SANDBOX_DIR in its environment.
+# fixtures that start those sandbox servers (see tests/sandbox.cmake); with MOTO, the fixture
+# `moto` (the AWS emulator behind a SigV4-verifying proxy, see tests/cloud/CMakeLists.txt,
+# read with tests/support/moto.h). Every test gets DBRUNBOOK_SANDBOX_DIR and DBRUNBOOK_MOTO_DIR
+# in its environment. Tests of one kind hold a RESOURCE_LOCK on it, since they share its state.
 function(dbrunbook_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;SANDBOX;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "MOTO" "TIMEOUT" "SOURCES;DEPS;SANDBOX;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${DBRUNBOOK_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
@@ -41,18 +44,28 @@ function(dbrunbook_test name)
   set(env "DBRUNBOOK_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
           "DBRUNBOOK_SHARED_DIR=${PROJECT_SOURCE_DIR}/../shared"
           "DBRUNBOOK_SANDBOX_DIR=${DBRUNBOOK_SANDBOX_DIR}"
+          "DBRUNBOOK_MOTO_DIR=${DBRUNBOOK_MOTO_DIR}"
           "DBRUNBOOK_BINARY=$<TARGET_FILE:dbrunbook>")
   set_tests_properties(${name} PROPERTIES ENVIRONMENT "${env}")
   if(ARG_TIMEOUT)
     set_tests_properties(${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT})
   endif()
   set(labels ${ARG_LABELS})
+  set(fixtures "")
+  set(locks "")
+  foreach(server ${ARG_SANDBOX})
+    list(APPEND fixtures sandbox_${server})
+  endforeach()
   if(ARG_SANDBOX)
-    set(fixtures "")
-    foreach(server ${ARG_SANDBOX})
-      list(APPEND fixtures sandbox_${server})
-    endforeach()
-    set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED "${fixtures}" RESOURCE_LOCK sandbox)
+    list(APPEND locks sandbox)
+  endif()
+  if(ARG_MOTO)
+    list(APPEND fixtures moto)
+    list(APPEND locks moto)
+    list(APPEND labels moto)
+  endif()
+  if(fixtures)
+    set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED "${fixtures}" RESOURCE_LOCK "${locks}")
     list(APPEND labels integration)
   else()
     list(APPEND labels unit)

@@ -12,8 +12,10 @@ has no moto). Everything is created through boto3, as a user would with the AWS 
            ReplicaLag for the replica, AuroraReplicaLag for the Aurora reader, and
            CPUUtilization by DBClusterIdentifier for the cluster.
 
-Prints a JSON manifest on stdout: every value written, by metric and dimension, so that tests
-compare dbrunbook's figures with what was put in, never with numbers of their own.
+Prints a JSON manifest on stdout: the RDS resources created ("rds": parameter_groups, instances
+with their role, clusters with their members) and every metric value written, by metric and
+dimension ("metrics"), so that tests compare dbrunbook's figures with what was put in, never
+with numbers of their own.
 
 usage: moto_seed.py --endpoint http://127.0.0.1:PORT [--region us-east-1]
 """
@@ -42,24 +44,39 @@ def main():
     rds = boto3.client("rds", **kw)
     cw = boto3.client("cloudwatch", **kw)
 
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    manifest = {"now": now.isoformat(), "region": args.region,
+                "rds": {"parameter_groups": [], "instances": [], "clusters": []},
+                "metrics": []}
+    seeded = manifest["rds"]
+
     rds.create_db_parameter_group(DBParameterGroupName="orders-params",
                                   DBParameterGroupFamily="mysql8.0",
                                   Description="orders MySQL parameters")
+    seeded["parameter_groups"].append({"name": "orders-params", "family": "mysql8.0"})
     rds.create_db_instance(DBInstanceIdentifier="orders-primary-db", DBInstanceClass="db.r6g.large",
                            Engine="mysql", EngineVersion="8.0.35", MasterUsername="admin",
                            MasterUserPassword="not-a-real-password", AllocatedStorage=100,
                            MultiAZ=True, DBParameterGroupName="orders-params")
+    seeded["instances"].append({"id": "orders-primary-db", "class": "db.r6g.large",
+                                "engine": "mysql", "engine_version": "8.0.35", "multi_az": True,
+                                "parameter_group": "orders-params", "role": "primary"})
     rds.create_db_instance_read_replica(DBInstanceIdentifier="orders-replica-db",
                                         SourceDBInstanceIdentifier="orders-primary-db")
+    seeded["instances"].append({"id": "orders-replica-db", "engine": "mysql",
+                                "role": "replica", "source": "orders-primary-db"})
     rds.create_db_cluster(DBClusterIdentifier="orders-cluster", Engine="aurora-mysql",
                           EngineVersion="8.0.mysql_aurora.3.05.2", MasterUsername="admin",
                           MasterUserPassword="not-a-real-password")
-    for name in ("orders-aurora-1", "orders-aurora-2"):
+    seeded["clusters"].append({"id": "orders-cluster", "engine": "aurora-mysql",
+                               "engine_version": "8.0.mysql_aurora.3.05.2",
+                               "members": ["orders-aurora-1", "orders-aurora-2"]})
+    for name, role in (("orders-aurora-1", "writer"), ("orders-aurora-2", "reader")):
         rds.create_db_instance(DBInstanceIdentifier=name, DBInstanceClass="db.r6g.large",
                                Engine="aurora-mysql", DBClusterIdentifier="orders-cluster")
-
-    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    manifest = {"now": now.isoformat(), "region": args.region, "metrics": []}
+        seeded["instances"].append({"id": name, "class": "db.r6g.large",
+                                    "engine": "aurora-mysql", "cluster": "orders-cluster",
+                                    "role": role})
 
     def put(metric, unit, dim_name, dim_value, values):
         data = []

@@ -38,7 +38,9 @@ const char* const kToken = "FQoGZXIvYXdzEXAMPLE/session+token==";
 // destroyed. Its stderr goes to ours, so the proxy's per-request log lines show in the test log.
 class Child {
  public:
-  explicit Child(std::vector<std::string> args) {
+  // `extra_env` ("NAME=value") is added to our environment for the child: secrets go there,
+  // never on its command line, which every user of the machine sees in ps.
+  explicit Child(std::vector<std::string> args, std::vector<std::string> extra_env = {}) {
     int fds[2];
     if (pipe(fds) != 0) return;
     posix_spawn_file_actions_t actions;
@@ -48,7 +50,11 @@ class Child {
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    std::vector<char*> envp;
+    for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+    for (std::string& e : extra_env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
     close(fds[1]);
     out_ = fdopen(fds[0], "r");
@@ -134,10 +140,13 @@ class SigV4ProxyTest : public ::testing::Test {
     upstream_ =
         std::make_unique<Child>(std::vector<std::string>{kPython, dir + "/echo_upstream.py"});
     ASSERT_GT(upstream_->port(), 0) << "echo upstream did not start";
-    proxy_ = std::make_unique<Child>(std::vector<std::string>{
-        kPython, dir + "/sigv4_verifying_proxy.py", "--listen-port", "0", "--upstream",
-        "http://127.0.0.1:" + std::to_string(upstream_->port()), "--access-key", kAccessKey,
-        "--secret", kSecret, "--token", kToken});
+    proxy_ = std::make_unique<Child>(
+        std::vector<std::string>{
+            kPython, dir + "/sigv4_verifying_proxy.py", "--listen-port", "0", "--upstream",
+            "http://127.0.0.1:" + std::to_string(upstream_->port()), "--access-key", kAccessKey,
+            "--secret-env", "PROXY_TEST_SECRET", "--token-env", "PROXY_TEST_TOKEN"},
+        std::vector<std::string>{std::string("PROXY_TEST_SECRET=") + kSecret,
+                                 std::string("PROXY_TEST_TOKEN=") + kToken});
     if (proxy_->port() <= 0) {
       ASSERT_NE(proxy_->ExitStatusIfDone(), 3) << "Debian's python3-botocore is not installed for "
                                                << kPython << ": run scripts/setup (as root)";

@@ -1,8 +1,14 @@
 #!/usr/bin/python3
 """A loopback HTTP proxy that lets through only correctly SigV4-signed requests.
 
-    /usr/bin/python3 sigv4_verifying_proxy.py --listen-port P --upstream http://127.0.0.1:Q \
-        --access-key AK --secret SK [--token T]
+    PROXY_SECRET=SK [PROXY_TOKEN=T] /usr/bin/python3 sigv4_verifying_proxy.py \
+        --listen-port P --upstream http://127.0.0.1:Q --access-key AK \
+        --secret-env PROXY_SECRET [--token-env PROXY_TOKEN]
+
+The secret key and the session token are read from the environment variables named by
+--secret-env and --token-env, so that they never show in `ps` (a command line is visible to
+every user of the machine). --secret SK and --token T still work for a quick manual run, with a
+warning on stderr.
 
 For every request it recomputes the signature with botocore (Debian's python3-botocore, an
 implementation independent of ours) from the request exactly as received: method, path and
@@ -22,6 +28,7 @@ import argparse
 import hashlib
 import hmac
 import http.client
+import os
 import re
 import sys
 import urllib.parse
@@ -203,9 +210,26 @@ def main():
     parser.add_argument('--listen-port', type=int, required=True)
     parser.add_argument('--upstream', required=True, help='http://127.0.0.1:PORT')
     parser.add_argument('--access-key', required=True)
-    parser.add_argument('--secret', required=True)
-    parser.add_argument('--token', default=None)
+    secret = parser.add_mutually_exclusive_group(required=True)
+    secret.add_argument('--secret-env', metavar='NAME',
+                        help='environment variable that holds the secret access key')
+    secret.add_argument('--secret', help='the secret access key (visible in ps; avoid)')
+    token = parser.add_mutually_exclusive_group()
+    token.add_argument('--token-env', metavar='NAME',
+                       help='environment variable that holds the session token')
+    token.add_argument('--token', default=None, help='the session token (visible in ps; avoid)')
     config = parser.parse_args()
+    if config.secret is not None or config.token is not None:
+        sys.stderr.write('sigv4_verifying_proxy: --secret/--token show in ps; use --secret-env '
+                         'and --token-env\n')
+    if config.secret_env is not None:
+        config.secret = os.environ.get(config.secret_env)
+        if not config.secret:
+            parser.error('--secret-env %s: the variable is not set or empty' % config.secret_env)
+    if config.token_env is not None:
+        config.token = os.environ.get(config.token_env)
+        if not config.token:
+            parser.error('--token-env %s: the variable is not set or empty' % config.token_env)
     Handler.config = config
     server = ThreadingHTTPServer(('127.0.0.1', config.listen_port), Handler)
     server.daemon_threads = True
