@@ -93,7 +93,7 @@ AwsQueryClient::AwsQueryClient(AwsService service, AwsCredentialResolver& resolv
 core::Result<std::string> AwsQueryClient::Call(const QueryRequest& request,
                                                Idempotency idempotency) {
   const std::string& action = request.action();
-  auto context = [&](core::Error e) {
+  auto context = [&](const core::Error& e) {
     return core::Fail(e.WithContext(fmt::format("{} {}", service_.display, action)));
   };
   auto region = resolver_.Region();
