@@ -24,6 +24,8 @@ core::Result<std::unique_ptr<cloud::CloudProvider>> MakeCloudProvider(
 
 // "class db.r6g.xlarge, Multi-AZ on": what RDS will change at the next window (empty: none).
 std::string PendingChanges(const cloud::rds::PendingModifiedValues& pending);
+// "system-update: New Operating System update is available, forced from ...".
+std::string MaintenanceText(const cloud::rds::PendingMaintenanceAction& action);
 
 nlohmann::json CloudStatusJson(const cloud::CloudStatus& status);
 nlohmann::json CloudMetricsJson(const cloud::MetricsReport& report);

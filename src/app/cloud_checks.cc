@@ -84,7 +84,16 @@ core::Result<std::vector<steps::Check>> CloudCheckSource::Collect() {
     checks.push_back(std::move(c));
     steps::Check p = NewCheck("cloud_pending_changes");
     const std::string pending = PendingChanges(i.pending_modified_values);
-    p.display = pending.empty() ? "none" : pending;
+    p.display = pending.empty() ? "no modification pending" : "pending: " + pending;
+    std::string maintenance;
+    for (const auto& m : status->pending_maintenance) {
+      maintenance += (maintenance.empty() ? "" : "; ") + MaintenanceText(m);
+    }
+    p.display +=
+        status->pending_maintenance.empty()
+            ? ", no maintenance scheduled"
+            : fmt::format(", {} maintenance action(s)", status->pending_maintenance.size());
+    p.detail = maintenance;
     checks.push_back(std::move(p));
   }
   if (status->cluster) {
@@ -112,7 +121,11 @@ core::Result<std::vector<steps::Check>> CloudCheckSource::Collect() {
     }
     if (available < static_cast<int>(status->replicas.size())) c.level = steps::Level::kWarn;
     c.display = fmt::format("{} of {} available", available, status->replicas.size());
-    c.detail = others;
+    std::string lags;
+    for (const auto& [id, lag] : status->replica_lag_seconds) {
+      lags += fmt::format("{}{} lag {:.3g} s", lags.empty() ? "" : ", ", id, lag);
+    }
+    c.detail = others.empty() ? lags : others + (lags.empty() ? "" : "; " + lags);
     checks.push_back(std::move(c));
   }
   for (const auto& note : status->notes) {

@@ -97,12 +97,19 @@ void PrintStatusText(Env& env, const std::string& target, const cloud::CloudStat
                        c.serverless_v2_scaling->max_capacity.value_or(0));
     }
   }
-  o << fmt::format("  replicas  {}\n", s.replicas.empty() ? "none" : "");
+  o << (s.replicas.empty() ? "  replicas  none\n" : "  replicas\n");
   for (const auto& r : s.replicas) {
-    o << fmt::format("    {}  {}  {}{}\n", r.db_instance_identifier, r.status, r.db_instance_class,
-                     r.db_cluster_identifier.empty() ? "" : "  (cluster reader)");
+    const auto lag = s.replica_lag_seconds.find(r.db_instance_identifier);
+    o << fmt::format(
+        "    {}  {}  {}{}  lag {}\n", r.db_instance_identifier, r.status, r.db_instance_class,
+        r.db_cluster_identifier.empty() ? "" : "  (cluster reader)",
+        lag == s.replica_lag_seconds.end() ? std::string("unknown (no CloudWatch data)")
+                                           : fmt::format("{:.3g} s", lag->second));
   }
-  o << fmt::format("  events (last hour)  {}\n", s.events.empty() ? "none" : "");
+  o << (s.pending_maintenance.empty() ? "  pending maintenance  none\n"
+                                      : "  pending maintenance\n");
+  for (const auto& m : s.pending_maintenance) o << "    " << MaintenanceText(m) << "\n";
+  o << (s.events.empty() ? "  events (last hour)  none\n" : "  events (last hour)\n");
   for (const auto& e : s.events) {
     o << fmt::format("    {}  {}\n", e.date ? core::FormatRfc3339(*e.date) : "?", e.message);
   }
@@ -141,6 +148,17 @@ void PrintMetricsText(Env& env, const std::string& target, const cloud::MetricsR
 }
 
 }  // namespace
+
+std::string MaintenanceText(const cloud::rds::PendingMaintenanceAction& m) {
+  std::string out = m.action;
+  if (!m.description.empty()) out += ": " + m.description;
+  if (m.forced_apply_date) out += ", forced from " + core::FormatRfc3339(*m.forced_apply_date);
+  if (m.auto_applied_after_date) {
+    out += ", applied in the window after " + core::FormatRfc3339(*m.auto_applied_after_date);
+  }
+  if (!m.opt_in_status.empty()) out += " (opt-in " + m.opt_in_status + ")";
+  return out;
+}
 
 std::string PendingChanges(const cloud::rds::PendingModifiedValues& p) {
   std::vector<std::string> parts;
@@ -193,8 +211,26 @@ nlohmann::json CloudStatusJson(const cloud::CloudStatus& s) {
   j["instance"] = s.instance ? InstanceJson(*s.instance) : nullptr;
   j["cluster"] = s.cluster ? ClusterJson(*s.cluster) : nullptr;
   nlohmann::json replicas = nlohmann::json::array();
-  for (const auto& r : s.replicas) replicas.push_back(InstanceJson(r));
+  for (const auto& r : s.replicas) {
+    nlohmann::json replica = InstanceJson(r);
+    const auto lag = s.replica_lag_seconds.find(r.db_instance_identifier);
+    replica["lag_seconds"] =
+        lag == s.replica_lag_seconds.end() ? nlohmann::json(nullptr) : nlohmann::json(lag->second);
+    replicas.push_back(std::move(replica));
+  }
   j["replicas"] = replicas;
+  nlohmann::json maintenance = nlohmann::json::array();
+  for (const auto& m : s.pending_maintenance) {
+    auto time = [](const std::optional<core::WallTime>& t) {
+      return t ? nlohmann::json(core::FormatRfc3339(*t)) : nlohmann::json(nullptr);
+    };
+    maintenance.push_back({{"action", m.action},
+                           {"description", m.description},
+                           {"auto_applied_after", time(m.auto_applied_after_date)},
+                           {"forced_apply", time(m.forced_apply_date)},
+                           {"opt_in_status", m.opt_in_status}});
+  }
+  j["pending_maintenance"] = maintenance;
   nlohmann::json events = nlohmann::json::array();
   for (const auto& e : s.events) {
     events.push_back({{"time", e.date ? core::FormatRfc3339(*e.date) : ""},

@@ -156,6 +156,60 @@ core::Result<CloudStatus> AwsProvider::Status(const CloudResource& resource) {
     status.replicas.push_back(std::move(replica->front()));
   }
 
+  // Each replica's lag: the highest of the last 5 minutes, in seconds.
+  if (!status.replicas.empty()) {
+    cloudwatch::GetMetricDataRequest lag;
+    const cloudwatch::MetricWindow window = cloudwatch::WindowEndingAt(
+        clock_.WallNow(), std::chrono::minutes(5), std::chrono::seconds(60));
+    lag.start_time = window.start;
+    lag.end_time = window.end;
+    for (size_t k = 0; k < status.replicas.size(); ++k) {
+      const rds::DBInstance& r = status.replicas[k];
+      cloudwatch::MetricDataQuery q;
+      q.id = fmt::format("r{}", k);
+      q.metric_stat = cloudwatch::MetricStat{
+          cloudwatch::Metric{std::string(cloudwatch::kRdsNamespace),
+                             r.db_cluster_identifier.empty() ? "ReplicaLag" : "AuroraReplicaLag",
+                             {{"DBInstanceIdentifier", r.db_instance_identifier}}},
+          60, "Maximum", std::nullopt};
+      lag.queries.push_back(std::move(q));
+    }
+    auto result = CallAndParse(cloudwatch_, cloudwatch::BuildQuery(lag), Idempotency::kIdempotent,
+                               &cloudwatch::ParseGetMetricDataResponse);
+    if (!result) {
+      status.notes.push_back(fmt::format("replica lag: {}", result.error().message));
+    } else {
+      for (size_t k = 0; k < status.replicas.size(); ++k) {
+        const cloudwatch::MetricDataResult* r = result->Find(fmt::format("r{}", k));
+        if (r == nullptr || r->values.empty()) continue;
+        const double scale = status.replicas[k].db_cluster_identifier.empty() ? 1.0 : 0.001;
+        status.replica_lag_seconds[status.replicas[k].db_instance_identifier] =
+            *std::max_element(r->values.begin(), r->values.end()) * scale;
+      }
+    }
+  }
+
+  // Scheduled maintenance of the instance (or the cluster).
+  {
+    rds::DescribePendingMaintenanceActionsRequest request;
+    request.filters.push_back(
+        status.instance ? rds::Filter{"db-instance-id", {status.instance->db_instance_identifier}}
+                        : rds::Filter{"db-cluster-id", {cluster_id}});
+    for (int n = 0; n < kMaxPages; ++n) {
+      auto page = CallAndParse(rds_, rds::BuildQuery(request), Idempotency::kIdempotent,
+                               &rds::ParseDescribePendingMaintenanceActionsResponse);
+      if (!page) {
+        status.notes.push_back(fmt::format("pending maintenance: {}", page.error().message));
+        break;
+      }
+      for (auto& resource : page->resources) {
+        for (auto& a : resource.actions) status.pending_maintenance.push_back(std::move(a));
+      }
+      if (page->marker.empty()) break;
+      request.marker = page->marker;
+    }
+  }
+
   // Events of the last hour for the instance (or the cluster).
   rds::DescribeEventsRequest events;
   events.source_identifier = status.instance ? status.instance->db_instance_identifier : cluster_id;

@@ -3,7 +3,8 @@
 // GetMetricData pagination (NextToken) followed.
 //
 // IAM actions it calls (README, "AWS permissions"): read-only rds:DescribeDBInstances,
-// rds:DescribeDBClusters, rds:DescribeEvents, rds:DescribeDBParameters,
+// rds:DescribeDBClusters, rds:DescribeEvents, rds:DescribePendingMaintenanceActions,
+// rds:DescribeDBParameters,
 // cloudwatch:GetMetricData; mitigation rds:ModifyDBInstance, rds:ModifyDBCluster,
 // rds:ModifyDBParameterGroup, rds:PromoteReadReplica, rds:FailoverDBCluster,
 // rds:RebootDBInstance.

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,7 +40,13 @@ struct CloudStatus {
   std::optional<rds::DBInstance> instance;
   std::optional<rds::DBCluster> cluster;
   std::vector<rds::DBInstance> replicas;  // read replicas, or cluster readers
-  std::vector<rds::Event> events;         // the last hour, oldest first
+  // By replica id: its lag in seconds, the highest of the last 5 minutes (ReplicaLag of an RDS
+  // read replica, AuroraReplicaLag of an Aurora reader); absent when CloudWatch has no data.
+  std::map<std::string, double> replica_lag_seconds;
+  // What RDS has scheduled for the instance or cluster (OS and engine updates, certificate
+  // rotation), from DescribePendingMaintenanceActions.
+  std::vector<rds::PendingMaintenanceAction> pending_maintenance;
+  std::vector<rds::Event> events;  // the last hour, oldest first
   std::vector<std::string> notes;
 };
 

@@ -412,6 +412,18 @@ core::Result<QueryRequest> BuildQuery(const DescribeEventsRequest& r) {
   return q;
 }
 
+core::Result<QueryRequest> BuildQuery(const DescribePendingMaintenanceActionsRequest& r) {
+  constexpr std::string_view kAction = "DescribePendingMaintenanceActions";
+  if (auto ok = CheckFilters(kAction, r.filters); !ok) return core::Fail(ok.error());
+  if (auto ok = CheckMaxRecords(kAction, r.max_records); !ok) return core::Fail(ok.error());
+  QueryRequest q = NewRequest(kAction);
+  AddString(q, "ResourceIdentifier", r.resource_identifier);
+  AddFilters(q, r.filters);
+  AddString(q, "Marker", r.marker);
+  AddInt(q, "MaxRecords", r.max_records);
+  return q;
+}
+
 core::Result<DescribeDBInstancesResult> ParseDescribeDBInstancesResponse(std::string_view body) {
   return ParseWith<DescribeDBInstancesResult>(
       "DescribeDBInstances", body, [](FieldReader& r, pugi::xml_node result) {
@@ -501,6 +513,36 @@ core::Result<DescribeEventsResult> ParseDescribeEventsResponse(std::string_view 
           r.Read(n, "SourceArn", e.source_arn);
           out.events.push_back(std::move(e));
         });
+        r.Read(result, "Marker", out.marker);
+        return out;
+      });
+}
+
+// The model's PendingMaintenanceActionsMessage: PendingMaintenanceActions is a list of
+// ResourcePendingMaintenanceActions, each with PendingMaintenanceActionDetails, a list of
+// PendingMaintenanceAction.
+core::Result<DescribePendingMaintenanceActionsResult>
+ParseDescribePendingMaintenanceActionsResponse(std::string_view body) {
+  return ParseWith<DescribePendingMaintenanceActionsResult>(
+      "DescribePendingMaintenanceActions", body, [](FieldReader& r, pugi::xml_node result) {
+        DescribePendingMaintenanceActionsResult out;
+        r.ForEach(result, "PendingMaintenanceActions", "ResourcePendingMaintenanceActions",
+                  [&](pugi::xml_node n) {
+                    ResourcePendingMaintenance resource;
+                    r.Read(n, "ResourceIdentifier", resource.resource_identifier);
+                    r.ForEach(n, "PendingMaintenanceActionDetails", "PendingMaintenanceAction",
+                              [&](pugi::xml_node a) {
+                                PendingMaintenanceAction action;
+                                r.Read(a, "Action", action.action);
+                                r.Read(a, "Description", action.description);
+                                r.Read(a, "AutoAppliedAfterDate", action.auto_applied_after_date);
+                                r.Read(a, "ForcedApplyDate", action.forced_apply_date);
+                                r.Read(a, "CurrentApplyDate", action.current_apply_date);
+                                r.Read(a, "OptInStatus", action.opt_in_status);
+                                resource.actions.push_back(std::move(action));
+                              });
+                    out.resources.push_back(std::move(resource));
+                  });
         r.Read(result, "Marker", out.marker);
         return out;
       });

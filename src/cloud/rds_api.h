@@ -157,6 +157,16 @@ core::Result<QueryRequest> BuildQuery(const FailoverDBClusterRequest& request);
 core::Result<QueryRequest> BuildQuery(const RebootDBInstanceRequest& request);
 core::Result<QueryRequest> BuildQuery(const DescribeEventsRequest& request);
 
+// DescribePendingMaintenanceActions: the maintenance RDS has scheduled (OS and engine updates,
+// certificate rotation) for a resource, by its ARN; or for every resource with filters.
+struct DescribePendingMaintenanceActionsRequest {
+  std::optional<std::string> resource_identifier;  // an instance or cluster ARN
+  std::vector<Filter> filters;                     // db-instance-id, db-cluster-id
+  std::optional<int64_t> max_records;
+  std::string marker;
+};
+core::Result<QueryRequest> BuildQuery(const DescribePendingMaintenanceActionsRequest& request);
+
 // ---- results ----------------------------------------------------------------------------------
 
 struct Endpoint {
@@ -304,6 +314,24 @@ struct DescribeDBParametersResult {
   std::string request_id;
 };
 
+struct PendingMaintenanceAction {
+  std::string action;  // "system-update", "db-upgrade", "ca-certificate-rotation", ...
+  std::string description;
+  std::optional<core::WallTime> auto_applied_after_date;
+  std::optional<core::WallTime> forced_apply_date;
+  std::optional<core::WallTime> current_apply_date;
+  std::string opt_in_status;  // "immediate", "next-maintenance", "undo-opt-in"
+};
+struct ResourcePendingMaintenance {
+  std::string resource_identifier;  // ARN
+  std::vector<PendingMaintenanceAction> actions;
+};
+struct DescribePendingMaintenanceActionsResult {
+  std::vector<ResourcePendingMaintenance> resources;
+  std::string marker;
+  std::string request_id;
+};
+
 struct DescribeEventsResult {
   std::vector<Event> events;
   std::string marker;
@@ -321,5 +349,7 @@ core::Result<ModifyDBParameterGroupResult> ParseModifyDBParameterGroupResponse(
     std::string_view body);
 core::Result<DescribeDBParametersResult> ParseDescribeDBParametersResponse(std::string_view body);
 core::Result<DescribeEventsResult> ParseDescribeEventsResponse(std::string_view body);
+core::Result<DescribePendingMaintenanceActionsResult>
+ParseDescribePendingMaintenanceActionsResponse(std::string_view body);
 
 }  // namespace dbrunbook::cloud::rds

@@ -114,6 +114,15 @@ TEST_F(CloudE2eTest, StatusOfAnInstanceWithItsReplica) {
   ASSERT_EQ(j["replicas"].size(), 1U) << run.out;
   EXPECT_EQ(j["replicas"][0]["db_instance_identifier"], "orders-replica-db");
   EXPECT_EQ(j["replicas"][0]["read_replica_source"], "orders-primary-db");
+  // The replica's lag (the highest of the last 5 minutes) is one of the values seeded for it.
+  ASSERT_TRUE(j["replicas"][0]["lag_seconds"].is_number()) << run.out;
+  const auto seeded_lag =
+      Seeded("ReplicaLag", "orders-replica-db", core::WallTime{}, core::WallTime::max());
+  EXPECT_THAT(seeded_lag, ::testing::Contains(j["replicas"][0]["lag_seconds"].get<double>()));
+  // moto 5.2.1 does not implement DescribePendingMaintenanceActions (it answers HTTP 500): the
+  // status says so in a note and goes on.
+  EXPECT_TRUE(j["pending_maintenance"].is_array());
+  EXPECT_THAT(j["notes"].dump(), HasSubstr("DescribePendingMaintenanceActions"));
   ExpectAllRequestsVerified(2);  // DescribeDBInstances (instance, replica), DescribeEvents
 
   const auto text = Dbrunbook("cloud status orders-primary");
@@ -304,6 +313,19 @@ TEST_F(CloudE2eTest, ActionsThroughTheProvider) {
                    "if p['ParameterName'] == 'max_connections'])"),
               HasSubstr("2000"));
 
+  // Aurora Serverless v2 capacity (the scale-up form of a cluster).
+  cloud::rds::ModifyDBClusterRequest capacity;
+  capacity.db_cluster_identifier = "act-cluster";
+  capacity.serverless_v2_scaling = cloud::rds::ServerlessV2Scaling{0.5, 16};
+  capacity.apply_immediately = true;
+  auto resized = (*provider)->ModifyCluster(capacity);
+  ASSERT_TRUE(resized) << resized.error().ToString();
+  ASSERT_TRUE(resized->serverless_v2_scaling);
+  EXPECT_EQ(resized->serverless_v2_scaling->max_capacity, 16);
+  EXPECT_THAT(boto("print(rds.describe_db_clusters(DBClusterIdentifier='act-cluster')"
+                   "['DBClusters'][0]['ServerlessV2ScalingConfiguration'])"),
+              HasSubstr("'MaxCapacity': 16.0"));
+
   // Cluster failover to the reader.
   auto failed_over = (*provider)->FailoverCluster("act-cluster", "act-aurora-2");
   ASSERT_TRUE(failed_over) << failed_over.error().ToString();
@@ -343,8 +365,8 @@ TEST_F(CloudE2eTest, ActionsThroughTheProvider) {
   auto all = testing::ProxyVerdicts(moto_, start);
   ASSERT_TRUE(all);
   EXPECT_EQ(all->rejected, 0);
-  EXPECT_EQ(all->accepted, 8);  // modify, describe parameters, modify group, failover, reboot,
-                                // promote, and the two failing ones
+  EXPECT_EQ(all->accepted, 9);  // modify instance, describe parameters, modify group, modify
+                                // cluster, failover, reboot, promote, the two failing ones
 }
 
 }  // namespace
