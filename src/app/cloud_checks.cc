@@ -89,10 +89,15 @@ core::Result<std::vector<steps::Check>> CloudCheckSource::Collect() {
     for (const auto& m : status->pending_maintenance) {
       maintenance += (maintenance.empty() ? "" : "; ") + MaintenanceText(m);
     }
-    p.display +=
-        status->pending_maintenance.empty()
-            ? ", no maintenance scheduled"
-            : fmt::format(", {} maintenance action(s)", status->pending_maintenance.size());
+    bool maintenance_known = true;
+    for (const auto& note : status->notes) {
+      maintenance_known = maintenance_known && !note.starts_with("pending maintenance");
+    }
+    if (!status->pending_maintenance.empty()) {
+      p.display += fmt::format(", {} maintenance action(s)", status->pending_maintenance.size());
+    } else {
+      p.display += maintenance_known ? ", no maintenance scheduled" : ", maintenance unknown";
+    }
     p.detail = maintenance;
     checks.push_back(std::move(p));
   }
@@ -128,12 +133,24 @@ core::Result<std::vector<steps::Check>> CloudCheckSource::Collect() {
     c.detail = others.empty() ? lags : others + (lags.empty() ? "" : "; " + lags);
     checks.push_back(std::move(c));
   }
+  // Parts the status could not read: a replica that could not be described is an unknown
+  // replica check; other gaps (lag, maintenance, events, the cluster) are told in a detail.
   for (const auto& note : status->notes) {
-    steps::Check c = NewCheck("cloud_replicas");
-    c.level = steps::Level::kUnknown;
-    c.display = "unknown";
-    c.detail = note;
-    checks.push_back(std::move(c));
+    if (note.starts_with("replica ")) {
+      steps::Check c = NewCheck("cloud_replicas");
+      c.level = steps::Level::kUnknown;
+      c.display = "unknown";
+      c.detail = note;
+      checks.push_back(std::move(c));
+      continue;
+    }
+    const std::string_view into =
+        note.starts_with("pending maintenance") ? "cloud_pending_changes" : "cloud_instance_status";
+    for (auto& c : checks) {
+      if (c.id != into) continue;
+      c.detail += (c.detail.empty() ? "" : "; ") + note;
+      break;
+    }
   }
 
   auto report = provider_.Metrics(resource_, window_, period_);

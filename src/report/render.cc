@@ -189,27 +189,29 @@ nlohmann::json FlavorJson(const dialect::Flavor& flavor) {
                                                        : nlohmann::json(flavor.aurora_version)}};
 }
 
+nlohmann::json CheckJson(const steps::Check& c) {
+  nlohmann::json j = {
+      {"id", c.id},
+      {"title", c.title},
+      {"status", std::string(steps::LevelName(c.level))},
+      {"value", OptionalNumber(c.value)},
+      {"unit", c.unit},
+      {"display", c.display},
+      {"detail", c.detail},
+      {"channel", c.channel.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.channel)}};
+  if (!c.threshold.empty()) {
+    j["thresholds"] = {{"warn", OptionalNumber(c.threshold.warn)},
+                       {"critical", OptionalNumber(c.threshold.critical)},
+                       {"direction", std::string(steps::DirectionName(c.threshold.direction))}};
+  } else {
+    j["thresholds"] = nullptr;
+  }
+  return j;
+}
+
 nlohmann::json AssessmentJson(const steps::Assessment& a) {
   nlohmann::json checks = nlohmann::json::array();
-  for (const auto& c : a.checks) {
-    nlohmann::json j = {
-        {"id", c.id},
-        {"title", c.title},
-        {"status", std::string(steps::LevelName(c.level))},
-        {"value", OptionalNumber(c.value)},
-        {"unit", c.unit},
-        {"display", c.display},
-        {"detail", c.detail},
-        {"channel", c.channel.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.channel)}};
-    if (!c.threshold.empty()) {
-      j["thresholds"] = {{"warn", OptionalNumber(c.threshold.warn)},
-                         {"critical", OptionalNumber(c.threshold.critical)},
-                         {"direction", std::string(steps::DirectionName(c.threshold.direction))}};
-    } else {
-      j["thresholds"] = nullptr;
-    }
-    checks.push_back(std::move(j));
-  }
+  for (const auto& c : a.checks) checks.push_back(CheckJson(c));
   return {{"schema", "dbrunbook.assessment"},
           {"schema_version", kJsonSchemaVersion},
           {"target", a.target},
@@ -226,14 +228,17 @@ nlohmann::json AssessmentJson(const steps::Assessment& a) {
 }
 
 nlohmann::json AssessmentErrorJson(const std::string& target, const std::string& endpoint,
-                                   const core::Error& error) {
+                                   const core::Error& error,
+                                   const std::vector<steps::Check>& other_checks) {
+  nlohmann::json checks = nlohmann::json::array();
+  for (const auto& c : other_checks) checks.push_back(CheckJson(c));
   return {{"schema", "dbrunbook.assessment"},
           {"schema_version", kJsonSchemaVersion},
           {"target", target},
           {"endpoint", endpoint.empty() ? nlohmann::json(nullptr) : nlohmann::json(endpoint)},
           {"status", "unknown"},
           {"exit_code", 3},
-          {"checks", nlohmann::json::array()},
+          {"checks", std::move(checks)},
           {"error", ErrorJson(error)}};
 }
 

@@ -30,10 +30,13 @@ inline constexpr int kJsonSchemaVersion = 1;
 std::string RenderAssessmentTable(const steps::Assessment& a, const TableStyle& style);
 std::string RenderAssessmentMarkdown(const steps::Assessment& a);
 nlohmann::json AssessmentJson(const steps::Assessment& a);
-// When the target could not be assessed at all (no connection): the error, exit status 3.
+nlohmann::json CheckJson(const steps::Check& check);
+// When the target could not be assessed at all (no connection): the error, exit status 3, and
+// the checks that did not need the server (the cloud's view of it), if any.
 // `endpoint` may be empty when it is not known (a --dsn that did not parse).
 nlohmann::json AssessmentErrorJson(const std::string& target, const std::string& endpoint,
-                                   const core::Error& error);
+                                   const core::Error& error,
+                                   const std::vector<steps::Check>& other_checks = {});
 
 // --- check ----------------------------------------------------------------------------------
 std::string RenderConnectivityTable(const std::vector<steps::ConnectivityResult>& results,

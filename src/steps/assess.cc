@@ -494,14 +494,21 @@ void ReplicationChecks(Builder& b, collect::TargetSession& target, const AssessO
 }
 
 void AddSourceChecks(Builder& b, CheckSource& source, const AssessOptions& options) {
+  for (auto& check : RunCheckSource(source, options)) b.Append(std::move(check));
+}
+
+}  // namespace
+
+std::vector<Check> RunCheckSource(CheckSource& source, const AssessOptions& options) {
   auto checks = source.Collect();
   if (!checks) {
-    Check& failed = b.Add(source.name());
+    Check failed;
+    failed.id = std::string(source.name());
     failed.title = std::string(source.name());
     failed.level = Level::kUnknown;
     failed.display = "unknown";
     failed.detail = checks.error().ToString();
-    return;
+    return {std::move(failed)};
   }
   for (auto& check : *checks) {
     if (auto it = options.thresholds.find(check.id); it != options.thresholds.end()) {
@@ -509,11 +516,9 @@ void AddSourceChecks(Builder& b, CheckSource& source, const AssessOptions& optio
       if (it->second.critical) check.threshold.critical = it->second.critical;
     }
     if (check.value) check.level = check.threshold.Evaluate(*check.value);
-    b.Append(std::move(check));
   }
+  return std::move(*checks);
 }
-
-}  // namespace
 
 const std::vector<CheckSpec>& AssessChecks() { return Specs(); }
 

@@ -79,6 +79,11 @@ struct AssessOptions {
   std::vector<CheckSource*> extra_sources;
 };
 
+// The checks of `source`, leveled by their thresholds (with `options.thresholds` overrides);
+// a failing source gives one `unknown` check named after it. RunAssessment uses it for
+// `extra_sources`; `assess` also uses it alone when the server cannot be reached.
+std::vector<Check> RunCheckSource(CheckSource& source, const AssessOptions& options);
+
 struct Assessment {
   std::string target;
   std::string endpoint;

@@ -56,7 +56,9 @@ class CloudE2eTest : public testing::CliFixture {
            server + cloud("db_cluster_identifier: orders-cluster") + "  - name: aurora-reader\n" +
            server +
            cloud("db_instance_identifier: orders-aurora-2, db_cluster_identifier: orders-cluster") +
-           "  - name: ghost\n" + server + cloud("db_instance_identifier: no-such-db");
+           "  - name: ghost\n" + server + cloud("db_instance_identifier: no-such-db") +
+           "  - name: orders-down\n    host: 127.0.0.1\n    port: 1\n    user: monitor\n" +
+           cloud("db_instance_identifier: orders-primary-db");
   }
 
   // Runs dbrunbook with the fixture's credentials in its environment (not on its command line).
@@ -223,6 +225,28 @@ TEST_F(CloudE2eTest, AssessAddsTheCloudChecks) {
   // The server's own checks are there too.
   EXPECT_TRUE(checks.count("threads_running"));
   ExpectAllRequestsVerified(3);
+}
+
+// The database cannot be reached: the assessment cannot be made (exit 3), but what the cloud
+// says about the instance is still there, which is what a DBA asks next.
+TEST_F(CloudE2eTest, AnUnreachableDatabaseStillGetsTheCloudsView) {
+  const auto json = Dbrunbook("assess orders-down --format json");
+  EXPECT_EQ(json.status, 3) << json.Describe();
+  const auto j = nlohmann::json::parse(json.out);
+  EXPECT_FALSE(j["error"].is_null());
+  std::map<std::string, nlohmann::json> checks;
+  for (const auto& c : j["checks"]) checks[c["id"]] = c;
+  ASSERT_TRUE(checks.count("cloud_instance_status")) << json.out;
+  EXPECT_THAT(checks["cloud_instance_status"]["display"].get<std::string>(),
+              HasSubstr("available"));
+  EXPECT_TRUE(checks.count("cloud_cpu_percent"));
+  EXPECT_FALSE(checks.count("threads_running"));  // nothing from the server itself
+
+  const auto table = Dbrunbook("assess orders-down");
+  EXPECT_EQ(table.status, 3) << table.Describe();
+  EXPECT_THAT(table.out, HasSubstr("orders-down cannot be reached; what the cloud says about it"));
+  EXPECT_THAT(table.out, HasSubstr("Cloud instance status"));
+  EXPECT_THAT(table.err, HasSubstr("cannot assess orders-down"));
 }
 
 TEST_F(CloudE2eTest, ErrorsAreClearAndSecretFree) {
