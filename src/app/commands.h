@@ -11,6 +11,7 @@
 #include "app/env.h"
 #include "config/config.h"
 #include "report/render.h"
+#include "steps/mitigate_kill.h"
 
 namespace dbrunbook::app {
 
@@ -127,5 +128,22 @@ struct CloudCommandOptions {
 // 1 the instance, cluster or a replica is in another state (modifying, rebooting, ...).
 // metrics: 0 printed. Both: 2 usage or configuration error, 3 the cloud could not be asked.
 int RunCloud(Env& env, const GlobalOptions& global, const CloudCommandOptions& options);
+
+struct MitigateKillOptions {
+  TargetSelection selection;
+  // The criteria from the command line; the configuration's protected_users (global and the
+  // target's) are added to criteria.protected_users.
+  steps::KillCriteria criteria;
+  bool apply = false;
+  report::Format format = report::Format::kTable;
+  std::optional<std::string> store_path;  // --store; else store::DefaultStorePath
+};
+// `dbrunbook mitigate kill-queries` (app/mitigate_command.cc): the plan, or with --apply the
+// kills and their verification; every attempt in the audit store (which --apply requires).
+// 0 nothing to do, plan shown, or every victim killed and verified; 1 some victim not killed
+// or not verified; 2 usage or configuration error (the store cannot be opened, with --apply);
+// 3 cannot connect or read the processlist.
+int RunMitigateKillQueries(Env& env, const GlobalOptions& global,
+                           const MitigateKillOptions& options);
 
 }  // namespace dbrunbook::app

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <tuple>
 
 #include "app/commands.h"
 #include "core/duration.h"
@@ -271,6 +272,61 @@ int Main(int argc, char** argv) {
   cloud_metrics_cmd->add_option("--period", cloud_period,
                                 "seconds per datapoint: 60 or a multiple of 60 (default 300)");
 
+  // mitigate kill-queries
+  app::MitigateKillOptions kill;
+  std::string kill_busy;
+  std::string kill_idle;
+  std::string kill_victims = "oldest";
+  std::string kill_format = "table";
+  std::string kill_store;
+  CLI::App* mitigate_cmd = cli.add_subcommand(
+      "mitigate", "the runbook's mitigation (minutes 15-30), guarded: a plan unless --apply");
+  mitigate_cmd->require_subcommand(1);
+  CLI::App* kill_cmd = mitigate_cmd->add_subcommand(
+      "kill-queries",
+      "kill long-running queries (default: the runbook's time > 300 AND command != 'Sleep'),\n"
+      "never replication or system threads, the event scheduler, dbrunbook's own session or\n"
+      "protected users; each victim is re-checked just before its kill, and verified after.\n"
+      "Prints the plan unless --apply. Every attempt goes to the audit store.\n"
+      "Exit status: 0 nothing to do, plan shown, or all killed and verified; 1 some victim\n"
+      "not killed or not verified; 2 usage or configuration error; 3 cannot connect.");
+  kill_cmd->add_option("target", kill.selection.target, "target name from the configuration");
+  kill_cmd->add_option("--dsn", kill.selection.dsn, "ad-hoc target instead of a configured one");
+  AddCredentialFlags(*kill_cmd, kill.selection.credentials);
+  kill_cmd->add_option("--busy-time", kill_busy,
+                       "statements (command not Sleep) running at least SECONDS (default 300 "
+                       "unless --idle-time is given)");
+  kill_cmd->add_option("--idle-time", kill_idle,
+                       "sessions idle (Sleep) inside an open transaction at least SECONDS");
+  kill_cmd->add_option("--match-user", kill.criteria.match_user, "RE2 pattern on the user");
+  kill_cmd->add_option("--ignore-user", kill.criteria.ignore_user,
+                       "RE2 pattern: spare matching users");
+  kill_cmd->add_option("--match-host", kill.criteria.match_host, "RE2 pattern on the host");
+  kill_cmd->add_option("--match-db", kill.criteria.match_db, "RE2 pattern on the schema");
+  kill_cmd->add_option("--match-command", kill.criteria.match_command,
+                       "RE2 pattern on the command (Query, Execute, ...)");
+  kill_cmd->add_option("--match-state", kill.criteria.match_state, "RE2 pattern on the state");
+  kill_cmd->add_option("--match-info", kill.criteria.match_info,
+                       "RE2 pattern on the statement text");
+  kill_cmd->add_flag("--kill-query", kill.criteria.kill_query,
+                     "stop the statement and keep the connection (KILL QUERY; MariaDB: KILL "
+                     "QUERY ID, which cannot hit the connection's next statement)");
+  kill_cmd
+      ->add_option("--victims", kill_victims, "oldest (default: the longest-running match) or all")
+      ->check(CLI::IsMember({"oldest", "all"}));
+  kill_cmd
+      ->add_option("--max-victims", kill.criteria.max_victims,
+                   "at most N victims per run with --victims all (default 10)")
+      ->check(CLI::Range(1, steps::kMaxVictimsLimit));
+  kill_cmd->add_flag("--apply", kill.apply, "kill the victims (needs CONNECTION ADMIN or SUPER)");
+  kill_cmd->add_option("--format", kill_format, "table (default) or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  kill_cmd->add_option("--store", kill_store,
+                       "the audit store (default $XDG_STATE_HOME/dbrunbook/dbrunbook.db, else "
+                       "~/.local/state/dbrunbook/dbrunbook.db)");
+  kill_cmd->footer(
+      "Global options (--config, --color, --log-level) may also follow the subcommand.");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -367,6 +423,25 @@ int Main(int argc, char** argv) {
       return app::kExitUsage;
     }
     return app::RunCloud(env, global, cloud_options);
+  }
+  if (kill_cmd->parsed()) {
+    kill.format = *report::ParseFormat(kill_format);
+    kill.criteria.victims =
+        kill_victims == "all" ? steps::VictimPolicy::kAll : steps::VictimPolicy::kOldest;
+    for (auto [option, text, field] :
+         {std::tuple{"--busy-time", &kill_busy, &kill.criteria.busy_seconds},
+          std::tuple{"--idle-time", &kill_idle, &kill.criteria.idle_seconds}}) {
+      if (text->empty()) continue;
+      auto parsed = core::ParseDouble(*text);
+      if (!parsed || !(*parsed >= 0) || *parsed > 31536000) {
+        std::cerr << "dbrunbook mitigate kill-queries: " << option
+                  << " must be a number of seconds from 0 to 31536000 (got '" << *text << "')\n";
+        return app::kExitUsage;
+      }
+      *field = *parsed;
+    }
+    if (!kill_store.empty()) kill.store_path = kill_store;
+    return app::RunMitigateKillQueries(env, global, kill);
   }
   if (config_check_cmd->parsed()) {
     if (!config_file.empty()) config_check.file = config_file;

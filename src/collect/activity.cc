@@ -7,10 +7,9 @@ std::string Text(const mysql::Row& row, std::string_view column) {
   return row[column].StringOr("");
 }
 
-}  // namespace
-
-core::Result<std::vector<ActiveStatement>> ReadActiveStatements(TargetSession& target, int limit) {
-  auto result = target.session->Query(target.dialect.ActiveStatements(limit));
+core::Result<std::vector<ActiveStatement>> ReadProcesslist(TargetSession& target,
+                                                           const std::string& statement) {
+  auto result = target.session->Query(statement);
   if (!result) return core::Fail(result.error());
   std::vector<ActiveStatement> statements;
   statements.reserve(result->rows.size());
@@ -25,9 +24,29 @@ core::Result<std::vector<ActiveStatement>> ReadActiveStatements(TargetSession& t
     s.time_seconds = row["time_seconds"].AsDouble().value_or(0);
     s.info = row["info"].AsText();
     s.progress = row["progress"].AsDouble();
+    s.query_id = row["query_id"].AsUint64();
+    s.is_self = row["is_self"].AsInt64().value_or(0) != 0;
     statements.push_back(std::move(s));
   }
   return statements;
+}
+
+}  // namespace
+
+core::Result<std::vector<ActiveStatement>> ReadActiveStatements(TargetSession& target, int limit) {
+  return ReadProcesslist(target, target.dialect.ActiveStatements(limit));
+}
+
+core::Result<std::vector<ActiveStatement>> ReadSessions(TargetSession& target, int limit) {
+  return ReadProcesslist(target, target.dialect.Sessions(limit));
+}
+
+core::Result<std::optional<ActiveStatement>> ReadSession(TargetSession& target,
+                                                         uint64_t connection_id) {
+  auto rows = ReadProcesslist(target, target.dialect.SessionById(connection_id));
+  if (!rows) return core::Fail(rows.error());
+  if (rows->empty()) return std::optional<ActiveStatement>();
+  return std::optional<ActiveStatement>(std::move(rows->front()));
 }
 
 core::Result<std::vector<OpenTransaction>> ReadOldestTransactions(TargetSession& target,

@@ -24,10 +24,20 @@ struct ActiveStatement {
   double time_seconds = 0;
   std::optional<std::string> info;  // statement text
   std::optional<double> progress;   // MariaDB's PROGRESS (percent), where the flavor has it
+  // The statement's id (MariaDB's QUERY_ID): tells one statement of a connection from the next
+  // one, and lets KILL QUERY ID stop exactly this one. nullopt where the flavor has none.
+  std::optional<uint64_t> query_id;
+  bool is_self = false;  // this row is the session that read it (CONNECTION_ID())
 };
 
 // Active statements (not idle, not replication or system threads, not ours), longest first.
 core::Result<std::vector<ActiveStatement>> ReadActiveStatements(TargetSession& target, int limit);
+// Every session (idle, daemon, replication and our own included), longest first: what an
+// action that spares some of them must see (Dialect::Sessions).
+core::Result<std::vector<ActiveStatement>> ReadSessions(TargetSession& target, int limit);
+// The session of `connection_id` as it is now; nullopt when the connection is gone.
+core::Result<std::optional<ActiveStatement>> ReadSession(TargetSession& target,
+                                                         uint64_t connection_id);
 
 struct OpenTransaction {
   std::string trx_id;

@@ -34,18 +34,18 @@ constexpr std::uintmax_t kMaxConfigBytes = 4 << 20;
 // ---------------------------------------------------------------------------------------
 
 const std::vector<std::string>& TopLevelKeys() {
-  static const std::vector<std::string> kKeys = {"targets", "defaults", "assess", "investigate",
-                                                 "log"};
+  static const std::vector<std::string> kKeys = {"targets",     "defaults", "assess",
+                                                 "investigate", "log",      "protected_users"};
   return kKeys;
 }
 
 const std::vector<std::string>& TargetKeys() {
   static const std::vector<std::string> kKeys = {
-      "name",          "dsn",           "host",      "port",
-      "socket",        "user",          "database",  "password_env",
-      "password_file", "defaults_file", "tls",       "tags",
-      "replica_of",    "replicas",      "cloud",     "connect_timeout",
-      "read_timeout",  "write_timeout", "thresholds"};
+      "name",          "dsn",           "host",       "port",
+      "socket",        "user",          "database",   "password_env",
+      "password_file", "defaults_file", "tls",        "tags",
+      "replica_of",    "replicas",      "cloud",      "connect_timeout",
+      "read_timeout",  "write_timeout", "thresholds", "protected_users"};
   return kKeys;
 }
 
@@ -233,6 +233,7 @@ struct TargetSpec {
   std::map<std::string, std::string> tags;
   Setting<std::string> replica_of;
   std::vector<Reference> replicas;
+  Setting<std::vector<std::string>> protected_users;
   CloudSpec cloud;
   ThresholdSpecs thresholds;
   std::optional<ConnectSettings> dsn_settings;  // when dsn parsed
@@ -258,6 +259,7 @@ void MergeDefaults(TargetSpec& t, const TargetSpec& d) {
   Inherit(t.connect_timeout, d.connect_timeout);
   Inherit(t.read_timeout, d.read_timeout);
   Inherit(t.write_timeout, d.write_timeout);
+  Inherit(t.protected_users, d.protected_users);
   Inherit(t.tls.mode, d.tls.mode);
   Inherit(t.tls.ca, d.tls.ca);
   Inherit(t.tls.capath, d.tls.capath);
@@ -317,6 +319,10 @@ class Validator {
       if (entry->key == "assess") ParseAssess(entry->value, config.assess);
       if (entry->key == "investigate") ParseInvestigate(entry->value, config.investigate);
       if (entry->key == "log") ParseLog(entry->value, config.log_level);
+      if (entry->key == "protected_users") {
+        config.protected_users = ProtectedUsers(entry->value, "protected_users")
+                                     .value.value_or(std::vector<std::string>{});
+      }
     }
 
     TargetSpec defaults_spec;
@@ -768,6 +774,38 @@ class Validator {
     }
   }
 
+  // A list of user names as the processlist shows them (USER): `app`, not 'app'@'%' — the
+  // guardrail of mitigate kill-queries compares with the processlist, where a session has a
+  // user and a host but no account pattern.
+  Setting<std::vector<std::string>> ProtectedUsers(const YamlNode& node, const std::string& path) {
+    Setting<std::vector<std::string>> out{true, std::nullopt, node.where};
+    if (node.kind != YamlNode::Kind::kSequence) {
+      Error(node.where, path,
+            fmt::format("expected a list of user names, found {}", node.KindName()),
+            "write [app_admin, backup]");
+      return out;
+    }
+    std::vector<std::string> users;
+    bool ok = true;
+    for (size_t i = 0; i < node.items.size(); ++i) {
+      const std::string item_path = fmt::format("{}[{}]", path, i);
+      const Setting<std::string> user = String(node.items[i], item_path);
+      if (!user.value) {
+        ok = false;
+        continue;
+      }
+      if (user.value->find_first_of("'`\"@") != std::string::npos) {
+        Error(user.where, item_path, fmt::format("'{}' is not a user name", *user.value),
+              "write the user as the processlist shows it (app), without quotes or @host");
+        ok = false;
+        continue;
+      }
+      users.push_back(*user.value);
+    }
+    if (ok) out.value = std::move(users);
+    return out;
+  }
+
   Setting<std::string> TargetName(const YamlNode& node, const std::string& path) {
     Setting<std::string> name = String(node, path);
     if (name.value && !IsValidTargetName(*name.value)) {
@@ -843,6 +881,8 @@ class Validator {
         spec.write_timeout = Timeout(value, path);
       } else if (key == "thresholds") {
         ParseThresholds(value, path, spec.thresholds);
+      } else if (key == "protected_users") {
+        spec.protected_users = ProtectedUsers(value, path);
       }
     }
   }
@@ -1063,6 +1103,7 @@ class Validator {
     out.tags = spec.tags;
     out.replica_of = spec.replica_of.value.value_or("");
     for (const auto& replica : spec.replicas) out.replicas.push_back(replica.name);
+    out.protected_users = spec.protected_users.value.value_or(std::vector<std::string>{});
     if (spec.cloud.present &&
         (spec.cloud.instance_identifier.value || spec.cloud.cluster_identifier.value)) {
       CloudIdentity cloud;
@@ -1111,6 +1152,14 @@ Thresholds Config::ThresholdsFor(const TargetConfig& target) const {
     if (own.warn) it->second.warn = own.warn;
     if (own.critical) it->second.critical = own.critical;
     it->second.where = own.where;
+  }
+  return out;
+}
+
+std::vector<std::string> Config::ProtectedUsersFor(const TargetConfig& target) const {
+  std::vector<std::string> out = protected_users;
+  for (const auto& user : target.protected_users) {
+    if (std::find(out.begin(), out.end(), user) == out.end()) out.push_back(user);
   }
   return out;
 }

@@ -42,6 +42,9 @@
 //         endpoint_url: https://rds.eu-west-1.amazonaws.com  # optional API endpoint
 //       thresholds:                    # per-target overrides of assess.thresholds
 //         threads_running: {warn: 40}
+//       protected_users: [app_admin]   # `mitigate kill-queries` never kills their sessions
+//                                      # (user names as the processlist shows them), in
+//                                      # addition to the global list below
 //     - name: orders-replica
 //       dsn: mysql://monitor@10.0.0.12:3306/?ssl-mode=REQUIRED  # see dsn.h; replaces host,
 //                                      # port, socket, user and database (an error with them)
@@ -69,6 +72,8 @@
 //
 //   log:
 //     level: info                      # trace, debug, info (default), warn, error, off
+//
+//   protected_users: [backup, repl]    # never killed on any target (mitigate kill-queries)
 //
 // How `defaults` combine with a target: a key the target sets wins. Mappings (tls, tags,
 // cloud, thresholds and each threshold) merge key by key: a target's tls.mode replaces the
@@ -177,6 +182,9 @@ struct TargetConfig {
   std::map<std::string, std::string> tags;
   std::string replica_of;
   std::vector<std::string> replicas;
+  // Users whose sessions mitigate kill-queries never touches, on this target (besides
+  // Config::protected_users).
+  std::vector<std::string> protected_users;
   std::optional<CloudIdentity> cloud;
   Thresholds thresholds;  // the target's own (with defaults'), not assess.thresholds
 };
@@ -219,6 +227,8 @@ struct Config {
   AssessSettings assess;
   InvestigateSettings investigate;
   std::string log_level = "info";
+  // Users never killed on any target (top-level protected_users).
+  std::vector<std::string> protected_users;
   std::vector<Diagnostic> warnings;
 
   // nullptr when no target has that name.
@@ -226,6 +236,8 @@ struct Config {
   // The thresholds that apply to `target`: assess.thresholds, overridden value by value
   // (warn, critical) by the target's own.
   Thresholds ThresholdsFor(const TargetConfig& target) const;
+  // The global protected_users and the target's, without repeats.
+  std::vector<std::string> ProtectedUsersFor(const TargetConfig& target) const;
 };
 
 // All diagnostics (errors first in reading order, then warnings) when any error was found.

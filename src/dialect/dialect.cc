@@ -189,15 +189,18 @@ std::string Dialect::GlobalStatus() const { return "SHOW GLOBAL STATUS"; }
 
 std::string Dialect::GlobalVariables() const { return "SHOW GLOBAL VARIABLES"; }
 
-std::string Dialect::ActiveStatements(int limit) const {
+std::string Dialect::ProcesslistSelect(std::string_view where, int limit) const {
   limit = std::max(limit, 1);
+  // `is_self` lets the server itself say which row is this session (CONNECTION_ID()), so the
+  // guardrail that spares our own connection never depends on the handshake's thread id.
   if (UsesPerformanceSchemaProcesslist(flavor_)) {
     return fmt::format(
         "SELECT ID AS `id`, USER AS `user`, HOST AS `host`, DB AS `db`, COMMAND AS `command`, "
         "STATE AS `state`, TIME AS `time_seconds`, INFO AS `info`, NULL AS `progress`, "
-        "NULL AS `query_id` FROM performance_schema.processlist "
-        "WHERE ID <> CONNECTION_ID() AND {} ORDER BY TIME DESC, ID LIMIT {}",
-        kNotStatementsFilter, limit);
+        "NULL AS `query_id`, ID = CONNECTION_ID() AS `is_self` "
+        "FROM performance_schema.processlist "
+        "WHERE {} ORDER BY TIME DESC, ID LIMIT {}",
+        where, limit);
   }
   std::string_view time = "TIME";
   std::string_view order = "TIME";
@@ -217,9 +220,20 @@ std::string Dialect::ActiveStatements(int limit) const {
   return fmt::format(
       "SELECT ID AS `id`, USER AS `user`, HOST AS `host`, DB AS `db`, COMMAND AS `command`, "
       "STATE AS `state`, {} AS `time_seconds`, INFO AS `info`, {} AS `progress`, "
-      "{} AS `query_id` FROM information_schema.PROCESSLIST "
-      "WHERE ID <> CONNECTION_ID() AND {} ORDER BY {} DESC, ID LIMIT {}",
-      time, progress, query_id, kNotStatementsFilter, order, limit);
+      "{} AS `query_id`, ID = CONNECTION_ID() AS `is_self` FROM information_schema.PROCESSLIST "
+      "WHERE {} ORDER BY {} DESC, ID LIMIT {}",
+      time, progress, query_id, where, order, limit);
+}
+
+std::string Dialect::ActiveStatements(int limit) const {
+  return ProcesslistSelect(fmt::format("ID <> CONNECTION_ID() AND {}", kNotStatementsFilter),
+                           limit);
+}
+
+std::string Dialect::Sessions(int limit) const { return ProcesslistSelect("TRUE", limit); }
+
+std::string Dialect::SessionById(uint64_t connection_id) const {
+  return ProcesslistSelect(fmt::format("ID = {}", connection_id), 1);
 }
 
 std::string Dialect::OldestTransactions(int limit) const {

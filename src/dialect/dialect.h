@@ -106,11 +106,19 @@ class Dialect {
   // threads, longest first, with normalized column aliases:
   //   id, user, host, db, command, state, time_seconds (fractional where the flavor has it),
   //   info (statement text), progress (MariaDB, else NULL), query_id (MariaDB, else NULL;
-  //   for KillQueryId)
+  //   for KillQueryId), is_self (0 here)
   // Source: performance_schema.processlist on MySQL-family 8.0.22+ with performance_schema
   // ON (no global mutex), else information_schema.PROCESSLIST (TIME_MS on MariaDB and
   // Percona Server 8.0+). `limit` below 1 is taken as 1.
   std::string ActiveStatements(int limit) const;
+  // Every session in the processlist (idle, daemon, replication and our own included), with
+  // the columns of ActiveStatements plus `is_self` (1 for this session: CONNECTION_ID()),
+  // longest first. For actions that must see what they spare (mitigate kill-queries applies
+  // its guardrails to these rows and reports each exclusion). `limit` below 1 is taken as 1.
+  std::string Sessions(int limit) const;
+  // The one processlist row of `connection_id` (same columns as Sessions), or no row when the
+  // connection is gone: the re-check before a kill and the verification after it.
+  std::string SessionById(uint64_t connection_id) const;
   // Open InnoDB transactions, oldest first, with aliases:
   //   trx_id, thread_id (processlist id), age_seconds, state, rows_locked, rows_modified,
   //   query (current statement, NULL between statements), user, host, command and
@@ -153,6 +161,9 @@ class Dialect {
   std::string KillQueryId(uint64_t query_id) const;
 
  private:
+  // SELECT ... FROM the flavor's processlist WHERE `where` (our SQL, never user input).
+  std::string ProcesslistSelect(std::string_view where, int limit) const;
+
   Flavor flavor_;
   ReplicaStatusColumns replica_columns_;
 };

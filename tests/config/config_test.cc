@@ -204,6 +204,36 @@ log:
   EXPECT_EQ(config.ThresholdsFor(db2).at("threads_running").warn, 20);
 }
 
+TEST(ConfigTest, ProtectedUsersGlobalPerTargetAndFromDefaults) {
+  const Config config = Parse(
+      "protected_users: [backup, repl]\n"
+      "defaults:\n"
+      "  protected_users: [ops]\n"
+      "targets:\n"
+      "  - {name: a, host: h, protected_users: [app_admin, backup]}\n"
+      "  - {name: b, host: h}\n");
+  EXPECT_THAT(config.protected_users, ElementsAre("backup", "repl"));
+  ASSERT_EQ(config.targets.size(), 2u);
+  // A target's list replaces the default's, like every list; the global one always applies.
+  EXPECT_THAT(config.targets[0].protected_users, ElementsAre("app_admin", "backup"));
+  EXPECT_THAT(config.ProtectedUsersFor(config.targets[0]),
+              ElementsAre("backup", "repl", "app_admin"));
+  EXPECT_THAT(config.ProtectedUsersFor(config.targets[1]), ElementsAre("backup", "repl", "ops"));
+}
+
+TEST(ConfigTest, ReportsBadProtectedUsersWithTheirPosition) {
+  EXPECT_THAT(Error("targets: []\nprotected_users: backup\n"),
+              HasSubstr("dbrunbook.yaml:2:18: protected_users: expected a list of user names, "
+                        "found a string"));
+  EXPECT_THAT(Error("targets:\n  - name: a\n    host: h\n    protected_users: [ok, \"app@%\"]\n"),
+              HasSubstr("dbrunbook.yaml:4:27: targets[0] (a).protected_users[1]: 'app@%' is not a "
+                        "user name"));
+  EXPECT_THAT(Error("targets: []\nprotected_users: [\"\"]\n"),
+              HasSubstr("protected_users[0]: is empty"));
+  EXPECT_THAT(Error("targets: []\nprotected_user: [a]\n"),
+              HasSubstr("did you mean protected_users?"));
+}
+
 TEST(ConfigTest, AllowsNoTargets) {
   EXPECT_TRUE(Parse("targets: []\n").targets.empty());
   EXPECT_TRUE(Parse("targets:\n").targets.empty());

@@ -183,6 +183,29 @@ TEST(DialectTest, ActiveStatementsExcludeOurselvesIdleDaemonAndReplicationThread
                   .ends_with("LIMIT 1"));
 }
 
+TEST(DialectTest, SessionsAndSessionByIdSeeEverySessionAndMarkOurOwn) {
+  for (const Flavor& flavor : {Make(Product::kMySQL, Platform::kSelfManaged, {8, 0, 36}),
+                               Make(Product::kMySQL, Platform::kSelfManaged, {5, 7, 44}),
+                               Make(Product::kMariaDB, Platform::kSelfManaged, {10, 11, 19})}) {
+    const Dialect d(flavor);
+    const std::string all = d.Sessions(10000);
+    EXPECT_TRUE(Contains(all, "ID = CONNECTION_ID() AS `is_self`")) << all;
+    EXPECT_TRUE(Contains(all, "WHERE TRUE ORDER BY")) << all;
+    EXPECT_FALSE(Contains(all, "'Slave_SQL'")) << all;  // guardrails are applied by the action
+    EXPECT_TRUE(all.ends_with("LIMIT 10000")) << all;
+    const std::string one = d.SessionById(42);
+    EXPECT_TRUE(Contains(one, "WHERE ID = 42 ORDER BY")) << one;
+    EXPECT_TRUE(one.ends_with("LIMIT 1")) << one;
+    EXPECT_TRUE(Contains(d.ActiveStatements(5), "AS `is_self`"));
+  }
+  EXPECT_TRUE(Contains(
+      Dialect(Make(Product::kMariaDB, Platform::kSelfManaged, {10, 11, 19})).SessionById(7),
+      "QUERY_ID AS `query_id`"));
+  EXPECT_TRUE(
+      Contains(Dialect(Make(Product::kMySQL, Platform::kSelfManaged, {8, 0, 36})).Sessions(1),
+               "FROM performance_schema.processlist"));
+}
+
 TEST(DialectTest, OldestTransactionsAndReplicaCount) {
   Dialect mariadb(Make(Product::kMariaDB, Platform::kSelfManaged, {10, 11, 19}));
   EXPECT_EQ(mariadb.OldestTransactions(5),

@@ -1,0 +1,362 @@
+// `dbrunbook mitigate kill-queries TARGET`: plan, and with --apply kill and verify, the
+// runbook's long-running queries (steps/mitigate_kill.h), every attempt in the audit store.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "app/commands.h"
+#include "app/targets.h"
+#include "collect/target_session.h"
+#include "core/duration.h"
+#include "core/text.h"
+#include "report/render.h"
+#include "steps/mitigate_kill.h"
+#include "store/store.h"
+
+namespace dbrunbook::app {
+namespace {
+
+constexpr std::string_view kCommand = "dbrunbook mitigate kill-queries";
+constexpr std::string_view kAction = "kill-queries";
+constexpr std::string_view kSchema = "dbrunbook.mitigation";
+constexpr int kSchemaVersion = 1;
+
+std::string Clean(std::string_view text) { return core::SanitizeForTerminal(text); }
+
+nlohmann::json SessionJson(const collect::ActiveStatement& s, const std::string& statement) {
+  return {{"connection_id", s.id},
+          {"user", s.user},
+          {"host", s.host},
+          {"db", s.db.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.db)},
+          {"command", s.command},
+          {"state", s.state},
+          {"time_seconds", s.time_seconds},
+          {"query_id", s.query_id ? nlohmann::json(*s.query_id) : nlohmann::json(nullptr)},
+          {"statement", statement.empty() ? nlohmann::json(nullptr) : nlohmann::json(statement)}};
+}
+
+nlohmann::json OutcomeJson(const steps::KillOutcome& o) {
+  return {{"status", steps::KillStatusName(o.status)},
+          {"detail", o.detail},
+          {"sql_sent", o.sql.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.sql)},
+          {"verify_seconds", o.verify_seconds},
+          {"error", o.error ? report::ErrorJson(*o.error) : nlohmann::json(nullptr)}};
+}
+
+// The plan as audited and printed with --format json (victims' statements redacted).
+nlohmann::json PlanJson(const steps::KillPlan& plan,
+                        const std::vector<steps::KillOutcome>* outcomes) {
+  nlohmann::json victims = nlohmann::json::array();
+  for (size_t i = 0; i < plan.victims.size(); ++i) {
+    const auto& v = plan.victims[i];
+    nlohmann::json j = SessionJson(v.session, v.statement);
+    j["idle_in_transaction"] = v.idle_in_transaction;
+    j["sql"] = v.sql;
+    j["why"] = v.why;
+    j["outcome"] = outcomes != nullptr && i < outcomes->size() ? OutcomeJson((*outcomes)[i])
+                                                               : nlohmann::json(nullptr);
+    victims.push_back(std::move(j));
+  }
+  nlohmann::json excluded = nlohmann::json::array();
+  for (const auto& e : plan.excluded) {
+    nlohmann::json j = SessionJson(e.session, e.statement);
+    j["reason"] = e.reason;
+    j["guardrail"] = e.guardrail;
+    excluded.push_back(std::move(j));
+  }
+  return {{"criteria", plan.criteria},
+          {"kill", plan.kill_query ? "query" : "connection"},
+          {"sessions_read", plan.sessions_read},
+          {"victims", victims},
+          {"excluded", excluded}};
+}
+
+struct Run {
+  std::string target;
+  std::string endpoint;
+  std::string status;  // planned, nothing_to_do, done, incomplete, error
+  int exit_code = kExitOk;
+  bool apply = false;
+  std::optional<steps::KillPlan> plan;
+  std::vector<steps::KillOutcome> outcomes;
+  std::string store_path;  // empty: not audited
+  std::string run_id;
+  std::vector<std::string> warnings;
+  std::optional<core::Error> error;
+};
+
+nlohmann::json RunJson(const Run& r, const collect::TargetSession* target) {
+  nlohmann::json server = nullptr;
+  if (target != nullptr) {
+    server = {{"version", target->session->info().server_version},
+              {"flavor", report::FlavorJson(target->flavor())}};
+  }
+  nlohmann::json doc = {
+      {"schema", kSchema},
+      {"schema_version", kSchemaVersion},
+      {"action", kAction},
+      {"target", r.target},
+      {"endpoint", r.endpoint},
+      {"server", server},
+      {"apply", r.apply},
+      {"status", r.status},
+      {"exit_code", r.exit_code},
+      {"store", r.store_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.store_path)},
+      {"run_id", r.run_id},
+      {"warnings", r.warnings},
+      {"error", r.error ? report::ErrorJson(*r.error) : nlohmann::json(nullptr)},
+  };
+  if (r.plan) {
+    doc.update(PlanJson(*r.plan, r.apply ? &r.outcomes : nullptr));
+  } else {
+    doc.update({{"criteria", nullptr},
+                {"kill", nullptr},
+                {"sessions_read", 0},
+                {"victims", nlohmann::json::array()},
+                {"excluded", nlohmann::json::array()}});
+  }
+  return doc;
+}
+
+std::string SessionLine(const collect::ActiveStatement& s) {
+  return fmt::format("connection {} {}@{}{} {} {:.1f}s{}", s.id, Clean(s.user), Clean(s.host),
+                     s.db.empty() ? "" : " db " + Clean(s.db), Clean(s.command), s.time_seconds,
+                     s.state.empty() ? "" : fmt::format(" state '{}'", Clean(s.state)));
+}
+
+std::string RenderText(const Run& r, const collect::TargetSession& target) {
+  const steps::KillPlan& plan = *r.plan;
+  std::string headline;
+  if (r.status == "planned") {
+    headline = fmt::format("plan — nothing was changed (add --apply to kill {})",
+                           plan.victims.size() == 1 ? "it" : "them");
+  } else if (r.status == "nothing_to_do") {
+    headline = "nothing to kill";
+  } else if (r.status == "done") {
+    headline = "every victim killed and verified";
+  } else {
+    headline = "not every victim was killed (see below)";
+  }
+  std::string out = fmt::format("Kill queries on {} ({}, {}): {}\n", Clean(r.target),
+                                Clean(target.flavor().Name()), Clean(r.endpoint), headline);
+  out += fmt::format("Criteria: {}; kill the {}\n", Clean(plan.criteria),
+                     plan.kill_query ? "statement (KILL QUERY)" : "connection");
+  out += fmt::format("Sessions read: {}\n", plan.sessions_read);
+  if (!plan.victims.empty()) out += "\nVictims (oldest first):\n";
+  for (size_t i = 0; i < plan.victims.size(); ++i) {
+    const auto& v = plan.victims[i];
+    out += fmt::format("  {}\n", SessionLine(v.session));
+    if (!v.statement.empty()) out += fmt::format("      statement: {}\n", Clean(v.statement));
+    out += fmt::format("      why: {}\n", Clean(v.why));
+    out += fmt::format("      sql: {};\n", v.sql);
+    if (r.apply && i < r.outcomes.size()) {
+      const auto& o = r.outcomes[i];
+      out += fmt::format("      -> {}: {}\n", steps::KillStatusName(o.status), Clean(o.detail));
+      if (o.error) {
+        out += fmt::format("         {}\n", Clean(o.error->message));
+        if (!o.error->hint.empty()) out += fmt::format("         {}\n", Clean(o.error->hint));
+      }
+    }
+  }
+  if (!plan.excluded.empty()) out += "\nMatched but spared:\n";
+  for (const auto& e : plan.excluded) {
+    out += fmt::format("  {}: {}{}\n", SessionLine(e.session), Clean(e.reason),
+                       e.guardrail ? " (guardrail)" : "");
+  }
+  for (const auto& w : r.warnings) out += fmt::format("\nwarning: {}\n", Clean(w));
+  if (!r.store_path.empty()) {
+    out += fmt::format("\nAudited in {} (run {}).\n", Clean(r.store_path), r.run_id);
+  }
+  return out;
+}
+
+// Writes audit entries; a store that fails after opening is a warning, not a stop: the kills
+// under way are still verified and reported.
+class Auditor {
+ public:
+  Auditor(Env& env, Run& run, store::Store* store)
+      : env_(env), run_(run), store_(store), os_user_(store::CurrentOsUser(env.environment)) {}
+
+  void Write(store::Phase phase, std::string subject, std::string plan, std::string result,
+             std::string error) {
+    if (store_ == nullptr) return;
+    store::AuditEntry e;
+    e.run_id = run_.run_id;
+    e.at = core::FormatRfc3339(env_.clock.WallNow());
+    e.os_user = os_user_;
+    e.target = run_.target;
+    e.action = std::string(kAction);
+    e.subject = std::move(subject);
+    e.phase = phase;
+    e.plan = std::move(plan);
+    e.result = std::move(result);
+    e.error = std::move(error);
+    if (auto appended = store_->Append(std::move(e)); !appended) {
+      run_.warnings.push_back("audit entry not written: " + appended.error().ToString());
+      env_.log.warn("audit entry not written: {}", appended.error().ToString());
+    }
+  }
+
+ private:
+  Env& env_;
+  Run& run_;
+  store::Store* store_;
+  std::string os_user_;
+};
+
+int Finish(Env& env, const MitigateKillOptions& options, Run& run,
+           const collect::TargetSession* target) {
+  if (options.format == report::Format::kJson) {
+    env.out << report::ToJsonText(RunJson(run, target)) << "\n";
+  } else if (run.plan && target != nullptr) {
+    env.out << RenderText(run, *target);
+  }
+  if (run.error) {
+    env.err << kCommand << ": " << Clean(run.target) << ": " << Clean(run.error->ToString())
+            << "\n";
+  }
+  return run.exit_code;
+}
+
+}  // namespace
+
+int RunMitigateKillQueries(Env& env, const GlobalOptions& global,
+                           const MitigateKillOptions& options) {
+  // Criteria first: a bad pattern is a usage error before anything is read or connected.
+  if (auto checked = steps::KillMatcher::Create(options.criteria); !checked) {
+    env.err << kCommand << ": " << checked.error().ToString() << "\n";
+    return kExitUsage;
+  }
+  auto lookup = LookupTarget(env, global, options.selection, kCommand);
+  if (!lookup) return kExitUsage;
+
+  Run run;
+  run.apply = options.apply;
+  run.target = lookup->display_name;
+  run.endpoint = lookup->endpoint;
+  run.run_id = fmt::format("{}-{}", core::FormatRfc3339(env.clock.WallNow()), getpid());
+
+  steps::KillCriteria criteria = options.criteria;
+  if (lookup->config) {
+    const config::TargetConfig* known =
+        lookup->resolved ? lookup->resolved->config : lookup->config->Find(run.target);
+    std::vector<std::string> users = known != nullptr ? lookup->config->ProtectedUsersFor(*known)
+                                                      : lookup->config->protected_users;
+    for (auto& user : users) {
+      if (std::find(criteria.protected_users.begin(), criteria.protected_users.end(), user) ==
+          criteria.protected_users.end()) {
+        criteria.protected_users.push_back(std::move(user));
+      }
+    }
+  }
+  auto matcher = steps::KillMatcher::Create(criteria);
+  if (!matcher) {
+    env.err << kCommand << ": " << matcher.error().ToString() << "\n";
+    return kExitUsage;
+  }
+
+  // The audit store: required to act (every attempt is audited); a plan is still shown
+  // without it.
+  std::unique_ptr<store::Store> store;
+  core::Result<std::string> store_path = options.store_path
+                                             ? core::Result<std::string>(*options.store_path)
+                                             : store::DefaultStorePath(env.environment);
+  core::Result<std::unique_ptr<store::Store>> opened =
+      store_path ? store::Store::Open(*store_path) : core::Fail(store_path.error());
+  if (opened) {
+    store = std::move(*opened);
+    run.store_path = store->path();
+  } else if (options.apply) {
+    run.status = "error";
+    run.exit_code = kExitUsage;
+    run.error = opened.error().WithContext("refusing to act without the audit log");
+    return Finish(env, options, run, nullptr);
+  } else {
+    run.warnings.push_back("the plan is not audited: " + opened.error().ToString());
+  }
+  Auditor audit(env, run, store.get());
+
+  if (!lookup->resolved) {
+    const auto code = lookup->resolved.error().code;
+    run.status = "error";
+    run.exit_code = code == core::ErrorCode::kNotFound || code == core::ErrorCode::kInvalidConfig
+                        ? kExitUsage
+                        : kExitCannotAssess;
+    run.error = lookup->resolved.error();
+    return Finish(env, options, run, nullptr);
+  }
+  auto target = collect::OpenTargetSession(env.sessions, lookup->resolved->options, env.clock);
+  if (!target) {
+    run.status = "error";
+    run.exit_code = kExitCannotAssess;
+    run.error = target.error();
+    if (options.apply) {
+      audit.Write(store::Phase::kFailed, "", "", "could not connect", target.error().ToString());
+    }
+    return Finish(env, options, run, nullptr);
+  }
+  // Without PROCESS the processlist shows the account's own sessions only: an empty plan
+  // would be a false "nothing to kill".
+  if (auto granted = collect::RequireGlobalPrivilege(
+          *target, "PROCESS", "without it the processlist shows only its own sessions");
+      !granted) {
+    run.status = "error";
+    run.exit_code = kExitCannotAssess;
+    run.error = granted.error();
+    return Finish(env, options, run, &*target);
+  }
+  auto plan = steps::ReadAndPlanKills(*target, env.clock, *matcher);
+  if (!plan) {
+    run.status = "error";
+    run.exit_code = kExitCannotAssess;
+    run.error = plan.error();
+    return Finish(env, options, run, &*target);
+  }
+  run.plan = std::move(*plan);
+  audit.Write(store::Phase::kPlanned, "", PlanJson(*run.plan, nullptr).dump(),
+              fmt::format("{} victim(s), {} spared{}", run.plan->victims.size(),
+                          run.plan->excluded.size(), options.apply ? "" : "; dry run"),
+              "");
+  if (run.plan->victims.empty()) {
+    run.status = "nothing_to_do";
+    return Finish(env, options, run, &*target);
+  }
+  if (!options.apply) {
+    run.status = "planned";
+    return Finish(env, options, run, &*target);
+  }
+
+  steps::ExecuteOptions execute;
+  execute.on_event = [&](const steps::Victim& v, steps::KillEvent event,
+                         const steps::KillOutcome& o) {
+    const std::string subject = fmt::format("connection {}", v.session.id);
+    const std::string error = o.error ? o.error->ToString() : "";
+    switch (event) {
+      case steps::KillEvent::kRefused:
+        audit.Write(store::Phase::kRefused, subject, v.sql, o.detail, error);
+        break;
+      case steps::KillEvent::kApplied:
+        audit.Write(store::Phase::kApplied, subject, v.sql, "kill sent", error);
+        break;
+      case steps::KillEvent::kFailed:
+        audit.Write(store::Phase::kFailed, subject, v.sql, o.detail, error);
+        break;
+      case steps::KillEvent::kVerified:
+        audit.Write(store::Phase::kVerified, subject, v.sql, o.detail, error);
+        break;
+    }
+  };
+  run.outcomes = steps::ExecuteKills(*target, env.clock, *run.plan, execute);
+  const bool all = std::all_of(run.outcomes.begin(), run.outcomes.end(), [](const auto& o) {
+    return o.status == steps::KillStatus::kKilled;
+  });
+  run.status = all ? "done" : "incomplete";
+  run.exit_code = all ? kExitOk : 1;
+  return Finish(env, options, run, &*target);
+}
+
+}  // namespace dbrunbook::app

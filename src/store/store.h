@@ -1,0 +1,103 @@
+// The store: dbrunbook's own state on the local disk, in one SQLite file. For now it holds the
+// audit log of actions (DESIGN.md, Safety model: every action attempt — planned, applied,
+// failed, verified, refused — is recorded).
+//
+// An audit entry says who (the OS user running dbrunbook), when (UTC), on which target, which
+// action, the plan (text or JSON, as the action rendered it), the phase reached, the result
+// and the error. It never holds a secret: callers pass statement text already redacted
+// (fingerprints) and errors that carry no credentials (core::Error never does).
+//
+// File: `--store FILE`, else $XDG_STATE_HOME/dbrunbook/dbrunbook.db (XDG_STATE_HOME absolute),
+// else ~/.local/state/dbrunbook/dbrunbook.db. The directory is created 0700 and the file 0600
+// (SQLite gives its -wal and -shm files the database file's mode). WAL journal, so a reader
+// never blocks the writer, and a busy timeout, so two dbrunbook processes writing at once wait
+// for each other instead of failing.
+//
+// Schema: versioned. The table `schema_version` holds one row; Open() applies the migrations
+// from that version up to kSchemaVersion in one IMMEDIATE transaction (two processes opening
+// a new file at once do not both migrate it). A file written by a newer dbrunbook (a higher
+// version) is refused rather than guessed at.
+//
+// Errors are values: a file that cannot be created or opened (a directory in the way, no
+// permission), one that is not a SQLite database, or a corrupted one is a kIo error naming the
+// file and what to do; nothing is thrown.
+//
+// Thread-safety: a Store is used by one thread at a time (it owns one SQLite connection and
+// its prepared statements). Several processes may use the same file.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/environment.h"
+#include "core/error.h"
+
+namespace dbrunbook::store {
+
+// The schema version this build writes (and migrates older files to).
+inline constexpr int kSchemaVersion = 1;
+
+enum class Phase { kPlanned, kApplied, kFailed, kVerified, kRefused };
+// "planned", "applied", "failed", "verified", "refused" (as stored).
+std::string_view PhaseName(Phase phase);
+std::optional<Phase> ParsePhase(std::string_view name);
+
+struct AuditEntry {
+  std::string run_id;   // groups the entries of one command run (the plan and its victims)
+  std::string at;       // RFC 3339 UTC; Append fills it in when empty
+  std::string os_user;  // who ran dbrunbook; Append fills it in when empty
+  std::string target;
+  std::string action;   // "kill-queries"
+  std::string subject;  // what the entry is about ("connection 42"); empty for the whole plan
+  Phase phase = Phase::kPlanned;
+  std::string plan;    // the plan or the statement, as shown to the user (no secrets)
+  std::string result;  // what happened ("killed", "changed, not killed", ...)
+  std::string error;   // the error text; empty when none
+};
+
+struct AuditRecord {
+  int64_t id = 0;
+  AuditEntry entry;
+};
+
+class Store {
+ public:
+  // Opens (creating when missing, with its directory) the store at `path` and brings its
+  // schema up to date. kIo naming the file when it cannot be opened, is not a database, is
+  // corrupted or is from a newer dbrunbook.
+  static core::Result<std::unique_ptr<Store>> Open(const std::string& path);
+
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& path() const { return path_; }
+  int schema_version() const { return schema_version_; }
+
+  // Appends one entry; returns its id. `at` and `os_user` are filled in when empty.
+  core::Result<int64_t> Append(AuditEntry entry);
+  // The newest entries first, at most `limit`; only `target`'s when it is not empty.
+  core::Result<std::vector<AuditRecord>> Recent(int limit, std::string_view target = {});
+
+ private:
+  struct Impl;
+  Store(std::string path, std::unique_ptr<Impl> impl);
+
+  std::string path_;
+  std::unique_ptr<Impl> impl_;
+  int schema_version_ = 0;
+};
+
+// $XDG_STATE_HOME/dbrunbook/dbrunbook.db (when XDG_STATE_HOME is absolute), else
+// $HOME/.local/state/dbrunbook/dbrunbook.db; kInvalidConfig when neither is set.
+core::Result<std::string> DefaultStorePath(const core::Environment& environment);
+
+// The OS user running dbrunbook: the password database's name for the effective uid, else
+// $LOGNAME / $USER, else "uid <n>".
+std::string CurrentOsUser(const core::Environment& environment);
+
+}  // namespace dbrunbook::store

@@ -1,0 +1,12 @@
+# mitigate kill-queries: matching, guardrails, re-check and verification over a fake session.
+dbrunbook_test(steps_mitigate_kill_test
+  SOURCES mitigate_kill_test.cc
+  DEPS dbrunbook_steps dbrunbook_test_fakes)
+
+# The same against the primary sandbox: a reused connection id (the victim's statement replaced
+# between plan and kill) is not killed.
+dbrunbook_test(steps_mitigate_kill_integration_test
+  SOURCES mitigate_kill_integration_test.cc
+  DEPS dbrunbook_steps dbrunbook_collect dbrunbook_test_sandbox
+  SANDBOX primary
+  TIMEOUT 120)
