@@ -282,7 +282,7 @@ int RunCloud(Env& env, const GlobalOptions& global, const CloudCommandOptions& o
     return code;
   };
   auto config = LoadConfiguration(env, global, /*required=*/true);
-  if (!config || !config->has_value()) return kExitCannotAssess;
+  if (!config || !config->has_value()) return kExitUsage;  // (already printed)
   const config::TargetConfig* target = (*config)->Find(options.target);
   if (target == nullptr) {
     return fail(core::Error{core::ErrorCode::kNotFound,

@@ -272,6 +272,11 @@ TEST_F(CloudE2eTest, ErrorsAreClearAndSecretFree) {
   const auto usage = Dbrunbook("cloud metrics orders-primary --period 45");
   EXPECT_EQ(usage.status, 2) << usage.Describe();
   EXPECT_THAT(usage.err, HasSubstr("--period"));
+  const auto unknown = Dbrunbook("cloud status no-such-target");
+  EXPECT_EQ(unknown.status, 2) << unknown.Describe();
+  EXPECT_THAT(unknown.err, HasSubstr("no target 'no-such-target'"));
+  const auto no_file = Shell("\"$B\" --config /nonexistent/dbrunbook.yaml cloud status x");
+  EXPECT_EQ(no_file.status, 2) << no_file.Describe();
 }
 
 // The actions, on resources of their own (created here with boto3) so that the seeded ones
