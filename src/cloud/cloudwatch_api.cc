@@ -41,6 +41,7 @@ void AddDimensions(QueryRequest& q, const std::string& prefix,
 }
 
 using xml::FieldReader;
+using xml::ParseWith;
 
 std::vector<MessageData> ReadMessages(FieldReader& r, pugi::xml_node parent) {
   std::vector<MessageData> out;
@@ -50,17 +51,6 @@ std::vector<MessageData> ReadMessages(FieldReader& r, pugi::xml_node parent) {
     r.Read(m, "Value", message.value);
     out.push_back(std::move(message));
   });
-  return out;
-}
-
-template <typename T, typename F>
-core::Result<T> ParseWith(std::string_view action, std::string_view body, F&& read) {
-  auto response = xml::ParseResponse(action, body);
-  if (!response) return core::Fail(response.error());
-  FieldReader reader(action);
-  T out = read(reader, response->result);
-  out.request_id = response->request_id;
-  if (auto ok = reader.Finish(); !ok) return core::Fail(ok.error());
   return out;
 }
 

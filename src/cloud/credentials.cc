@@ -601,14 +601,22 @@ core::Result<HttpResponse> AwsCredentialResolver::MetadataGet(
   return transport_.Send(request);
 }
 
-core::Result<AwsCredentials> AwsCredentialResolver::FromInstanceMetadata(const SharedFiles& files) {
+std::string AwsCredentialResolver::MetadataEndpoint(const SharedFiles& files) const {
   const auto endpoint = files.Get("ec2_metadata_service_endpoint");
-  const std::string base =
-      MetadataBase(environment_, endpoint ? std::optional(endpoint->value) : std::nullopt);
+  return MetadataBase(environment_, endpoint ? std::optional(endpoint->value) : std::nullopt);
+}
+
+// botocore falls back to IMDSv1 unless AWS_EC2_METADATA_V1_DISABLED or the profile's
+// ec2_metadata_v1_disabled says not to.
+bool AwsCredentialResolver::MetadataV1Allowed(const SharedFiles& files) const {
   const auto v1_setting = files.Get("ec2_metadata_v1_disabled");
-  const bool v1_allowed = !IsTrue(environment_.Get("AWS_EC2_METADATA_V1_DISABLED")) &&
-                          !(v1_setting && IsTrue(v1_setting->value));
-  auto token = MetadataToken(base, v1_allowed);
+  return !IsTrue(environment_.Get("AWS_EC2_METADATA_V1_DISABLED")) &&
+         !(v1_setting && IsTrue(v1_setting->value));
+}
+
+core::Result<AwsCredentials> AwsCredentialResolver::FromInstanceMetadata(const SharedFiles& files) {
+  const std::string base = MetadataEndpoint(files);
+  auto token = MetadataToken(base, MetadataV1Allowed(files));
   if (!token) return core::Fail(token.error());
   const std::string origin = RedactedOrigin(base);
   auto role_response = MetadataGet(base, std::string(kImdsRolePath), *token);
@@ -642,13 +650,8 @@ core::Result<AwsCredentials> AwsCredentialResolver::FromInstanceMetadata(const S
 
 core::Result<std::string> AwsCredentialResolver::RegionFromInstanceMetadata(
     const SharedFiles& files) {
-  const auto endpoint = files.Get("ec2_metadata_service_endpoint");
-  const std::string base =
-      MetadataBase(environment_, endpoint ? std::optional(endpoint->value) : std::nullopt);
-  const auto v1_setting = files.Get("ec2_metadata_v1_disabled");
-  const bool v1_allowed = !IsTrue(environment_.Get("AWS_EC2_METADATA_V1_DISABLED")) &&
-                          !(v1_setting && IsTrue(v1_setting->value));
-  auto token = MetadataToken(base, v1_allowed);
+  const std::string base = MetadataEndpoint(files);
+  auto token = MetadataToken(base, MetadataV1Allowed(files));
   if (!token) return core::Fail(token.error());
   auto region = MetadataGet(base, "/latest/meta-data/placement/region", *token);
   if (!region) return core::Fail(region.error());

@@ -124,6 +124,8 @@ class AwsCredentialResolver {
   core::Result<std::optional<AwsCredentials>> FromContainer(std::vector<std::string>& looked);
   core::Result<AwsCredentials> FromInstanceMetadata(const SharedFiles& files);
   core::Result<std::string> RegionFromInstanceMetadata(const SharedFiles& files);
+  std::string MetadataEndpoint(const SharedFiles& files) const;  // the IMDS base URL
+  bool MetadataV1Allowed(const SharedFiles& files) const;
   core::Result<HttpResponse> MetadataGet(const std::string& base, const std::string& path,
                                          const std::optional<std::string>& token);
   core::Result<std::optional<std::string>> MetadataToken(const std::string& base, bool v1_allowed);

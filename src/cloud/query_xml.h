@@ -97,4 +97,18 @@ class FieldReader {
   std::optional<std::string> error_;
 };
 
+// Parses <{action}Response>, hands its <{action}Result> to `read(FieldReader&, result)`, which
+// returns a T with a `request_id`, and checks the fields (the shared frame of every typed
+// response parser of rds_api.cc and cloudwatch_api.cc).
+template <typename T, typename F>
+core::Result<T> ParseWith(std::string_view action, std::string_view body, F&& read) {
+  auto response = ParseResponse(action, body);
+  if (!response) return core::Fail(response.error());
+  FieldReader reader(action);
+  T out = read(reader, response->result);
+  out.request_id = response->request_id;
+  if (auto ok = reader.Finish(); !ok) return core::Fail(ok.error());
+  return out;
+}
+
 }  // namespace dbrunbook::cloud::xml

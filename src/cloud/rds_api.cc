@@ -71,6 +71,7 @@ QueryRequest NewRequest(std::string_view action) {
 
 using xml::Child;
 using xml::FieldReader;
+using xml::ParseWith;
 
 DBInstance ReadInstance(FieldReader& r, pugi::xml_node n) {
   DBInstance i;
@@ -163,18 +164,6 @@ DBCluster ReadCluster(FieldReader& r, pugi::xml_node n) {
   r.Read(n, "DBClusterArn", c.db_cluster_arn);
   r.Read(n, "DbClusterResourceId", c.db_cluster_resource_id);
   return c;
-}
-
-// Parses <{action}Response>, hands its <{action}Result> to `read`, and checks the fields.
-template <typename T, typename F>
-core::Result<T> ParseWith(std::string_view action, std::string_view body, F&& read) {
-  auto response = xml::ParseResponse(action, body);
-  if (!response) return core::Fail(response.error());
-  FieldReader reader(action);
-  T out = read(reader, response->result);
-  out.request_id = response->request_id;
-  if (auto ok = reader.Finish(); !ok) return core::Fail(ok.error());
-  return out;
 }
 
 core::Result<DBInstanceResult> ParseInstanceResult(std::string_view action, std::string_view body) {
