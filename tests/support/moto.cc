@@ -17,6 +17,7 @@
 #include "core/environment.h"
 #include "core/strings.h"
 #include "support/sandbox.h"  // ParseSandboxEnv: the env file has the same KEY=value syntax
+#include "support/temp_file.h"
 
 extern char** environ;  // NOLINT: POSIX, for posix_spawn
 
@@ -29,57 +30,6 @@ using core::MakeError;
 const char* const kHint =
     "run the test through ctest, whose fixture `moto` (tests/cloud/moto_fixture start) writes "
     "it; by hand: tests/cloud/moto_fixture start DIR and export DBRUNBOOK_MOTO_DIR=DIR";
-
-std::string ErrorText(int err) { return std::strerror(err); }  // NOLINT(concurrency-mt-unsafe)
-
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return std::move(out).str();
-}
-
-// A temporary file that is removed when this goes out of scope.
-class TempFile {
- public:
-  TempFile() = default;
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  ~TempFile() {
-    if (!path_.empty()) unlink(path_.c_str());
-  }
-
-  core::Status Create(const std::string& contents) {
-    const auto tmpdir = core::ProcessEnvironment().Get("TMPDIR");
-    const std::string dir = tmpdir && !tmpdir->empty() ? *tmpdir : "/tmp";
-    std::string pattern = dir + "/dbrunbook-moto-XXXXXX";
-    const int fd = mkstemp(pattern.data());
-    if (fd < 0) {
-      return MakeError(ErrorCode::kIo,
-                       "cannot create a temporary file in " + dir + ": " + ErrorText(errno));
-    }
-    path_ = pattern;
-    std::size_t done = 0;
-    while (done < contents.size()) {
-      const ssize_t n = write(fd, contents.data() + done, contents.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const std::string why = ErrorText(errno);
-        close(fd);
-        return MakeError(ErrorCode::kIo, "cannot write temporary file " + path_ + ": " + why);
-      }
-      done += static_cast<std::size_t>(n);
-    }
-    close(fd);
-    return core::Ok();
-  }
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // "sigv4-proxy: POST / action=DescribeDBInstances verdict=ok 200" -> ProxyRequest.
 std::optional<ProxyRequest> ParseProxyLine(std::string_view line) {
@@ -201,7 +151,8 @@ core::Result<std::string> RunBoto3(const MotoFixture& fixture, const std::string
   TempFile output;
   TempFile errors;
   for (auto* file : {&input, &output, &errors}) {
-    if (auto created = file->Create(file == &input ? prelude + code + "\n" : std::string());
+    if (auto created =
+            file->Create(file == &input ? prelude + code + "\n" : std::string(), "dbrunbook-moto");
         !created) {
       return core::Fail(created.error().WithContext(what));
     }

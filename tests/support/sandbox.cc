@@ -17,6 +17,7 @@
 
 #include "core/environment.h"
 #include "core/strings.h"
+#include "support/temp_file.h"
 
 namespace dbrunbook::testing {
 namespace {
@@ -27,63 +28,6 @@ using core::MakeError;
 bool IsKeyStart(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
 bool IsKeyChar(char c) { return IsKeyStart(c) || (c >= '0' && c <= '9'); }
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
-
-// strerror() shares a buffer between threads; test setup calls it from one thread.
-std::string ErrorText(int err) { return std::strerror(err); }  // NOLINT(concurrency-mt-unsafe)
-
-// Reads a whole file; nullopt when it cannot be opened.
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return std::move(out).str();
-}
-
-// A temporary file that is removed when this goes out of scope.
-class TempFile {
- public:
-  TempFile() = default;
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  ~TempFile() {
-    if (!path_.empty()) unlink(path_.c_str());
-  }
-
-  core::Status Create(const std::string& contents) {
-    const std::string dir = TempDir();
-    std::string pattern = dir + "/dbrunbook-sandbox-sql-XXXXXX";
-    const int fd = mkstemp(pattern.data());
-    if (fd < 0) {
-      return MakeError(ErrorCode::kIo,
-                       "cannot create a temporary file in " + dir + ": " + ErrorText(errno));
-    }
-    path_ = pattern;
-    size_t done = 0;
-    while (done < contents.size()) {
-      const ssize_t n = write(fd, contents.data() + done, contents.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const std::string why = ErrorText(errno);
-        close(fd);
-        return MakeError(ErrorCode::kIo, "cannot write temporary file " + path_ + ": " + why);
-      }
-      done += static_cast<size_t>(n);
-    }
-    close(fd);
-    return core::Ok();
-  }
-
-  const std::string& path() const { return path_; }
-
- private:
-  static std::string TempDir() {
-    const auto dir = core::ProcessEnvironment().Get("TMPDIR");
-    return dir && !dir->empty() ? *dir : "/tmp";
-  }
-
-  std::string path_;
-};
 
 }  // namespace
 
@@ -323,7 +267,8 @@ core::Result<std::string> SandboxSql(const std::string& name, const std::string&
   TempFile output;
   TempFile errors;
   for (auto* file : {&input, &output, &errors}) {
-    if (auto created = file->Create(file == &input ? sql : std::string()); !created) {
+    if (auto created = file->Create(file == &input ? sql : std::string(), "dbrunbook-sandbox-sql");
+        !created) {
       return core::Fail(created.error().WithContext(what));
     }
   }
