@@ -153,7 +153,7 @@ core::Result<std::vector<steps::Check>> CloudCheckSource::Collect() {
     }
   }
 
-  auto report = provider_.Metrics(resource_, window_, period_);
+  auto report = provider_.Metrics(resource_, window_, period_, &*status);
   if (!report) {
     for (const char* id : {"cloud_cpu_percent", "cloud_freeable_memory_bytes"}) {
       steps::Check c = NewCheck(id);

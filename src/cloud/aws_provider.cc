@@ -235,7 +235,8 @@ core::Result<CloudStatus> AwsProvider::Status(const CloudResource& resource) {
 
 core::Result<MetricsReport> AwsProvider::Metrics(const CloudResource& resource,
                                                  std::chrono::seconds length,
-                                                 std::chrono::seconds period) {
+                                                 std::chrono::seconds period,
+                                                 const CloudStatus* known) {
   using cloudwatch::RdsResource;
   if (period.count() <= 0 || length < period) {
     return core::MakeError(core::ErrorCode::kInvalidArgument,
@@ -243,10 +244,15 @@ core::Result<MetricsReport> AwsProvider::Metrics(const CloudResource& resource,
                                        length.count(), period.count()),
                            "e.g. --since 15m --period 300");
   }
-  // Which metrics depend on what the resource is (a replica has ReplicaLag): a light status.
+  // Which metrics depend on what the resource is (a replica has ReplicaLag): a light status,
+  // unless the caller has just read one.
   CloudStatus shape;
   RdsResource target;
-  if (!resource.instance_identifier.empty()) {
+  if (!resource.instance_identifier.empty() && known != nullptr) {
+    target = RdsResource{RdsResource::Kind::kInstance, resource.instance_identifier};
+    shape.instance = known->instance;
+    shape.cluster = known->cluster;
+  } else if (!resource.instance_identifier.empty()) {
     target = RdsResource{RdsResource::Kind::kInstance, resource.instance_identifier};
     rds::DescribeDBInstancesRequest request;
     request.db_instance_identifier = resource.instance_identifier;

@@ -41,7 +41,8 @@ class AwsProvider final : public CloudProvider {
 
   core::Result<CloudStatus> Status(const CloudResource& resource) override;
   core::Result<MetricsReport> Metrics(const CloudResource& resource, std::chrono::seconds length,
-                                      std::chrono::seconds period) override;
+                                      std::chrono::seconds period,
+                                      const CloudStatus* known = nullptr) override;
 
   core::Result<rds::DBInstance> ModifyInstance(const rds::ModifyDBInstanceRequest& r) override;
   core::Result<rds::DBCluster> ModifyCluster(const rds::ModifyDBClusterRequest& r) override;

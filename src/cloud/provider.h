@@ -77,9 +77,12 @@ class CloudProvider {
 
   virtual core::Result<CloudStatus> Status(const CloudResource& resource) = 0;
   // The runbook's metrics for `resource` over the `length` before now, in `period` steps.
+  // Which metrics apply depends on what the resource is (a replica has ReplicaLag): `known`, a
+  // Status() of it just read, saves describing it again; null reads what is needed.
   virtual core::Result<MetricsReport> Metrics(const CloudResource& resource,
                                               std::chrono::seconds length,
-                                              std::chrono::seconds period) = 0;
+                                              std::chrono::seconds period,
+                                              const CloudStatus* known = nullptr) = 0;
 
   // --- actions (the mitigation layer's; each changes the cloud) ---
   virtual core::Result<rds::DBInstance> ModifyInstance(const rds::ModifyDBInstanceRequest& r) = 0;

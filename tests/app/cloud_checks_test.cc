@@ -20,7 +20,8 @@ class FakeProvider final : public cloud::CloudProvider {
 
   core::Result<cloud::CloudStatus> Status(const cloud::CloudResource&) override { return status; }
   core::Result<cloud::MetricsReport> Metrics(const cloud::CloudResource&, std::chrono::seconds,
-                                             std::chrono::seconds) override {
+                                             std::chrono::seconds,
+                                             const cloud::CloudStatus*) override {
     return metrics;
   }
   core::Result<cloud::rds::DBInstance> ModifyInstance(
