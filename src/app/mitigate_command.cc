@@ -1,14 +1,15 @@
 // `dbrunbook mitigate kill-queries TARGET`: plan, and with --apply kill and verify, the
 // runbook's long-running queries (steps/mitigate_kill.h), every attempt in the audit store.
 #include <fmt/format.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "app/commands.h"
+#include "app/mitigation.h"
 #include "app/targets.h"
 #include "collect/target_session.h"
 #include "core/duration.h"
@@ -174,40 +175,6 @@ std::string RenderText(const Run& r, const collect::TargetSession& target) {
   return out;
 }
 
-// Writes audit entries; a store that fails after opening is a warning, not a stop: the kills
-// under way are still verified and reported.
-class Auditor {
- public:
-  Auditor(Env& env, Run& run, store::Store* store)
-      : env_(env), run_(run), store_(store), os_user_(store::CurrentOsUser(env.environment)) {}
-
-  void Write(store::Phase phase, std::string subject, std::string plan, std::string result,
-             std::string error) {
-    if (store_ == nullptr) return;
-    store::AuditEntry e;
-    e.run_id = run_.run_id;
-    e.at = core::FormatRfc3339(env_.clock.WallNow());
-    e.os_user = os_user_;
-    e.target = run_.target;
-    e.action = std::string(kAction);
-    e.subject = std::move(subject);
-    e.phase = phase;
-    e.plan = std::move(plan);
-    e.result = std::move(result);
-    e.error = std::move(error);
-    if (auto appended = store_->Append(std::move(e)); !appended) {
-      run_.warnings.push_back("audit entry not written: " + appended.error().ToString());
-      env_.log.warn("audit entry not written: {}", appended.error().ToString());
-    }
-  }
-
- private:
-  Env& env_;
-  Run& run_;
-  store::Store* store_;
-  std::string os_user_;
-};
-
 int Finish(Env& env, const MitigateKillOptions& options, Run& run,
            const collect::TargetSession* target) {
   if (options.format == report::Format::kJson) {
@@ -238,19 +205,13 @@ int RunMitigateKillQueries(Env& env, const GlobalOptions& global,
   run.apply = options.apply;
   run.target = lookup->display_name;
   run.endpoint = lookup->endpoint;
-  run.run_id = fmt::format("{}-{}", core::FormatRfc3339(env.clock.WallNow()), getpid());
+  run.run_id = NewRunId(env);
 
   steps::KillCriteria criteria = options.criteria;
-  if (lookup->config) {
-    const config::TargetConfig* known =
-        lookup->resolved ? lookup->resolved->config : lookup->config->Find(run.target);
-    std::vector<std::string> users = known != nullptr ? lookup->config->ProtectedUsersFor(*known)
-                                                      : lookup->config->protected_users;
-    for (auto& user : users) {
-      if (std::find(criteria.protected_users.begin(), criteria.protected_users.end(), user) ==
-          criteria.protected_users.end()) {
-        criteria.protected_users.push_back(std::move(user));
-      }
+  for (auto& user : ProtectedUsersFor(*lookup)) {
+    if (std::find(criteria.protected_users.begin(), criteria.protected_users.end(), user) ==
+        criteria.protected_users.end()) {
+      criteria.protected_users.push_back(std::move(user));
     }
   }
   auto matcher = steps::KillMatcher::Create(criteria);
@@ -261,31 +222,19 @@ int RunMitigateKillQueries(Env& env, const GlobalOptions& global,
 
   // The audit store: required to act (every attempt is audited); a plan is still shown
   // without it.
-  std::unique_ptr<store::Store> store;
-  core::Result<std::string> store_path = options.store_path
-                                             ? core::Result<std::string>(*options.store_path)
-                                             : store::DefaultStorePath(env.environment);
-  core::Result<std::unique_ptr<store::Store>> opened =
-      store_path ? store::Store::Open(*store_path) : core::Fail(store_path.error());
-  if (opened) {
-    store = std::move(*opened);
-    run.store_path = store->path();
-  } else if (options.apply) {
+  auto store = OpenAuditStore(env, options.store_path, options.apply, run.warnings);
+  if (!store) {
     run.status = "error";
     run.exit_code = kExitUsage;
-    run.error = opened.error().WithContext("refusing to act without the audit log");
+    run.error = store.error();
     return Finish(env, options, run, nullptr);
-  } else {
-    run.warnings.push_back("the plan is not audited: " + opened.error().ToString());
   }
-  Auditor audit(env, run, store.get());
+  if (*store) run.store_path = (*store)->path();
+  Auditor audit(env, store->get(), std::string(kAction), run.target, run.run_id, run.warnings);
 
   if (!lookup->resolved) {
-    const auto code = lookup->resolved.error().code;
     run.status = "error";
-    run.exit_code = code == core::ErrorCode::kNotFound || code == core::ErrorCode::kInvalidConfig
-                        ? kExitUsage
-                        : kExitCannotAssess;
+    run.exit_code = ExitCodeForUnresolved(lookup->resolved.error());
     run.error = lookup->resolved.error();
     return Finish(env, options, run, nullptr);
   }

@@ -15,6 +15,20 @@ struct Unit {
   double seconds;
 };
 
+// A century: far beyond any timeout, window or age a user means, and well inside what
+// Duration (signed 64-bit nanoseconds, about 292 years) can hold, so the conversion below
+// can never overflow.
+constexpr double kMaxSeconds = 100.0 * 365 * 86400;
+
+Result<Duration> ToDuration(double seconds, std::string_view original) {
+  if (!(seconds <= kMaxSeconds)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     fmt::format("duration '{}' is longer than 100 years", original),
+                     "write a shorter duration, e.g. 30s, 5m, 1h or 7d");
+  }
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
+}
+
 // Longest suffixes first so "ms" wins over "m" and "s".
 constexpr Unit kUnits[] = {{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"h", 3600},
                            {"m", 60},    {"s", 1},     {"d", 86400}};
@@ -38,7 +52,7 @@ Result<Duration> ParseDuration(std::string_view text, bool bare_unit_seconds) {
       return MakeError(ErrorCode::kInvalidArgument,
                        fmt::format("duration '{}' must be a positive number", original));
     }
-    return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(*bare));
+    return ToDuration(*bare, original);
   }
   double total = 0;
   size_t pos = 0;
@@ -69,7 +83,7 @@ Result<Duration> ParseDuration(std::string_view text, bool bare_unit_seconds) {
     total += *number * unit->seconds;
     pos = num_end + unit->suffix.size();
   }
-  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(total));
+  return ToDuration(total, original);
 }
 
 std::string FormatSeconds(double seconds) {

@@ -5,6 +5,7 @@
 namespace dbrunbook::core {
 namespace {
 
+using std::chrono::hours;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
@@ -31,6 +32,19 @@ TEST(DurationTest, RejectsGarbage) {
   EXPECT_FALSE(ParseDuration("5 parsecs"));
   EXPECT_FALSE(ParseDuration("m5"));
   EXPECT_FALSE(ParseDuration("5x"));
+}
+
+// Found by the option-file fuzzer: a 50-digit connect-timeout overflowed the conversion to
+// nanoseconds (undefined behaviour). Anything past a century is refused with a clear error.
+TEST(DurationTest, RejectsDurationsTooLongToRepresent) {
+  const auto huge = ParseDuration("3666666666666666666666666666666666666666666666666", true);
+  ASSERT_FALSE(huge);
+  EXPECT_NE(huge.error().message.find("longer than 100 years"), std::string::npos);
+  EXPECT_FALSE(ParseDuration("1e300s"));
+  EXPECT_FALSE(ParseDuration("99999999999d"));
+  EXPECT_FALSE(ParseDuration("inf", true));
+  EXPECT_FALSE(ParseDuration("nan", true));
+  EXPECT_EQ(*ParseDuration("36500d"), hours(24 * 36500));
 }
 
 TEST(DurationTest, FormatsForHumans) {

@@ -1,0 +1,75 @@
+#include "app/mitigation.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "app/commands.h"
+#include "core/duration.h"
+
+namespace dbrunbook::app {
+
+std::string NewRunId(Env& env) {
+  return fmt::format("{}-{}", core::FormatRfc3339(env.clock.WallNow()), getpid());
+}
+
+core::Result<std::unique_ptr<store::Store>> OpenAuditStore(
+    Env& env, const std::optional<std::string>& store_path, bool apply,
+    std::vector<std::string>& warnings) {
+  core::Result<std::string> path = store_path ? core::Result<std::string>(*store_path)
+                                              : store::DefaultStorePath(env.environment);
+  core::Result<std::unique_ptr<store::Store>> opened =
+      path ? store::Store::Open(*path) : core::Fail(path.error());
+  if (opened) return opened;
+  if (apply) return core::Fail(opened.error().WithContext("refusing to act without the audit log"));
+  warnings.push_back("the plan is not audited: " + opened.error().ToString());
+  return std::unique_ptr<store::Store>();
+}
+
+Auditor::Auditor(Env& env, store::Store* store, std::string action, std::string target,
+                 std::string run_id, std::vector<std::string>& warnings)
+    : env_(env),
+      store_(store),
+      action_(std::move(action)),
+      target_(std::move(target)),
+      run_id_(std::move(run_id)),
+      warnings_(warnings),
+      os_user_(store::CurrentOsUser(env.environment)) {}
+
+void Auditor::Write(store::Phase phase, std::string subject, std::string plan, std::string result,
+                    std::string error) {
+  if (store_ == nullptr) return;
+  store::AuditEntry e;
+  e.run_id = run_id_;
+  e.at = core::FormatRfc3339(env_.clock.WallNow());
+  e.os_user = os_user_;
+  e.target = target_;
+  e.action = action_;
+  e.subject = std::move(subject);
+  e.phase = phase;
+  e.plan = std::move(plan);
+  e.result = std::move(result);
+  e.error = std::move(error);
+  if (auto appended = store_->Append(std::move(e)); !appended) {
+    warnings_.push_back("audit entry not written: " + appended.error().ToString());
+    env_.log.warn("audit entry not written: {}", appended.error().ToString());
+  }
+}
+
+std::vector<std::string> ProtectedUsersFor(const TargetLookup& lookup) {
+  if (!lookup.config) return {};
+  const config::TargetConfig* known =
+      lookup.resolved ? lookup.resolved->config : lookup.config->Find(lookup.display_name);
+  return known != nullptr ? lookup.config->ProtectedUsersFor(*known)
+                          : lookup.config->protected_users;
+}
+
+int ExitCodeForUnresolved(const core::Error& error) {
+  return error.code == core::ErrorCode::kNotFound || error.code == core::ErrorCode::kInvalidConfig
+             ? kExitUsage
+             : kExitCannotAssess;
+}
+
+}  // namespace dbrunbook::app

@@ -1,0 +1,61 @@
+// What every `dbrunbook mitigate ACTION` shares: the audit store (required to act, optional to
+// plan), the run id that groups one run's audit entries, the auditor that writes them, the
+// protected users in force for a target, and the exit code for a target that cannot be
+// resolved. Each action (kill-queries, tune, index, failover, scale-up) keeps its own plan,
+// apply and verify; this is only the plumbing, so that every action audits the same way.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/env.h"
+#include "app/targets.h"
+#include "core/error.h"
+#include "store/store.h"
+
+namespace dbrunbook::app {
+
+// "2026-11-27T03:40:00.123Z-4242": when and which process; groups one run's entries.
+std::string NewRunId(Env& env);
+
+// The audit store at `store_path` (--store), else store::DefaultStorePath. When it cannot be
+// opened: with `apply`, the error (callers refuse to act: exit 2, "refusing to act without
+// the audit log"); without, nullptr and a warning added to `warnings` (a plan is still shown).
+core::Result<std::unique_ptr<store::Store>> OpenAuditStore(
+    Env& env, const std::optional<std::string>& store_path, bool apply,
+    std::vector<std::string>& warnings);
+
+// Writes one run's audit entries. A store that fails after opening is a warning (added to
+// `warnings` and logged), not a stop: an action under way is still verified and reported.
+// With a null store it writes nothing.
+class Auditor {
+ public:
+  Auditor(Env& env, store::Store* store, std::string action, std::string target, std::string run_id,
+          std::vector<std::string>& warnings);
+
+  void Write(store::Phase phase, std::string subject, std::string plan, std::string result,
+             std::string error);
+
+ private:
+  Env& env_;
+  store::Store* store_;
+  std::string action_;
+  std::string target_;
+  std::string run_id_;
+  std::vector<std::string>& warnings_;
+  std::string os_user_;
+};
+
+// The users no action may touch on the looked-up target: the configuration's global list and
+// the target's own (its defaults' included); empty without a configuration.
+std::vector<std::string> ProtectedUsersFor(const TargetLookup& lookup);
+
+// The exit code for a target that could not be resolved: 2 (usage/configuration) for an
+// unknown target or a bad configuration, else 3 (cannot assess: e.g. a password file that
+// cannot be read).
+int ExitCodeForUnresolved(const core::Error& error);
+
+}  // namespace dbrunbook::app
