@@ -45,6 +45,8 @@ nlohmann::json OutcomeJson(const steps::KillOutcome& o) {
           {"detail", o.detail},
           {"sql_sent", o.sql.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.sql)},
           {"verify_seconds", o.verify_seconds},
+          {"lock_waits_before", o.waits_before},
+          {"lock_waits_remaining", o.waits_remaining},
           {"error", o.error ? report::ErrorJson(*o.error) : nlohmann::json(nullptr)}};
 }
 
@@ -56,6 +58,9 @@ nlohmann::json PlanJson(const steps::KillPlan& plan,
     const auto& v = plan.victims[i];
     nlohmann::json j = SessionJson(v.session, v.statement);
     j["idle_in_transaction"] = v.idle_in_transaction;
+    j["root_blocker_trx_id"] =
+        v.blocker_trx_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.blocker_trx_id);
+    j["holds_up"] = v.held_up;
     j["sql"] = v.sql;
     j["why"] = v.why;
     j["outcome"] = outcomes != nullptr && i < outcomes->size() ? OutcomeJson((*outcomes)[i])

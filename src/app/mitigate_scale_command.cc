@@ -232,13 +232,17 @@ int RunMitigateScaleUp(Env& env, const GlobalOptions& global, const MitigateScal
       run.state = cloud::ScaleState::kInProgress;
       run.detail = "status not readable: " + now.error().message;
     }
-    if (run.state == goal || env.clock.MonotonicNow() >= deadline) break;
+    // Deferred to the window but already in place (RDS may apply at once) is as good.
+    if (run.state == goal || run.state == cloud::ScaleState::kDone ||
+        env.clock.MonotonicNow() >= deadline) {
+      break;
+    }
     env.clock.SleepFor(
         std::min<core::Duration>(options.poll_interval, deadline - env.clock.MonotonicNow()));
   }
   run.verify_seconds = std::chrono::duration<double>(env.clock.MonotonicNow() - started).count();
-  if (run.state == goal) {
-    run.status = std::string(cloud::ScaleStateName(goal));
+  if (run.state == goal || run.state == cloud::ScaleState::kDone) {
+    run.status = std::string(cloud::ScaleStateName(*run.state));
     audit.Write(store::Phase::kVerified, run.plan->resource, run.plan->api_call, run.detail, "");
     return Finish(env, options, run);
   }

@@ -279,6 +279,7 @@ int Main(int argc, char** argv) {
   std::string kill_victims = "oldest";
   std::string kill_format = "table";
   std::string kill_store;
+  std::string kill_min_wait;
   CLI::App* mitigate_cmd = cli.add_subcommand(
       "mitigate", "the runbook's mitigation (minutes 15-30), guarded: a plan unless --apply");
   mitigate_cmd->require_subcommand(1);
@@ -308,6 +309,12 @@ int Main(int argc, char** argv) {
   kill_cmd->add_option("--match-state", kill.criteria.match_state, "RE2 pattern on the state");
   kill_cmd->add_option("--match-info", kill.criteria.match_info,
                        "RE2 pattern on the statement text");
+  kill_cmd->add_flag("--root-blockers", kill.criteria.root_blockers,
+                     "instead of the time criteria: the root blockers of row-lock waits (the "
+                     "transaction every waiter in its tree is held up by); verified once its "
+                     "lock waits are released");
+  kill_cmd->add_option("--min-wait", kill_min_wait,
+                       "--root-blockers: only trees with a wait of at least SECONDS (default 10)");
   kill_cmd->add_flag("--kill-query", kill.criteria.kill_query,
                      "stop the statement and keep the connection (KILL QUERY; MariaDB: KILL "
                      "QUERY ID, which cannot hit the connection's next statement)");
@@ -476,6 +483,20 @@ int Main(int argc, char** argv) {
         return app::kExitUsage;
       }
       *field = *parsed;
+    }
+    if (!kill_min_wait.empty()) {
+      auto parsed = core::ParseDouble(kill_min_wait);
+      if (!parsed || !(*parsed >= 0) || *parsed > 31536000) {
+        std::cerr << "dbrunbook mitigate kill-queries: --min-wait must be a number of seconds "
+                     "from 0 to 31536000 (got '"
+                  << kill_min_wait << "')\n";
+        return app::kExitUsage;
+      }
+      if (!kill.criteria.root_blockers) {
+        std::cerr << "dbrunbook mitigate kill-queries: --min-wait goes with --root-blockers\n";
+        return app::kExitUsage;
+      }
+      kill.criteria.min_wait_seconds = *parsed;
     }
     if (!kill_store.empty()) kill.store_path = kill_store;
     return app::RunMitigateKillQueries(env, global, kill);

@@ -113,7 +113,7 @@ core::Result<PlanResult> PlanCapacity(const rds::DBCluster& cluster, const Scale
   p.cluster_request.serverless_v2_scaling = next;
   p.api_call = fmt::format(
       "rds:ModifyDBCluster DBClusterIdentifier={} "
-      "rds::ServerlessV2ScalingConfiguration={{MinCapacity={},MaxCapacity={}}} "
+      "ServerlessV2ScalingConfiguration={{MinCapacity={},MaxCapacity={}}} "
       "ApplyImmediately=true",
       cluster.db_cluster_identifier, Num(min), Num(max));
   p.effects.push_back(

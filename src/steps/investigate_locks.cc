@@ -331,6 +331,11 @@ Finding RootBlockerFinding(const WaitGraph& g, const BlockingTree& tree, const T
            "transaction already holds",
            ""});
     }
+    f.suggestions.push_back(
+        {"or let dbrunbook do it, guarded (re-checked just before, never a replication thread "
+         "or a protected user) and verified (the lock waits released): dbrunbook mitigate "
+         "kill-queries TARGET --root-blockers --apply",
+         ""});
   } else {
     f.suggestions.push_back(
         {"no session owns this transaction (a prepared XA transaction left after a crash or a "
@@ -537,6 +542,27 @@ std::optional<Finding> DeadlockFinding(const collect::InnodbStatus& status) {
 }
 
 }  // namespace
+
+core::Result<LockWaits> ReadLockWaits(collect::TargetSession& target) {
+  const std::string sql = dialect::RowLockWaits(target.dialect, kMaxPairs);
+  if (sql.empty()) {
+    return core::MakeError(
+        core::ErrorCode::kUnsupported,
+        "this server does not report who blocks a row-lock wait (MySQL 8.0+ with "
+        "performance_schema OFF)",
+        "turn performance_schema on (a restart; on RDS/Aurora a parameter group change)");
+  }
+  auto result = target.session->Query(sql);
+  if (!result) return core::Fail(result.error());
+  WaitGraph g = ReadPairs(*result);
+  LockWaits out;
+  out.edges = std::move(g.edges);
+  out.truncated = g.truncated;
+  for (const auto& [id, t] : g.transactions) {
+    if (t.connection_id) out.connection_of.emplace(id, *t.connection_id);
+  }
+  return out;
+}
 
 std::string LocksStep::RequiredGrant(const dialect::Flavor& flavor,
                                      std::string_view account) const {

@@ -23,9 +23,28 @@
 //                      on MySQL 8.0+: blockers unknown; SHOW ENGINE INNODB STATUS refused).
 #pragma once
 
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "collect/target_session.h"
+#include "steps/lock_tree.h"
 #include "steps/step.h"
 
 namespace dbrunbook::steps {
+
+// The row-lock waits now, for actions (mitigate kill-queries --root-blockers and its check
+// that the waits were released): every (waiter, blocker) pair with the wait's age, and the
+// connection that owns each transaction, where one does. One statement (dialect::RowLockWaits).
+struct LockWaits {
+  std::vector<LockWaitEdge> edges;
+  std::map<std::string, uint64_t> connection_of;  // transaction id -> processlist id
+  bool truncated = false;                         // the statement's row limit was reached
+};
+// kUnsupported when the server cannot say who blocks a wait (MySQL 8.0+ with
+// performance_schema OFF); the query's error otherwise.
+core::Result<LockWaits> ReadLockWaits(collect::TargetSession& target);
 
 class LocksStep final : public Step {
  public:

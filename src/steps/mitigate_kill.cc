@@ -71,6 +71,23 @@ core::Result<KillMatcher> KillMatcher::Create(KillCriteria criteria) {
   if (criteria.max_victims < 1 || criteria.max_victims > kMaxVictimsLimit) {
     return invalid(fmt::format("--max-victims must be from 1 to {}", kMaxVictimsLimit));
   }
+  if (criteria.root_blockers) {
+    if (criteria.kill_query) {
+      return invalid(
+          "--root-blockers with --kill-query: stopping a statement does not release the locks "
+          "its transaction holds",
+          "drop --kill-query: killing the connection rolls the transaction back and frees them");
+    }
+    if (criteria.busy_seconds || criteria.idle_seconds) {
+      return invalid(
+          "--root-blockers chooses sessions by the lock waits they cause; --busy-time and "
+          "--idle-time do not apply",
+          "use --min-wait to act only on trees whose waits have lasted long enough");
+    }
+    if (!std::isfinite(criteria.min_wait_seconds) || criteria.min_wait_seconds < 0) {
+      return invalid("--min-wait must be a number of seconds, 0 or more");
+    }
+  }
   if (criteria.kill_query && criteria.idle_seconds && !criteria.busy_seconds) {
     return invalid(
         "--kill-query stops a running statement; a session idle in a transaction "
@@ -114,6 +131,7 @@ core::Result<KillMatcher> KillMatcher::Create(KillCriteria criteria) {
 }
 
 std::optional<double> KillMatcher::busy_seconds() const {
+  if (criteria_.root_blockers) return std::nullopt;
   if (criteria_.busy_seconds) return criteria_.busy_seconds;
   if (criteria_.idle_seconds) return std::nullopt;
   return kRunbookBusySeconds;
@@ -128,6 +146,10 @@ std::string KillMatcher::Describe() const {
   if (criteria_.idle_seconds) {
     parts.push_back(fmt::format("idle in a transaction >= {}s", *criteria_.idle_seconds));
   }
+  if (criteria_.root_blockers) {
+    parts.push_back(fmt::format("root blocker of row-lock waits (a wait >= {}s in its tree)",
+                                criteria_.min_wait_seconds));
+  }
   std::string text = fmt::format("{}", fmt::join(parts, " or "));
   for (const auto& p : patterns_->match) {
     text += fmt::format(", {} ~ /{}/", p.field, p.re->pattern());
@@ -137,11 +159,14 @@ std::string KillMatcher::Describe() const {
   return text;
 }
 
-KillMatcher::Match KillMatcher::Matches(const collect::ActiveStatement& s,
-                                        bool idle_in_transaction) const {
+KillMatcher::Match KillMatcher::Matches(const collect::ActiveStatement& s, bool idle_in_transaction,
+                                        const std::string* root_why) const {
   Match m;
   const auto busy = busy_seconds();
-  if (busy && s.command != "Sleep" && s.time_seconds >= *busy) {
+  if (criteria_.root_blockers) {
+    if (root_why == nullptr) return m;
+    m.why = *root_why;
+  } else if (busy && s.command != "Sleep" && s.time_seconds >= *busy) {
     m.why = fmt::format("running {} >= {}s ({})", Seconds(s.time_seconds), *busy, s.command);
   } else if (criteria_.idle_seconds && idle_in_transaction &&
              s.time_seconds >= *criteria_.idle_seconds) {
@@ -194,7 +219,8 @@ std::string RedactStatement(const std::optional<std::string>& info) {
 KillPlan PlanKills(const KillMatcher& matcher, const dialect::Dialect& dialect,
                    const std::vector<collect::ActiveStatement>& sessions,
                    const std::vector<collect::OpenTransaction>& transactions,
-                   uint64_t own_connection_id) {
+                   uint64_t own_connection_id,
+                   const std::map<uint64_t, RootBlocker>& root_blockers) {
   const KillCriteria& c = matcher.criteria();
   KillPlan plan;
   plan.criteria = matcher.Describe();
@@ -206,8 +232,19 @@ KillPlan PlanKills(const KillMatcher& matcher, const dialect::Dialect& dialect,
   std::vector<Victim> candidates;
   for (const auto& s : sessions) {
     const auto trx = by_thread.find(s.id);
-    const bool idle_in_trx = s.command == "Sleep" && trx != by_thread.end();
-    const KillMatcher::Match match = matcher.Matches(s, idle_in_trx);
+    const auto root = root_blockers.find(s.id);
+    const bool is_root = c.root_blockers && root != root_blockers.end();
+    // A root blocker that sleeps is idle inside the transaction that holds the locks.
+    const bool idle_in_trx = s.command == "Sleep" && (trx != by_thread.end() || is_root);
+    std::string root_why;
+    if (is_root) {
+      root_why = fmt::format(
+          "root blocker: transaction {} holds up {} transaction{}, the longest "
+          "waiting {}",
+          root->second.trx_id, root->second.held_up, root->second.held_up == 1 ? "" : "s",
+          Seconds(root->second.longest_wait_seconds));
+    }
+    const KillMatcher::Match match = matcher.Matches(s, idle_in_trx, is_root ? &root_why : nullptr);
     if (!match.matched) continue;
     const std::string statement = RedactStatement(s.info);
     auto exclude = [&](std::string reason, bool guardrail) {
@@ -230,7 +267,11 @@ KillPlan PlanKills(const KillMatcher& matcher, const dialect::Dialect& dialect,
     v.idle_in_transaction = idle_in_trx;
     v.statement = statement;
     v.why = match.why;
-    if (idle_in_trx) {
+    if (is_root) {
+      v.blocker_trx_id = root->second.trx_id;
+      v.held_up = root->second.held_up;
+    }
+    if (idle_in_trx && trx != by_thread.end()) {
       const auto* t = trx->second;
       v.why += fmt::format(" (transaction open {}, {} rows modified)", Seconds(t->age_seconds),
                            t->rows_modified);
@@ -253,7 +294,9 @@ KillPlan PlanKills(const KillMatcher& matcher, const dialect::Dialect& dialect,
     }
     candidates.push_back(std::move(v));
   }
+  // Oldest first; root blockers by what they hold up, then by age.
   std::stable_sort(candidates.begin(), candidates.end(), [](const Victim& a, const Victim& b) {
+    if (a.held_up != b.held_up) return a.held_up > b.held_up;
     return a.session.time_seconds > b.session.time_seconds;
   });
   const size_t cap = c.victims == VictimPolicy::kOldest ? 1 : static_cast<size_t>(c.max_victims);
@@ -272,6 +315,19 @@ KillPlan PlanKills(const KillMatcher& matcher, const dialect::Dialect& dialect,
   return plan;
 }
 
+std::map<uint64_t, RootBlocker> RootBlockersOf(const LockWaits& waits, double min_wait_seconds) {
+  std::map<uint64_t, RootBlocker> out;
+  for (const BlockingTree& tree : BuildBlockingForest(waits.edges)) {
+    if (tree.cycle || tree.roots.empty()) continue;
+    if (tree.longest_wait_seconds < min_wait_seconds) continue;
+    const auto connection = waits.connection_of.find(tree.roots.front());
+    if (connection == waits.connection_of.end()) continue;  // no session: XA, not a kill
+    out.emplace(connection->second, RootBlocker{connection->second, tree.roots.front(),
+                                                tree.transitive(), tree.longest_wait_seconds});
+  }
+  return out;
+}
+
 core::Result<KillPlan> ReadAndPlanKills(collect::TargetSession& target, core::Clock& clock,
                                         const KillMatcher& matcher) {
   const core::MonoTime read_at = clock.MonotonicNow();
@@ -283,8 +339,14 @@ core::Result<KillPlan> ReadAndPlanKills(collect::TargetSession& target, core::Cl
     if (!read) return core::Fail(read.error());
     transactions = std::move(*read);
   }
+  std::map<uint64_t, RootBlocker> roots;
+  if (matcher.criteria().root_blockers) {
+    auto waits = ReadLockWaits(target);
+    if (!waits) return core::Fail(waits.error());
+    roots = RootBlockersOf(*waits, matcher.criteria().min_wait_seconds);
+  }
   KillPlan plan = PlanKills(matcher, target.dialect, *sessions, transactions,
-                            target.session->info().connection_id);
+                            target.session->info().connection_id, roots);
   plan.read_at = read_at;
   return plan;
 }
@@ -432,6 +494,39 @@ std::vector<KillOutcome> ExecuteKills(collect::TargetSession& target, core::Cloc
       }
       if (verified || clock.MonotonicNow() >= deadline) break;
       clock.SleepFor(options.poll_interval);
+    }
+    if (verified && !v.blocker_trx_id.empty() && !lost) {
+      // A root blocker: its kill is verified once nobody waits for its locks any more (the
+      // rollback of a large transaction can outlast its connection).
+      o.waits_before = v.held_up;
+      verified = false;
+      for (;;) {
+        auto waits = ReadLockWaits(target);
+        if (!waits) {
+          last_seen = fmt::format("the connection is gone; the lock waits could not be read: {}",
+                                  waits.error().message);
+          if (IsLost(waits.error())) lost = waits.error();
+          break;
+        }
+        o.waits_remaining = static_cast<size_t>(
+            std::count_if(waits->edges.begin(), waits->edges.end(),
+                          [&](const LockWaitEdge& e) { return e.blocker == v.blocker_trx_id; }));
+        if (o.waits_remaining == 0) {
+          verified = true;
+          o.detail = fmt::format(
+              "the connection is gone and the lock waits it caused are "
+              "released ({} transaction{} held up at the plan)",
+              v.held_up, v.held_up == 1 ? "" : "s");
+          break;
+        }
+        last_seen = fmt::format(
+            "the connection is gone, but {} lock wait{} on its transaction {} "
+            "remain after {} (a rollback still under way?)",
+            o.waits_remaining, o.waits_remaining == 1 ? "" : "s", v.blocker_trx_id,
+            Seconds(core::ToSeconds(clock.MonotonicNow() - sent)));
+        if (clock.MonotonicNow() >= deadline) break;
+        clock.SleepFor(options.lock_poll_interval);
+      }
     }
     o.verify_seconds = core::ToSeconds(clock.MonotonicNow() - sent);
     if (verified) {

@@ -16,6 +16,12 @@
 // transaction, idle at least that long); RE2 patterns, unanchored as pt-kill's, on user, host,
 // db, command, state and the statement text; --ignore-user spares matching users.
 //
+// Root blockers (--root-blockers, from the lock investigation's blocking trees): the victims
+// are the transactions at the root of row-lock wait trees (ReadLockWaits, BuildBlockingForest)
+// whose longest wait reached --min-wait; the patterns and guardrails apply as above, the kill
+// is always of the connection (only a rollback frees the locks), and the kill is verified only
+// once the connection is gone AND no transaction waits for its locks any more.
+//
 // Guardrails, which no option lifts: replication threads (Binlog Dump, Slave_IO / Slave_SQL /
 // Slave_worker), system users (system user, event_scheduler, rdsadmin, rdsrepladmin), daemon
 // threads (the event scheduler), this session (CONNECTION_ID(), read from the server itself),
@@ -26,6 +32,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +43,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "dialect/dialect.h"
+#include "steps/investigate_locks.h"
 
 namespace dbrunbook::steps {
 
@@ -45,6 +53,8 @@ inline constexpr double kRunbookBusySeconds = 300;
 inline constexpr int kKillSessionLimit = 10000;
 inline constexpr int kDefaultMaxVictims = 10;
 inline constexpr int kMaxVictimsLimit = 1000;
+// --root-blockers: a tree is acted on once one of its waits has lasted this long.
+inline constexpr double kDefaultRootBlockerMinWait = 10;
 
 enum class VictimPolicy { kOldest, kAll };
 
@@ -60,6 +70,12 @@ struct KillCriteria {
   std::string match_command;
   std::string match_state;
   bool kill_query = false;  // stop the statement, keep the connection
+  // --root-blockers: instead of the time criteria, the root blockers of row-lock waits (a
+  // transaction that blocks others and waits for nothing itself), in trees where some wait has
+  // lasted at least min_wait_seconds. Always a connection kill: only a rollback releases the
+  // locks a transaction holds.
+  bool root_blockers = false;
+  double min_wait_seconds = kDefaultRootBlockerMinWait;
   VictimPolicy victims = VictimPolicy::kOldest;
   int max_victims = kDefaultMaxVictims;
   std::vector<std::string> protected_users;  // from the configuration
@@ -84,8 +100,11 @@ class KillMatcher {
     std::string why;  // "running 312.4s >= 300s (Query); user ~ /app/"
   };
   // Whether a session matches the time criteria and every pattern (not --ignore-user, not the
-  // guardrails). `idle_in_transaction`: the session sleeps inside an open transaction.
-  Match Matches(const collect::ActiveStatement& session, bool idle_in_transaction) const;
+  // guardrails). `idle_in_transaction`: the session sleeps inside an open transaction. With
+  // --root-blockers the time criteria are replaced by `root_why` (why the session is a root
+  // blocker to act on; null: it is not one).
+  Match Matches(const collect::ActiveStatement& session, bool idle_in_transaction,
+                const std::string* root_why = nullptr) const;
   bool Ignored(const collect::ActiveStatement& session) const;
 
   KillMatcher(KillMatcher&&) noexcept;
@@ -105,9 +124,25 @@ std::optional<std::string> Guardrail(const collect::ActiveStatement& session,
                                      uint64_t own_connection_id,
                                      const std::vector<std::string>& protected_users);
 
+// A root blocker of row-lock waits, from BuildBlockingForest over ReadLockWaits.
+struct RootBlocker {
+  uint64_t connection_id = 0;
+  std::string trx_id;
+  size_t held_up = 0;  // transactions waiting behind it, directly or not
+  double longest_wait_seconds = 0;
+};
+
+// The roots of the blocking trees in `waits` that have a session and a wait of at least
+// `min_wait_seconds` (cycles are left to InnoDB's deadlock detection). By connection id.
+std::map<uint64_t, RootBlocker> RootBlockersOf(const LockWaits& waits, double min_wait_seconds);
+
 struct Victim {
   collect::ActiveStatement session;  // as read when planning
   bool idle_in_transaction = false;
+  // --root-blockers: the victim's transaction and how many wait behind it; after the kill,
+  // the waits it caused must be released for the kill to be verified.
+  std::string blocker_trx_id;
+  size_t held_up = 0;
   std::string statement;  // the statement, redacted (abstract fingerprint); "" when idle
   std::string sql;        // the exact kill statement
   std::string why;        // why it matched
@@ -129,11 +164,13 @@ struct KillPlan {
   core::MonoTime read_at{};         // when the processlist was read
 };
 
-// Pure planning from rows read by collect::ReadSessions and ReadOldestTransactions.
+// Pure planning from rows read by collect::ReadSessions and ReadOldestTransactions, and (with
+// --root-blockers) the root blockers of the lock waits.
 KillPlan PlanKills(const KillMatcher& matcher, const dialect::Dialect& dialect,
                    const std::vector<collect::ActiveStatement>& sessions,
                    const std::vector<collect::OpenTransaction>& transactions,
-                   uint64_t own_connection_id);
+                   uint64_t own_connection_id,
+                   const std::map<uint64_t, RootBlocker>& root_blockers = {});
 
 // Reads the sessions and transactions on `target` and plans. Errors are the reads'.
 core::Result<KillPlan> ReadAndPlanKills(collect::TargetSession& target, core::Clock& clock,
@@ -157,6 +194,10 @@ struct KillOutcome {
   std::string detail;                // "gone after 0.2s", "now runs another statement", ...
   std::optional<core::Error> error;  // kFailed
   double verify_seconds = 0;         // kKilled: time from the kill to the verification
+  // --root-blockers: the lock waits the victim caused, when the kill was sent, and how many
+  // were still there at the end (0 when verified).
+  size_t waits_before = 0;
+  size_t waits_remaining = 0;
 };
 
 enum class KillEvent { kRefused, kApplied, kFailed, kVerified };
@@ -164,6 +205,9 @@ enum class KillEvent { kRefused, kApplied, kFailed, kVerified };
 struct ExecuteOptions {
   core::Duration verify_timeout = std::chrono::seconds(10);
   core::Duration poll_interval = std::chrono::milliseconds(100);
+  // Between reads of the lock waits: InnoDB refreshes its information_schema lock tables only
+  // when nobody has read them for 100 ms, so a faster poll keeps seeing an old snapshot.
+  core::Duration lock_poll_interval = std::chrono::milliseconds(250);
   // Told of each step of each victim (the audit log): kRefused when skipped at the re-check,
   // kApplied once the kill was accepted, kFailed when it was refused or not verified,
   // kVerified when verified. May be empty.

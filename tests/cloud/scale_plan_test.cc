@@ -214,7 +214,8 @@ TEST(ScalePlanTest, ServerlessV2DoublesTheMaximumUpToTheLimit) {
   EXPECT_EQ(p.ratio, 2);
   EXPECT_EQ(p.cluster_request.serverless_v2_scaling->max_capacity, 32);
   EXPECT_EQ(p.cluster_request.serverless_v2_scaling->min_capacity, 0.5);
-  EXPECT_THAT(p.api_call, HasSubstr("MaxCapacity=32"));
+  EXPECT_THAT(p.api_call,
+              HasSubstr("ServerlessV2ScalingConfiguration={MinCapacity=0.5,MaxCapacity=32}"));
 
   status.cluster = ServerlessCluster(2, 200);
   EXPECT_EQ(PlanScaleUp(status, ScaleRequest{})->plan.proposed, "2-256 ACU");

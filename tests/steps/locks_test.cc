@@ -265,7 +265,8 @@ TEST_F(LocksStepTest, MariaDbChainRootIsTheIdleSession) {
   EXPECT_EQ(Int(root.evidence[2], "depth"), 2);
   EXPECT_EQ(Str(root.evidence[2], "blocked_by"), "39");
   EXPECT_EQ(Str(root.evidence[2], "statement"), "UPDATE lk.t SET v=v+1 WHERE id=2");
-  ASSERT_EQ(root.suggestions.size(), 2u);
+  ASSERT_EQ(root.suggestions.size(), 3u);
+  EXPECT_TRUE(Contains(root.suggestions[2].text, "kill-queries TARGET --root-blockers"));
   EXPECT_EQ(root.suggestions[0].sql, "KILL CONNECTION 38");
   EXPECT_TRUE(Contains(root.suggestions[1].text, "find the application"));
   EXPECT_TRUE(Contains(root.suggestions[1].text, "root@localhost"));
@@ -349,7 +350,8 @@ TEST_F(LocksStepTest, RunningRootWithOneShortWaitIsAWarning) {
   EXPECT_EQ(Bool(root->evidence[0], "idle"), false);
   EXPECT_EQ(Str(root->evidence[0], "statement_source"), "running now");
   EXPECT_EQ(Str(root->evidence[0], "lock_mode"), "X,REC_NOT_GAP");
-  ASSERT_EQ(root->suggestions.size(), 2u);
+  ASSERT_EQ(root->suggestions.size(), 3u);
+  EXPECT_TRUE(Contains(root->suggestions[2].text, "--root-blockers"));
   EXPECT_EQ(root->suggestions[0].sql, "KILL CONNECTION 5");
   EXPECT_TRUE(Contains(root->suggestions[1].text, "KILL QUERY"));
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "collect/activity.h"
 #include "mysql/connector_session.h"
@@ -105,6 +106,93 @@ TEST_F(MitigateKillIntegrationTest, AStatementReplacedBetweenPlanAndKillIsNotKil
   auto gone = collect::ReadSession(*target, id);
   ASSERT_TRUE(gone);
   EXPECT_FALSE(gone->has_value());
+}
+
+// The lock investigation's root blocker, killed: a session idle in a transaction holds a row
+// lock two others wait for. The plan names it (and only it), a protected user spares it, and
+// the kill is verified once its connection is gone and the two waits are released: both
+// waiting UPDATEs then complete.
+TEST_F(MitigateKillIntegrationTest, TheRootBlockerIsKilledAndItsLockWaitsReleased) {
+  auto setup = Root();
+  ASSERT_NE(setup, nullptr);
+  for (const char* sql :
+       {"CREATE DATABASE IF NOT EXISTS mitigate_kill_locks",
+        "CREATE OR REPLACE TABLE mitigate_kill_locks.t (id INT PRIMARY KEY, v INT) ENGINE=InnoDB",
+        "INSERT INTO mitigate_kill_locks.t VALUES (1, 0), (2, 0)"}) {
+    ASSERT_TRUE(setup->Query(sql)) << sql;
+  }
+  auto blocker = Root();
+  ASSERT_NE(blocker, nullptr);
+  const uint64_t blocker_id = blocker->info().connection_id;
+  ASSERT_TRUE(blocker->Query("BEGIN"));
+  ASSERT_TRUE(blocker->Query("UPDATE mitigate_kill_locks.t SET v = v + 1 WHERE id = 1"));
+
+  std::vector<std::unique_ptr<mysql::Session>> waiters;
+  std::vector<std::thread> threads;
+  std::vector<bool> done(2, false);
+  for (int i = 0; i < 2; ++i) {
+    waiters.push_back(Root());
+    ASSERT_NE(waiters.back(), nullptr);
+    ASSERT_TRUE(waiters.back()->Query("SET SESSION innodb_lock_wait_timeout = 60"));
+  }
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      done[i] =
+          waiters[i]->Query("UPDATE mitigate_kill_locks.t SET v = v + 10 WHERE id = 1").has_value();
+    });
+  }
+  auto target = collect::OpenTargetSession(factory_, primary_.RootOptions(), clock_);
+  ASSERT_TRUE(target) << target.error().ToString();
+  size_t waits = 0;
+  for (int i = 0; i < 100 && waits < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto read = ReadLockWaits(*target);
+    ASSERT_TRUE(read) << read.error().ToString();
+    waits = read->edges.size();
+  }
+  ASSERT_GE(waits, 2u) << "the two UPDATEs never waited for the blocker's lock";
+
+  KillCriteria c;
+  c.root_blockers = true;
+  c.min_wait_seconds = 0;
+  c.victims = VictimPolicy::kAll;
+  auto matcher = KillMatcher::Create(c);
+  ASSERT_TRUE(matcher) << matcher.error().ToString();
+  auto plan = ReadAndPlanKills(*target, clock_, *matcher);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  ASSERT_EQ(plan->victims.size(), 1u) << "only the root, never the waiters";
+  const Victim& v = plan->victims[0];
+  EXPECT_EQ(v.session.id, blocker_id);
+  EXPECT_EQ(v.held_up, 2u);
+  EXPECT_FALSE(v.blocker_trx_id.empty());
+  EXPECT_TRUE(v.idle_in_transaction);
+  EXPECT_EQ(v.sql, "KILL CONNECTION " + std::to_string(blocker_id));
+  EXPECT_NE(v.why.find("root blocker"), std::string::npos) << v.why;
+
+  // A protected user is spared even as a root blocker; a high --min-wait finds nothing yet.
+  KillCriteria guarded = c;
+  guarded.protected_users = {"root"};
+  auto spared = ReadAndPlanKills(*target, clock_, *KillMatcher::Create(guarded));
+  ASSERT_TRUE(spared);
+  EXPECT_TRUE(spared->victims.empty());
+  ASSERT_EQ(spared->excluded.size(), 1u);
+  EXPECT_TRUE(spared->excluded[0].guardrail);
+  KillCriteria patient = c;
+  patient.min_wait_seconds = 3600;
+  auto none = ReadAndPlanKills(*target, clock_, *KillMatcher::Create(patient));
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->victims.empty());
+
+  const auto outcomes = ExecuteKills(*target, clock_, *plan, ExecuteOptions{});
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].status, KillStatus::kKilled) << outcomes[0].detail;
+  EXPECT_EQ(outcomes[0].waits_before, 2u);
+  EXPECT_EQ(outcomes[0].waits_remaining, 0u);
+  EXPECT_NE(outcomes[0].detail.find("released"), std::string::npos) << outcomes[0].detail;
+  for (auto& t : threads) t.join();
+  EXPECT_TRUE(done[0]);
+  EXPECT_TRUE(done[1]);
+  ASSERT_TRUE(setup->Query("DROP DATABASE mitigate_kill_locks"));
 }
 
 }  // namespace

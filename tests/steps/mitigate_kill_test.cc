@@ -194,6 +194,63 @@ TEST(PlanKillsTest, MatchAllStillSparesEveryGuardedSessionAndSaysWhy) {
   EXPECT_EQ(plan.sessions_read, 7);
 }
 
+// Root blockers from lock waits (ids as InnoDB transaction ids): the roots of the trees with a
+// session and a long enough wait; cycles and sessionless (XA) roots are not kill targets.
+TEST(RootBlockersTest, RootsOfTreesWithASessionAndALongEnoughWait) {
+  LockWaits waits;
+  waits.edges = {{"200", "100", 40}, {"300", "200", 12},   // 100 <- 200 <- 300
+                 {"500", "400", 2},                        // 400 holds up 500 briefly
+                 {"700", "600", 90},                       // 600 has no session (XA)
+                 {"800", "900", 50}, {"900", "800", 50}};  // a cycle
+  waits.connection_of = {{"100", 11}, {"200", 12}, {"300", 13}, {"400", 14},
+                         {"500", 15}, {"800", 18}, {"900", 19}};
+  auto roots = RootBlockersOf(waits, 10);
+  ASSERT_EQ(roots.size(), 1u);
+  EXPECT_EQ(roots.at(11).trx_id, "100");
+  EXPECT_EQ(roots.at(11).held_up, 2u);
+  EXPECT_EQ(roots.at(11).longest_wait_seconds, 40);
+  EXPECT_EQ(RootBlockersOf(waits, 0).size(), 2u);  // 400 too
+}
+
+TEST(PlanKillsTest, RootBlockersReplaceTheTimeCriteriaAndKillTheConnection) {
+  KillCriteria c;
+  c.root_blockers = true;
+  c.victims = VictimPolicy::kAll;
+  c.protected_users = {"backup"};
+  const std::vector<ActiveStatement> sessions = {
+      Session(11, "app", "Sleep", 70),  // idle root: the usual culprit
+      Session(12, "app", "Query", 40, "UPDATE t SET v = 1 WHERE id = 1"),  // a waiter
+      Session(14, "backup", "Query", 5, "FLUSH TABLES WITH READ LOCK"),    // protected root
+      Session(21, "app", "Query", 900, "SELECT SLEEP(900)"),  // long, but blocks nobody
+  };
+  std::map<uint64_t, RootBlocker> roots = {{11, {11, "100", 2, 40}}, {14, {14, "400", 1, 12}}};
+  KillPlan plan = PlanKills(Matcher(c), dialect::Dialect(kMariaDb), sessions, {}, 99, roots);
+  ASSERT_EQ(plan.victims.size(), 1u);
+  const Victim& v = plan.victims[0];
+  EXPECT_EQ(v.session.id, 11u);
+  EXPECT_EQ(v.sql, "KILL CONNECTION 11");
+  EXPECT_EQ(v.blocker_trx_id, "100");
+  EXPECT_EQ(v.held_up, 2u);
+  EXPECT_TRUE(v.idle_in_transaction);
+  EXPECT_THAT(v.why, HasSubstr("holds up 2 transactions"));
+  ASSERT_NE(FindExcluded(plan, 14), nullptr);
+  EXPECT_TRUE(FindExcluded(plan, 14)->guardrail);
+  EXPECT_EQ(FindExcluded(plan, 21), nullptr);  // not matched at all
+  EXPECT_THAT(Matcher(c).Describe(), HasSubstr("root blocker of row-lock waits"));
+
+  KillCriteria with_query = c;
+  with_query.kill_query = true;
+  auto refused = KillMatcher::Create(with_query);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().message, HasSubstr("does not release the locks"));
+  KillCriteria with_time = c;
+  with_time.busy_seconds = 60;
+  EXPECT_FALSE(KillMatcher::Create(with_time));
+  KillCriteria negative = c;
+  negative.min_wait_seconds = -1;
+  EXPECT_FALSE(KillMatcher::Create(negative));
+}
+
 TEST(PlanKillsTest, OldestByDefaultAndTheCapWithAll) {
   const std::vector<ActiveStatement> sessions = {
       Session(1, "app", "Query", 400, "SELECT 1"), Session(2, "app", "Query", 900, "SELECT 2"),
