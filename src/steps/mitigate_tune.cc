@@ -160,6 +160,17 @@ void BufferPool(const TuneInputs& in, const Reader& r, const TuneThresholds& t, 
   a.severity = low_hits ? Level::kWarn : Level::kOk;
   a.evidence = fmt::format("InnoDB data + indexes {} ({}) > buffer pool {}; {}; {}", Bytes(data),
                            in.data_size_source, Bytes(*pool), hit_text, memory_text);
+  if (memory && in.freeable_memory_bytes &&
+      *in.freeable_memory_bytes < b.min_freeable_ratio * *memory) {
+    a.severity = Level::kWarn;
+    a.refused = fmt::format(
+        "FreeableMemory {} is below {} of the instance's memory: no increase; a larger "
+        "instance class is the fix",
+        Bytes(*in.freeable_memory_bytes), Percent(b.min_freeable_ratio));
+    a.why = "the data outgrew the pool, but the instance has no memory to spare";
+    out.push_back(std::move(a));
+    return;
+  }
   double target = static_cast<double>(RoundUp(data * 1.1, unit));
   std::string limit_note;
   if (memory) {
@@ -194,11 +205,6 @@ void BufferPool(const TuneInputs& in, const Reader& r, const TuneThresholds& t, 
     a.refused =
         "memory unknown: dbrunbook never raises the buffer pool blind; check the host's memory "
         "and set it by hand (at most 75% of it)";
-  } else if (in.freeable_memory_bytes &&
-             *in.freeable_memory_bytes < b.min_freeable_ratio * *memory) {
-    a.refused = fmt::format("FreeableMemory {} is below {} of the instance's memory: no increase",
-                            Bytes(*in.freeable_memory_bytes), Percent(b.min_freeable_ratio));
-    a.severity = Level::kWarn;
   }
   Decide(a, in);
   out.push_back(std::move(a));
