@@ -3,6 +3,8 @@
 // 8.0.32 and 5.5.23, Aurora MySQL 2.09 from ../shared/conformance/server-outputs), the bounds
 // no suggestion crosses, the SET statements the dialect builds, and the apply/verify loop over
 // a fake session.
+#include "steps/mitigate_tune.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -11,15 +13,14 @@
 #include <string>
 
 #include "dialect/tuning.h"
-#include "steps/mitigate_tune.h"
 #include "support/fake_session.h"
 #include "support/recorded_output.h"
 
 namespace dbrunbook::steps {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::FakeSession;
+using ::testing::HasSubstr;
 
 constexpr const char* kMariaDb1011 =
     "tests/dialect/data/variables--mariadb-10.11.19--debian12-captured.txt";
@@ -29,7 +30,8 @@ constexpr const char* kPercona80 =
     "conformance/server-outputs/variables/"
     "variables--percona-server-8.0.32-24--pt-summary-temp_enc008.txt";
 constexpr const char* kPercona80Status =
-    "conformance/server-outputs/status/status--percona-server-8.0.32-24--pt-summary-temp_enc008.txt";
+    "conformance/server-outputs/status/"
+    "status--percona-server-8.0.32-24--pt-summary-temp_enc008.txt";
 constexpr const char* kPercona55 =
     "conformance/server-outputs/variables/variables--percona-server-5.5.23--pt-summary.txt";
 constexpr const char* kAurora209 =
@@ -74,7 +76,7 @@ TuneInputs Inputs(const dialect::VariableMap& flavor_vars, const dialect::Variab
 }
 
 std::optional<Advice> Find(const std::vector<Advice>& advice, std::string_view rule,
-                          std::string_view variable = {}) {
+                           std::string_view variable = {}) {
   for (const auto& a : advice) {
     if (a.rule == rule && (variable.empty() || a.variable == variable)) return a;
   }
@@ -127,10 +129,10 @@ TEST_F(MitigateTuneTest, ThreadsCreatedSinceBootAloneIsNoEvidence) {
 
 TuneInputs PoolInputs(const dialect::VariableMap& flavor, double pool, int64_t data,
                       std::optional<int64_t> memory, double requests, double disk) {
-  auto in = Inputs(flavor, {{"innodb_buffer_pool_size", fmt::format("{:.0f}", pool)}},
-                   {{"Innodb_buffer_pool_read_requests", 1e6}, {"Innodb_buffer_pool_reads", 1e3}},
-                   {{"Innodb_buffer_pool_read_requests", requests},
-                    {"Innodb_buffer_pool_reads", disk}});
+  auto in =
+      Inputs(flavor, {{"innodb_buffer_pool_size", fmt::format("{:.0f}", pool)}},
+             {{"Innodb_buffer_pool_read_requests", 1e6}, {"Innodb_buffer_pool_reads", 1e3}},
+             {{"Innodb_buffer_pool_read_requests", requests}, {"Innodb_buffer_pool_reads", disk}});
   in.innodb_data_bytes = data;
   in.data_size_source = "test";
   in.memory_bytes = memory;
@@ -399,8 +401,7 @@ TEST_F(MitigateTuneTest, SetStatementsOnlyForTunableVariablesAndPlainValues) {
   EXPECT_EQ(dialect::SetTunableVariable(maria, "thread_cache_size", "9", false),
             "SET GLOBAL thread_cache_size = 9");
   EXPECT_EQ(dialect::SetTunableVariable(maria, "read_only", "ON", false), "");
-  EXPECT_EQ(dialect::SetTunableVariable(maria, "thread_cache_size", "9; DROP TABLE t", false),
-            "");
+  EXPECT_EQ(dialect::SetTunableVariable(maria, "thread_cache_size", "9; DROP TABLE t", false), "");
   EXPECT_EQ(dialect::SetTunableVariable(maria, "thread_cache_size", "-1", false), "");
   EXPECT_EQ(dialect::SetTunableVariable(maria, "thread_cache_size", "9", true), "");  // no PERSIST
   const dialect::Dialect mysql(dialect::DetectFlavor(Recorded(kMySql97)));
@@ -424,8 +425,12 @@ TEST(TuneReadBackTest, Matches) {
 class TuneApplyTest : public MitigateTuneTest {
  protected:
   collect::TargetSession Target(std::unique_ptr<FakeSession> session) {
-    return collect::TargetSession{std::move(session), dialect::Dialect(dialect::DetectFlavor(mariadb_)),
-                                  mariadb_, {}, {}, {}};
+    return collect::TargetSession{std::move(session),
+                                  dialect::Dialect(dialect::DetectFlavor(mariadb_)),
+                                  mariadb_,
+                                  {},
+                                  {},
+                                  {}};
   }
   static mysql::ResultSet Value(const std::string& name, const std::string& value) {
     return mysql::MakeResultSet({"Variable_name", "Value"}, {{name, value}});
@@ -441,11 +446,10 @@ TEST_F(TuneApplyTest, SetVerifiedFromTheReadBack) {
   fake->On("SET GLOBAL thread_cache_size = 9", mysql::ResultSet{});
   auto target = Target(std::move(session));
   int applied = 0;
-  auto out = ApplyChanges(target, {{"thread_cache_size", "9"}}, false,
-                          [&](const ChangeOutcome& o) {
-                            ++applied;
-                            EXPECT_EQ(o.previous, "0");
-                          });
+  auto out = ApplyChanges(target, {{"thread_cache_size", "9"}}, false, [&](const ChangeOutcome& o) {
+    ++applied;
+    EXPECT_EQ(o.previous, "0");
+  });
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].status, ChangeStatus::kVerified) << out[0].detail;
   EXPECT_EQ(out[0].previous, "0");
@@ -467,8 +471,8 @@ TEST_F(TuneApplyTest, RefusedSetIsFailedWithTheGrantAndStopsNothingElse) {
   fake->On(read, Value("table_open_cache", "2000"));  // the server kept the old value
   fake->On("SET GLOBAL table_open_cache = 4000", mysql::ResultSet{});
   auto target = Target(std::move(session));
-  auto out = ApplyChanges(target, {{"thread_cache_size", "9"}, {"table_open_cache", "4000"}},
-                          false);
+  auto out =
+      ApplyChanges(target, {{"thread_cache_size", "9"}, {"table_open_cache", "4000"}}, false);
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].status, ChangeStatus::kFailed);
   ASSERT_TRUE(out[0].error);
