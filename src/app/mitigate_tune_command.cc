@@ -230,10 +230,7 @@ std::string RenderText(const Run& r, const collect::TargetSession& target) {
     out += fmt::format("Undo: dbrunbook mitigate tune {} --revert {} --apply\n",
                        Clean(r.undo_selection), r.run_id);
   }
-  for (const auto& w : r.warnings) out += fmt::format("\nwarning: {}\n", Clean(w));
-  if (!r.store_path.empty()) {
-    out += fmt::format("\nAudited in {} (run {}).\n", Clean(r.store_path), r.run_id);
-  }
+  out += AuditFooter(r.warnings, r.store_path, r.run_id);
   return out;
 }
 

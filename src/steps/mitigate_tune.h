@@ -65,7 +65,7 @@
 
 namespace dbrunbook::steps {
 
-inline constexpr int64_t kMiB = 1024 * 1024;
+inline constexpr int64_t kMiB = int64_t{1024} * 1024;
 inline constexpr int64_t kGiB = 1024 * kMiB;
 
 struct TuneThresholds {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "store/store.h"
+#include "support/audit_trail.h"
 #include "support/cli_fixture.h"
 #include "support/peer_tools.h"
 #include "support/sandbox.h"
@@ -100,19 +101,9 @@ class MitigateTuneCliTest : public testing::CliFixture {
     }
     return nullptr;
   }
-  std::vector<store::AuditRecord> Audit() {
-    auto s = store::Store::Open(store_);
-    EXPECT_TRUE(s) << s.error().ToString();
-    if (!s) return {};
-    auto records = (*s)->Recent(100);
-    std::vector<store::AuditRecord> out = records.value_or(std::vector<store::AuditRecord>{});
-    std::reverse(out.begin(), out.end());  // oldest first
-    return out;
-  }
+  std::vector<store::AuditRecord> Audit() { return testing::ReadAuditTrail(store_); }
   static std::vector<std::string> Phases(const std::vector<store::AuditRecord>& records) {
-    std::vector<std::string> phases;
-    for (const auto& r : records) phases.emplace_back(store::PhaseName(r.entry.phase));
-    return phases;
+    return testing::AuditPhases(records);
   }
   // A schema whose InnoDB data (about 60 MiB) is larger than a 32 MiB buffer pool.
   void MakeDataLargerThanPool() {
