@@ -452,6 +452,13 @@ struct RevertSource {
   std::vector<std::pair<std::string, std::pair<std::string, bool>>> previous;
 };
 
+// A string field of an audited plan; "" when absent or not a string (the store is a file a
+// person could edit: nothing read back from it may throw).
+std::string Field(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 core::Result<RevertSource> FindRevert(store::Store& store, const std::string& target,
                                       const std::string& run_id) {
   auto entries = store.Recent(kAuditScan, target);
@@ -464,8 +471,8 @@ core::Result<RevertSource> FindRevert(store::Store& store, const std::string& ta
     if (e.action != kAction) continue;
     auto j = nlohmann::json::parse(e.plan, nullptr, false);
     if (j.is_discarded() || !j.is_object()) continue;
-    if (j.value("op", "") == "revert" && e.phase == store::Phase::kVerified) {
-      reverted_runs.insert(j.value("reverts", ""));
+    if (Field(j, "op") == "revert" && e.phase == store::Phase::kVerified) {
+      reverted_runs.insert(Field(j, "reverts"));
     }
   }
   // Newest first: the first applied "set" entry names the newest run.
@@ -473,16 +480,20 @@ core::Result<RevertSource> FindRevert(store::Store& store, const std::string& ta
     const auto& e = rec.entry;
     if (e.action != kAction || e.phase != store::Phase::kApplied) continue;
     auto j = nlohmann::json::parse(e.plan, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || j.value("op", "") != "set") continue;
+    if (j.is_discarded() || !j.is_object() || Field(j, "op") != "set") continue;
+    const std::string variable = Field(j, "variable");
+    if (!dialect::IsTunableVariable(variable)) continue;
     if (source.run_id.empty()) source.run_id = e.run_id;
     if (e.run_id != source.run_id) continue;
-    source.mode = j.value("mode", "");
-    source.parameter_group = j.value("parameter_group", "");
-    source.persist = j.value("persist", false);
-    const bool unset = !j.contains("previous") || j["previous"].is_null();
-    source.previous.insert(source.previous.begin(),
-                           {j.value("variable", ""),
-                            {unset ? std::string() : j["previous"].get<std::string>(), unset}});
+    source.mode = Field(j, "mode");
+    source.parameter_group = Field(j, "parameter_group");
+    auto persist = j.find("persist");
+    source.persist = persist != j.end() && persist->is_boolean() && persist->get<bool>();
+    auto previous = j.find("previous");
+    const bool unset = previous == j.end() || !previous->is_string();
+    source.previous.insert(
+        source.previous.begin(),
+        {variable, {unset ? std::string() : previous->get<std::string>(), unset}});
   }
   if (source.previous.empty()) {
     return core::MakeError(

@@ -80,6 +80,12 @@ void Decide(Advice& a, const TuneInputs& in) {
   a.dynamic = IsDynamicVariable(in.flavor, a.variable);
   if (!a.suggested) return;
   if (!a.refused.empty()) return;
+  if (dialect::IsAwsManaged(in.flavor) && !in.parameter_groups) {
+    a.refused =
+        "RDS/Aurora: the master user cannot SET GLOBAL; give the target a cloud: section "
+        "(instance identifier) to change its DB parameter group";
+    return;
+  }
   if (!a.dynamic && !in.parameter_groups) {
     a.refused = fmt::format(
         "{} is not dynamic on {}: set it in the option file ([mysqld] section) and restart",

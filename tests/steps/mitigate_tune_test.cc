@@ -374,6 +374,18 @@ TEST_F(MitigateTuneTest, RecordedAuroraHasNoRedoAdvice) {
   EXPECT_FALSE(Find(Advise(in), "redo_log_size"));
 }
 
+TEST_F(MitigateTuneTest, RecordedAuroraWithoutACloudSectionIsNeverApplied) {
+  auto in = Inputs(Recorded(kAurora209), {{"thread_cache_size", "0"}}, {}, {});
+  const auto advice = Advise(in);
+  auto a = Find(advice, "thread_cache_size");
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->suggested);
+  EXPECT_FALSE(a->applicable);
+  EXPECT_THAT(a->refused, HasSubstr("cloud: section"));
+  in.parameter_groups = true;
+  EXPECT_TRUE(Find(Advise(in), "thread_cache_size")->applicable);
+}
+
 // --- memory sources ------------------------------------------------------------------------
 
 TEST(TuneMemoryTest, InstanceClasses) {
