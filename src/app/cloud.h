@@ -18,6 +18,12 @@ namespace dbrunbook::app {
 cloud::CloudResource CloudResourceOf(const config::CloudIdentity& identity,
                                      const std::string& endpoint_override = {});
 
+// The cloud identity of the configured target `name`: kNotFound when the configuration has no
+// such target, kInvalidConfig when the target has no cloud: section (both with a hint).
+core::Result<cloud::CloudResource> CloudResourceForTarget(const config::Config& config,
+                                                          const std::string& name,
+                                                          const std::string& endpoint_override);
+
 // The provider for `resource` (AWS: its own libcurl transport, env's clock and environment).
 core::Result<std::unique_ptr<cloud::CloudProvider>> MakeCloudProvider(
     Env& env, const cloud::CloudResource& resource);

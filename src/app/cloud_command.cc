@@ -190,6 +190,23 @@ cloud::CloudResource CloudResourceOf(const config::CloudIdentity& identity,
   return r;
 }
 
+core::Result<cloud::CloudResource> CloudResourceForTarget(const config::Config& config,
+                                                          const std::string& name,
+                                                          const std::string& endpoint_override) {
+  const config::TargetConfig* target = config.Find(name);
+  if (target == nullptr) {
+    return core::MakeError(core::ErrorCode::kNotFound,
+                           fmt::format("no target '{}' in {}", name, config.path),
+                           "dbrunbook config check lists the targets");
+  }
+  if (!target->cloud) {
+    return core::MakeError(core::ErrorCode::kInvalidConfig,
+                           fmt::format("target '{}' has no cloud identity", name),
+                           "add cloud: {provider: aws, db_instance_identifier: ...} to it");
+  }
+  return CloudResourceOf(*target->cloud, endpoint_override);
+}
+
 core::Result<std::unique_ptr<cloud::CloudProvider>> MakeCloudProvider(
     Env& env, const cloud::CloudResource& resource) {
   if (resource.provider != "aws") {
@@ -283,24 +300,9 @@ int RunCloud(Env& env, const GlobalOptions& global, const CloudCommandOptions& o
   };
   auto config = LoadConfiguration(env, global, /*required=*/true);
   if (!config || !config->has_value()) return kExitUsage;  // (already printed)
-  const config::TargetConfig* target = (*config)->Find(options.target);
-  if (target == nullptr) {
-    return fail(core::Error{core::ErrorCode::kNotFound,
-                            fmt::format("no target '{}' in {}", options.target, (*config)->path),
-                            "dbrunbook config check lists the targets",
-                            0,
-                            {}},
-                kExitUsage);
-  }
-  if (!target->cloud) {
-    return fail(core::Error{core::ErrorCode::kInvalidConfig,
-                            fmt::format("target '{}' has no cloud identity", options.target),
-                            "add cloud: {provider: aws, db_instance_identifier: ...} to it",
-                            0,
-                            {}},
-                kExitUsage);
-  }
-  const cloud::CloudResource resource = CloudResourceOf(*target->cloud, options.endpoint_url);
+  auto found = CloudResourceForTarget(**config, options.target, options.endpoint_url);
+  if (!found) return fail(found.error(), kExitUsage);
+  const cloud::CloudResource& resource = *found;
   auto provider = MakeCloudProvider(env, resource);
   if (!provider) return fail(provider.error(), kExitCannotAssess);
 

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "app/env.h"
+#include "cloud/scale_plan.h"
 #include "config/config.h"
+#include "core/clock.h"
 #include "report/render.h"
 #include "steps/mitigate_kill.h"
 
@@ -165,5 +167,21 @@ struct MitigateTuneOptions {
 // change verified; 1 some change failed or not verified; 2 usage or configuration error (the
 // store cannot be opened, with --apply or --revert); 3 cannot connect or read.
 int RunMitigateTune(Env& env, const GlobalOptions& global, const MitigateTuneOptions& options);
+
+struct MitigateScaleOptions {
+  std::string target;  // a configured target with a cloud: section
+  cloud::ScaleRequest request;
+  bool apply = false;
+  report::Format format = report::Format::kTable;
+  std::optional<std::string> store_path;                    // --store; else store::DefaultStorePath
+  std::string endpoint_url;                                 // --aws-endpoint-url
+  core::Duration wait = std::chrono::minutes(20);           // --wait: verification bound
+  core::Duration poll_interval = std::chrono::seconds(15);  // --poll-interval
+};
+// `dbrunbook mitigate scale-up` (app/mitigate_scale_command.cc): the plan, or with --apply the
+// RDS call and its verification, audited. 0 plan shown, nothing to do, or done (scheduled, for
+// --in-maintenance-window) and verified; 1 refused (the instance is busy), the call failed, or
+// not verified within --wait; 2 usage or configuration error; 3 the cloud could not be asked.
+int RunMitigateScaleUp(Env& env, const GlobalOptions& global, const MitigateScaleOptions& options);
 
 }  // namespace dbrunbook::app

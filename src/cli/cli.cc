@@ -366,6 +366,43 @@ int Main(int argc, char** argv) {
   tune_cmd->footer(
       "Global options (--config, --color, --log-level) may also follow the subcommand.");
 
+  // mitigate scale-up
+  app::MitigateScaleOptions scale;
+  std::string scale_class;
+  std::string scale_min;
+  std::string scale_max;
+  std::string scale_wait = "20m";
+  std::string scale_poll = "15s";
+  std::string scale_format = "table";
+  std::string scale_store;
+  CLI::App* scale_cmd = mitigate_cmd->add_subcommand(
+      "scale-up",
+      "scale the RDS instance up (next size of its class family, or --class) or raise an\n"
+      "Aurora Serverless v2 cluster's capacity (MaxCapacity doubled, or --max-capacity /\n"
+      "--min-capacity), through the RDS API. Prints the plan (current and new class, cost,\n"
+      "downtime, now or in the maintenance window) unless --apply; then verifies.\n"
+      "Exit status: 0 plan shown, nothing to do, or applied and verified; 1 refused, failed\n"
+      "or not verified within --wait; 2 usage or configuration error; 3 cloud unreachable.");
+  scale_cmd->add_option("target", scale.target, "target name (with a cloud: section)")->required();
+  scale_cmd->add_option("--class", scale_class, "the instance class to scale to (db.r6g.2xlarge)");
+  scale_cmd->add_option("--max-capacity", scale_max, "Serverless v2: the new MaxCapacity (ACU)");
+  scale_cmd->add_option("--min-capacity", scale_min, "Serverless v2: the new MinCapacity (ACU)");
+  scale_cmd->add_flag("--in-maintenance-window", scale.request.in_maintenance_window,
+                      "let RDS apply the class change at the next maintenance window, not now");
+  scale_cmd->add_option("--wait", scale_wait,
+                        "how long to wait for RDS to finish before giving up verifying "
+                        "(default 20m; 0 checks once)");
+  scale_cmd->add_option("--poll-interval", scale_poll, "between status checks (default 15s)");
+  scale_cmd->add_option("--aws-endpoint-url", scale.endpoint_url,
+                        "send the RDS calls to this endpoint instead");
+  scale_cmd->add_flag("--apply", scale.apply,
+                      "make the change (IAM: rds:ModifyDBInstance or rds:ModifyDBCluster)");
+  scale_cmd->add_option("--format", scale_format, "table (default) or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  scale_cmd->add_option("--store", scale_store, "the audit store (as for kill-queries)");
+  scale_cmd->footer(
+      "Global options (--config, --color, --log-level) may also follow the subcommand.");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -502,6 +539,37 @@ int Main(int argc, char** argv) {
     }
     if (!tune_store.empty()) tune.store_path = tune_store;
     return app::RunMitigateTune(env, global, tune);
+  }
+  if (scale_cmd->parsed()) {
+    const std::string prefix = "dbrunbook mitigate scale-up: ";
+    scale.format = *report::ParseFormat(scale_format);
+    if (!scale_class.empty()) scale.request.instance_class = scale_class;
+    for (auto [option, text, field] :
+         {std::tuple{"--min-capacity", &scale_min, &scale.request.min_capacity},
+          std::tuple{"--max-capacity", &scale_max, &scale.request.max_capacity}}) {
+      if (text->empty()) continue;
+      auto parsed = core::ParseDouble(*text);
+      if (!parsed || !(*parsed >= 0) || *parsed > 100000) {
+        std::cerr << prefix << option << " must be a number of ACUs (got '" << *text << "')\n";
+        return app::kExitUsage;
+      }
+      *field = *parsed;
+    }
+    auto wait = core::ParseDuration(scale_wait, /*bare_unit_seconds=*/true);
+    if (!wait || *wait > std::chrono::hours(6)) {
+      std::cerr << prefix << "--wait must be a duration up to 6h (got '" << scale_wait << "')\n";
+      return app::kExitUsage;
+    }
+    auto poll = core::ParseDuration(scale_poll, /*bare_unit_seconds=*/true);
+    if (!poll || *poll < std::chrono::milliseconds(100) || *poll > std::chrono::minutes(10)) {
+      std::cerr << prefix << "--poll-interval must be a duration from 100ms to 10m (got '"
+                << scale_poll << "')\n";
+      return app::kExitUsage;
+    }
+    scale.wait = *wait;
+    scale.poll_interval = *poll;
+    if (!scale_store.empty()) scale.store_path = scale_store;
+    return app::RunMitigateScaleUp(env, global, scale);
   }
   if (config_check_cmd->parsed()) {
     if (!config_file.empty()) config_check.file = config_file;

@@ -90,6 +90,7 @@ DBInstance ReadInstance(FieldReader& r, pugi::xml_node n) {
   }
   r.Read(n, "AvailabilityZone", i.availability_zone);
   r.Read(n, "SecondaryAvailabilityZone", i.secondary_availability_zone);
+  r.Read(n, "PreferredMaintenanceWindow", i.preferred_maintenance_window);
   r.Read(n, "ReadReplicaSourceDBInstanceIdentifier", i.read_replica_source_db_instance_identifier);
   i.read_replica_db_instance_identifiers =
       r.Strings(n, "ReadReplicaDBInstanceIdentifiers", "ReadReplicaDBInstanceIdentifier");

@@ -205,6 +205,7 @@ struct DBInstance {
   std::optional<Endpoint> endpoint;
   std::string availability_zone;
   std::string secondary_availability_zone;
+  std::string preferred_maintenance_window;  // "wed:03:32-wed:04:02" (UTC)
   std::string read_replica_source_db_instance_identifier;  // set on a replica
   std::vector<std::string> read_replica_db_instance_identifiers;
   std::vector<std::string> read_replica_db_cluster_identifiers;

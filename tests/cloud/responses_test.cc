@@ -100,6 +100,7 @@ void ExpectInstance(const Json& j, const rds::DBInstance& i) {
   }
   Expect(j, "AvailabilityZone", i.availability_zone);
   Expect(j, "SecondaryAvailabilityZone", i.secondary_availability_zone);
+  Expect(j, "PreferredMaintenanceWindow", i.preferred_maintenance_window);
   Expect(j, "ReadReplicaSourceDBInstanceIdentifier", i.read_replica_source_db_instance_identifier);
   ExpectList(j, "ReadReplicaDBInstanceIdentifiers", i.read_replica_db_instance_identifiers);
   ExpectList(j, "ReadReplicaDBClusterIdentifiers", i.read_replica_db_cluster_identifiers);
