@@ -152,7 +152,7 @@ struct MitigateTuneOptions {
   TargetSelection selection;
   core::Duration interval = std::chrono::seconds(10);  // --interval: between the status reads
   bool apply = false;                                  // --apply
-  bool persist = false;       // --persist: SET PERSIST (MySQL 8.0+ self-managed only)
+  bool persist = false;           // --persist: SET PERSIST (MySQL 8.0+ self-managed only)
   std::vector<std::string> only;  // --only VAR,...: the items to apply (default: every one)
   bool revert = false;            // --revert [RUN_ID]
   std::string revert_run;         // empty: the newest run that changed something

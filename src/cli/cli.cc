@@ -355,8 +355,9 @@ int Main(int argc, char** argv) {
                      "8.0+; rds:ModifyDBParameterGroup on RDS/Aurora)");
   tune_cmd->add_flag("--persist", tune.persist,
                      "with --apply: SET PERSIST instead of SET GLOBAL (MySQL 8.0+ only)");
-  tune_cmd->add_option("--revert", tune_revert,
-                       "restore the values a run changed (default: the newest run); with --apply")
+  tune_cmd
+      ->add_option("--revert", tune_revert,
+                   "restore the values a run changed (default: the newest run); with --apply")
       ->expected(0, 1);
   tune_cmd->add_option("--format", tune_format, "table (default) or json")
       ->check(CLI::IsMember({"table", "json"}));
