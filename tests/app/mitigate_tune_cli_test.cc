@@ -194,6 +194,24 @@ TEST_F(MitigateTuneCliTest, ApplyOnlyTheChosenVariableThenRevertIt) {
   EXPECT_THAT(again.err, HasSubstr("already reverted"));
 }
 
+// The buffer pool resize: MariaDB resizes in the background; the read-back verifies it.
+TEST_F(MitigateTuneCliTest, BufferPoolResizeIsVerifiedAndReverted) {
+  MakeDataLargerThanPool();
+  const auto r =
+      Tune("primary-root --interval 1s --apply --only innodb_buffer_pool_size --format json");
+  EXPECT_EQ(r.status, 0) << r.Describe();
+  const json j = Json(r);
+  ASSERT_EQ(j["changes"].size(), 1u) << j.dump(2);
+  EXPECT_EQ(j["changes"][0]["previous"], "33554432");
+  EXPECT_EQ(j["changes"][0]["status"], "verified") << j["changes"][0].dump();
+  const std::string value = j["changes"][0]["value"];
+  EXPECT_EQ(std::stoll(value) % (128LL * 1024 * 1024), 0) << value;  // chunk multiple
+  EXPECT_EQ(Sql("SELECT @@GLOBAL.innodb_buffer_pool_size"), value);
+  const auto revert = Tune("primary-root --revert --apply");
+  EXPECT_EQ(revert.status, 0) << revert.Describe();
+  EXPECT_EQ(Sql("SELECT @@GLOBAL.innodb_buffer_pool_size"), "33554432");
+}
+
 TEST_F(MitigateTuneCliTest, ARefusedChangeIsReportedAndAudited) {
   Sql("SET GLOBAL thread_cache_size = 0");
   const auto r = Tune("limited --interval 1s --apply --only thread_cache_size --format json");

@@ -66,12 +66,13 @@ class MitigateTuneCloudTest : public testing::CliFixture {
     EXPECT_TRUE(out) << out.error().ToString();
     return out.value_or("");
   }
-  // Seeds thread_cache_size in the group with the fields RDS reports.
-  void Seed(const std::string& value, bool modifiable) {
+  // Seeds thread_cache_size in the group with the fields RDS reports (the apply type is the
+  // test's choice: RDS reports it per parameter).
+  void Seed(const std::string& value, bool modifiable, const std::string& apply_type = "dynamic") {
     Boto(std::string("rds.modify_db_parameter_group(DBParameterGroupName='tune-params', "
                      "Parameters=[{'ParameterName': 'thread_cache_size', 'ParameterValue': '") +
-         value + "', 'ApplyMethod': 'immediate', 'ApplyType': 'dynamic', 'IsModifiable': " +
-         (modifiable ? "True" : "False") + "}])\nprint('ok')");
+         value + "', 'ApplyMethod': 'immediate', 'ApplyType': '" + apply_type +
+         "', 'IsModifiable': " + (modifiable ? "True" : "False") + "}])\nprint('ok')");
   }
   std::string GroupValue() {
     return Boto(
@@ -147,6 +148,25 @@ TEST_F(MitigateTuneCloudTest, AParameterNotModifiableIsNotChanged) {
   ASSERT_EQ(j["changes"].size(), 1u) << j.dump(2);
   EXPECT_EQ(j["changes"][0]["status"], "refused");
   EXPECT_THAT(j["changes"][0]["detail"].get<std::string>(), HasSubstr("not modifiable"));
+  EXPECT_EQ(GroupValue(), "0\n");
+}
+
+TEST_F(MitigateTuneCloudTest, AStaticParameterIsSentPendingReboot) {
+  Sql("SET GLOBAL thread_cache_size = 0");
+  Seed("0", true, "static");
+  const auto r = Tune("tune-cloud --interval 1s --apply --only thread_cache_size --format json");
+  EXPECT_EQ(r.status, 0) << r.Describe();
+  const json j = Json(r);
+  ASSERT_EQ(j["changes"].size(), 1u) << j.dump(2);
+  EXPECT_EQ(j["changes"][0]["status"], "pending_reboot");
+  EXPECT_THAT(j["changes"][0]["detail"].get<std::string>(), HasSubstr("pending reboot"));
+  EXPECT_EQ(Boto("ps = rds.describe_db_parameters(DBParameterGroupName='tune-params')"
+                 "['Parameters']\n"
+                 "print([p.get('ApplyMethod') for p in ps if p['ParameterName'] == "
+                 "'thread_cache_size'][0])"),
+            "pending-reboot\n");
+  const auto text = Tune("tune-cloud --revert --apply");
+  EXPECT_EQ(text.status, 0) << text.Describe();
   EXPECT_EQ(GroupValue(), "0\n");
 }
 
