@@ -391,15 +391,27 @@ void RedoLog(const TuneInputs& in, const Reader& r, const TuneThresholds& t,
       "minutes of it",
       Bytes(per_minute), r.SinceBoot("Innodb_os_log_written"), Bytes(capacity),
       files > 1 ? fmt::format(" ({} files)", Count(files)) : std::string(), minutes);
-  const double wanted =
+  double wanted =
       std::min<double>(static_cast<double>(kRedoMax), per_minute * t.redo_minutes_target);
+  // More redo than the buffer pool buys nothing: the pages it covers must be dirty in the pool.
+  std::string cap_note;
+  if (auto pool = r.Var("innodb_buffer_pool_size"); pool && wanted > *pool) {
+    wanted = *pool;
+    cap_note = fmt::format(
+        " Capped at the buffer pool size ({}): more redo than that buys nothing.", Bytes(*pool));
+  }
   const int64_t value = RoundUp(wanted / files, kPoolUnit);
-  a.suggested = std::to_string(value);
   a.why = fmt::format(
       "about {:.0f} minutes of writes between checkpoints smooths flushing (a full redo log "
-      "forces synchronous flushing); larger means a longer crash recovery. One interval's rate: "
-      "check it at peak load{}",
-      t.redo_minutes_target, files > 1 ? "; the value is per file" : "");
+      "forces synchronous flushing); larger means a longer crash recovery and more disk. One "
+      "interval's rate: check it at peak load{}.{}",
+      t.redo_minutes_target, files > 1 ? "; the value is per file" : "", cap_note);
+  if (static_cast<double>(value) * files <= capacity) {
+    a.why += " The redo log is already as large as the pool: raise the buffer pool first.";
+    out.push_back(std::move(a));
+    return;
+  }
+  a.suggested = std::to_string(value);
   Decide(a, in);
   out.push_back(std::move(a));
 }

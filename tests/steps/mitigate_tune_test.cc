@@ -268,7 +268,9 @@ TEST_F(MitigateTuneTest, TableOpenCacheMissesDoubleTheCache) {
 
 TEST_F(MitigateTuneTest, RedoLogHoldingFewMinutesIsSizedForAnHour) {
   // 96 MiB of redo, 10 MiB/s written: under 10 seconds' worth... 9.6 s x 6 = 0.16 min.
-  auto in = Inputs(mariadb_, {{"innodb_log_file_size", "100663296"}},
+  auto in = Inputs(mariadb_,
+                   {{"innodb_log_file_size", "100663296"},
+                    {"innodb_buffer_pool_size", std::to_string(64 * kGiB)}},
                    {{"Innodb_os_log_written", 1e9}}, {{"Innodb_os_log_written", 100.0 * kMiB}});
   auto a = Find(Advise(in), "redo_log_size");
   ASSERT_TRUE(a);
@@ -284,6 +286,22 @@ TEST_F(MitigateTuneTest, RedoLogHoldingFewMinutesIsSizedForAnHour) {
   EXPECT_FALSE(b->dynamic);
   EXPECT_FALSE(b->applicable);
   EXPECT_THAT(b->refused, HasSubstr("option file"));
+}
+
+TEST_F(MitigateTuneTest, RedoNeverSuggestedLargerThanTheBufferPool) {
+  auto in = Inputs(mariadb_,
+                   {{"innodb_log_file_size", "100663296"},
+                    {"innodb_buffer_pool_size", std::to_string(1 * kGiB)}},
+                   {{"Innodb_os_log_written", 1e9}}, {{"Innodb_os_log_written", 100.0 * kMiB}});
+  auto a = Find(Advise(in), "redo_log_size");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->suggested, std::to_string(1 * kGiB));
+  EXPECT_THAT(a->why, HasSubstr("Capped at the buffer pool size"));
+  in.variables["innodb_log_file_size"] = std::to_string(1 * kGiB);
+  a = Find(Advise(in), "redo_log_size");
+  ASSERT_TRUE(a);
+  EXPECT_FALSE(a->suggested);
+  EXPECT_THAT(a->why, HasSubstr("raise the buffer pool first"));
 }
 
 TEST_F(MitigateTuneTest, IdleRedoIsNotAdvised) {
