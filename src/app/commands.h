@@ -148,6 +148,26 @@ struct MitigateKillOptions {
 int RunMitigateKillQueries(Env& env, const GlobalOptions& global,
                            const MitigateKillOptions& options);
 
+struct MitigateTuneOptions {
+  TargetSelection selection;
+  core::Duration interval = std::chrono::seconds(10);  // --interval: between the status reads
+  bool apply = false;                                  // --apply
+  bool persist = false;           // --persist: SET PERSIST (MySQL 8.0+ self-managed only)
+  std::vector<std::string> only;  // --only VAR,...: the items to apply (default: every one)
+  bool revert = false;            // --revert [RUN_ID]
+  std::string revert_run;         // empty: the newest run that changed something
+  report::Format format = report::Format::kTable;
+  std::optional<std::string> store_path;  // --store
+  std::string aws_endpoint_url;           // --aws-endpoint-url
+};
+// `dbrunbook mitigate tune` (app/mitigate_tune_command.cc): configuration advice from the
+// interval's counters, and with --apply the change of the applicable items (SET GLOBAL, or the
+// DB parameter group for a target with a cloud: section), each verified and audited with its
+// previous value; --revert sets a run's values back. 0 nothing to do, advice shown, or every
+// change verified; 1 some change failed or not verified; 2 usage or configuration error (the
+// store cannot be opened, with --apply or --revert); 3 cannot connect or read.
+int RunMitigateTune(Env& env, const GlobalOptions& global, const MitigateTuneOptions& options);
+
 struct MitigateScaleOptions {
   std::string target;  // a configured target with a cloud: section
   cloud::ScaleRequest request;

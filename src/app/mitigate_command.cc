@@ -173,10 +173,7 @@ std::string RenderText(const Run& r, const collect::TargetSession& target) {
     out += fmt::format("  {}: {}{}\n", SessionLine(e.session), Clean(e.reason),
                        e.guardrail ? " (guardrail)" : "");
   }
-  for (const auto& w : r.warnings) out += fmt::format("\nwarning: {}\n", Clean(w));
-  if (!r.store_path.empty()) {
-    out += fmt::format("\nAudited in {} (run {}).\n", Clean(r.store_path), r.run_id);
-  }
+  out += AuditFooter(r.warnings, r.store_path, r.run_id);
   return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include "app/commands.h"
 #include "core/duration.h"
+#include "core/text.h"
 
 namespace dbrunbook::app {
 
@@ -64,6 +65,19 @@ std::vector<std::string> ProtectedUsersFor(const TargetLookup& lookup) {
       lookup.resolved ? lookup.resolved->config : lookup.config->Find(lookup.display_name);
   return known != nullptr ? lookup.config->ProtectedUsersFor(*known)
                           : lookup.config->protected_users;
+}
+
+std::string AuditFooter(const std::vector<std::string>& warnings, const std::string& store_path,
+                        const std::string& run_id) {
+  std::string out;
+  for (const auto& w : warnings) {
+    out += fmt::format("\nwarning: {}\n", core::SanitizeForTerminal(w));
+  }
+  if (!store_path.empty()) {
+    out +=
+        fmt::format("\nAudited in {} (run {}).\n", core::SanitizeForTerminal(store_path), run_id);
+  }
+  return out;
 }
 
 int ExitCodeForUnresolved(const core::Error& error) {

@@ -53,6 +53,11 @@ class Auditor {
 // the target's own (its defaults' included); empty without a configuration.
 std::vector<std::string> ProtectedUsersFor(const TargetLookup& lookup);
 
+// The end of an action's text output: each warning, then where the run was audited (nothing
+// when `store_path` is empty). Terminal-safe.
+std::string AuditFooter(const std::vector<std::string>& warnings, const std::string& store_path,
+                        const std::string& run_id);
+
 // The exit code for a target that could not be resolved: 2 (usage/configuration) for an
 // unknown target or a bad configuration, else 3 (cannot assess: e.g. a password file that
 // cannot be read).

@@ -334,6 +334,46 @@ int Main(int argc, char** argv) {
   kill_cmd->footer(
       "Global options (--config, --color, --log-level) may also follow the subcommand.");
 
+  // mitigate tune
+  app::MitigateTuneOptions tune;
+  std::string tune_interval;
+  std::string tune_only;
+  std::string tune_format = "table";
+  std::string tune_store;
+  std::optional<std::string> tune_revert;
+  CLI::App* tune_cmd = mitigate_cmd->add_subcommand(
+      "tune",
+      "configuration advice from the server's counters over --interval (buffer pool, connections,\n"
+      "temporary tables, table and thread caches, redo log, history list, log waits, query\n"
+      "cache), each with its evidence; --apply sets the chosen dynamic variables (SET GLOBAL, or\n"
+      "the DB parameter group of a target with a cloud: section), verifies and audits them with\n"
+      "their previous values; --revert [RUN_ID] --apply sets a run's values back.\n"
+      "Exit status: 0 nothing to do, advice shown, or every change verified; 1 some change\n"
+      "failed or not verified; 2 usage or configuration error; 3 cannot connect or read.");
+  tune_cmd->add_option("target", tune.selection.target, "target name from the configuration");
+  tune_cmd->add_option("--dsn", tune.selection.dsn, "ad-hoc target instead of a configured one");
+  AddCredentialFlags(*tune_cmd, tune.selection.credentials);
+  tune_cmd->add_option("--interval", tune_interval,
+                       "time between the two status reads (default 10s; e.g. 30s, 1m)");
+  tune_cmd->add_option("--only", tune_only,
+                       "apply only these variables (comma-separated), e.g. thread_cache_size");
+  tune_cmd->add_flag("--apply", tune.apply,
+                     "change the chosen items (needs SUPER, or SYSTEM_VARIABLES_ADMIN on MySQL "
+                     "8.0+; rds:ModifyDBParameterGroup on RDS/Aurora)");
+  tune_cmd->add_flag("--persist", tune.persist,
+                     "with --apply: SET PERSIST instead of SET GLOBAL (MySQL 8.0+ only)");
+  tune_cmd
+      ->add_option("--revert", tune_revert,
+                   "restore the values a run changed (default: the newest run); with --apply")
+      ->expected(0, 1);
+  tune_cmd->add_option("--format", tune_format, "table (default) or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  tune_cmd->add_option("--store", tune_store, "the audit store (as for kill-queries)");
+  tune_cmd->add_option("--aws-endpoint-url", tune.aws_endpoint_url,
+                       "RDS/CloudWatch endpoint instead of the configuration's endpoint_url");
+  tune_cmd->footer(
+      "Global options (--config, --color, --log-level) may also follow the subcommand.");
+
   // mitigate scale-up
   app::MitigateScaleOptions scale;
   std::string scale_class;
@@ -500,6 +540,27 @@ int Main(int argc, char** argv) {
     }
     if (!kill_store.empty()) kill.store_path = kill_store;
     return app::RunMitigateKillQueries(env, global, kill);
+  }
+  if (tune_cmd->parsed()) {
+    tune.format = *report::ParseFormat(tune_format);
+    if (!tune_interval.empty()) {
+      auto parsed = core::ParseDuration(tune_interval, /*bare_unit_seconds=*/true);
+      if (!parsed) {
+        std::cerr << "dbrunbook mitigate tune: --interval: " << parsed.error().ToString() << "\n";
+        return app::kExitUsage;
+      }
+      tune.interval = *parsed;
+    }
+    for (auto name : core::Split(tune_only, ',')) {
+      const std::string trimmed(core::Trim(name));
+      if (!trimmed.empty()) tune.only.push_back(core::ToLower(trimmed));
+    }
+    if (tune_cmd->count("--revert") > 0) {
+      tune.revert = true;
+      tune.revert_run = tune_revert.value_or("");
+    }
+    if (!tune_store.empty()) tune.store_path = tune_store;
+    return app::RunMitigateTune(env, global, tune);
   }
   if (scale_cmd->parsed()) {
     const std::string prefix = "dbrunbook mitigate scale-up: ";

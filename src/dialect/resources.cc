@@ -117,6 +117,27 @@ std::string LargestTablespaces(const Dialect& d, int limit) {
       table, kApplicationInnodbNames, std::max(limit, 1));
 }
 
+std::string InnodbDataSize(const Dialect& /*d*/) {
+  return fmt::format(
+      "SELECT COALESCE(SUM(COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0)), 0) AS "
+      "`innodb_bytes`, COUNT(*) AS `tables` FROM information_schema.TABLES "
+      "WHERE TABLE_SCHEMA NOT IN {} AND TABLE_TYPE <> 'VIEW' AND ENGINE = 'InnoDB'",
+      kSystemSchemas);
+}
+
+std::string InnodbDataSizeFromTablespaces(const Dialect& d) {
+  // LargestTablespaces' source, summed instead of listed.
+  const std::string largest = LargestTablespaces(d, 1);
+  if (largest.empty()) return {};
+  const std::string_view table = IsMySqlFamily8(d.flavor())
+                                     ? "information_schema.INNODB_TABLESPACES"
+                                     : "information_schema.INNODB_SYS_TABLESPACES";
+  return fmt::format(
+      "SELECT COALESCE(SUM(FILE_SIZE), 0) AS `innodb_bytes`, "
+      "COUNT(DISTINCT SUBSTRING_INDEX(NAME, '#', 1)) AS `tables` FROM {} WHERE {}",
+      table, kApplicationInnodbNames);
+}
+
 std::string IndexColumns(const Dialect& d) {
   return fmt::format(
       "{} WHERE TABLE_SCHEMA NOT IN {} ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, "

@@ -92,6 +92,15 @@ std::string UsedIndexesUserStatistics(const Dialect& d, int limit);
 // INNODB_SYS_FOREIGN_COLS (MySQL 5.6/5.7, MariaDB). Empty before MySQL 5.6.
 std::string ForeignKeyColumns(const Dialect& d);
 
+// InnoDB data + index bytes of application tables (system schemas left out), one row:
+//   innodb_bytes, tables. Opens every table on MySQL 5.7 / MariaDB: only below a table count
+// (mitigate tune compares the buffer pool with it).
+std::string InnodbDataSize(const Dialect& d);
+// The same from the file-per-table tablespace files, one row: innodb_bytes, tables. Reads no
+// table (PROCESS). Empty where the flavor has no file sizes there (as LargestTablespaces).
+// Tables in the system or a general tablespace are not counted.
+std::string InnodbDataSizeFromTablespaces(const Dialect& d);
+
 // The server's uptime: SHOW GLOBAL STATUS LIKE 'Uptime' (Variable_name, Value).
 std::string ServerUptime(const Dialect& d);
 

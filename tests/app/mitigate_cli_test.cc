@@ -14,6 +14,7 @@
 
 #include "mysql/connector_session.h"
 #include "store/store.h"
+#include "support/audit_trail.h"
 #include "support/cli_fixture.h"
 #include "support/sandbox.h"
 
@@ -117,20 +118,9 @@ class MitigateCliTest : public testing::CliFixture {
     }
     ASSERT_THAT(Row(id), HasSubstr("SLEEP"));
   }
-  std::vector<store::AuditRecord> Audit() {
-    auto s = store::Store::Open(store_);
-    EXPECT_TRUE(s) << s.error().ToString();
-    if (!s) return {};
-    auto records = (*s)->Recent(100);
-    EXPECT_TRUE(records);
-    std::vector<store::AuditRecord> out = records.value_or(std::vector<store::AuditRecord>{});
-    std::reverse(out.begin(), out.end());  // oldest first
-    return out;
-  }
+  std::vector<store::AuditRecord> Audit() { return testing::ReadAuditTrail(store_); }
   static std::vector<std::string> Phases(const std::vector<store::AuditRecord>& records) {
-    std::vector<std::string> phases;
-    for (const auto& r : records) phases.emplace_back(store::PhaseName(r.entry.phase));
-    return phases;
+    return testing::AuditPhases(records);
   }
 
   core::RealClock clock_;

@@ -10,3 +10,10 @@ dbrunbook_test(steps_mitigate_kill_integration_test
   DEPS dbrunbook_steps dbrunbook_collect dbrunbook_test_sandbox
   SANDBOX primary
   TIMEOUT 120)
+
+# mitigate tune: each advice rule on chosen counters and on recorded variables of real servers
+# (no query cache advice on MySQL 8, redo capacity on 8.0.30+, no redo advice on Aurora), the
+# bounds, the SET statements and the apply/verify loop over a fake session.
+dbrunbook_test(steps_mitigate_tune_test
+  SOURCES mitigate_tune_test.cc
+  DEPS dbrunbook_steps dbrunbook_test_fakes)
