@@ -308,10 +308,9 @@ class Analyzer {
 
   // One ANDed term in [from, end).
   void Term(size_t from, size_t end) {
-    while (from < end && t_[from].kind == SqlTokenKind::kLParen &&
-           SkipParens(t_, from, end) == end) {
-      ++from;
-      --end;
+    if (from < end && t_[from].kind == SqlTokenKind::kLParen && SkipParens(t_, from, end) == end) {
+      Condition(from + 1, end - 1);  // a parenthesised condition: ORs and ANDs inside
+      return;
     }
     if (from >= end) return;
     if (Is(t_[from], "not") || IsOp(t_[from], "!")) {
@@ -379,7 +378,9 @@ class Analyzer {
       return;
     }
     if (Is(o, "between")) {
-      if (IsValue(t_, op + 1, end)) {
+      const size_t and_at =
+          FindAtDepth0(t_, op + 1, end, [&](size_t i) { return Is(t_[i], "and"); });
+      if (IsValue(t_, op + 1, and_at) && and_at < end && IsValue(t_, and_at + 1, end)) {
         shape_.predicates.push_back(Predicate{*left, PredicateKind::kRange, {}});
       }
       return;

@@ -10,3 +10,9 @@ dbrunbook_test(steps_mitigate_kill_integration_test
   DEPS dbrunbook_steps dbrunbook_collect dbrunbook_test_sandbox
   SANDBOX primary
   TIMEOUT 120)
+
+# mitigate index: the WHERE-clause analysis, plans captured on MariaDB 10.11, the candidate
+# derivation, names, guardrails and statements per flavor (pure, no server).
+dbrunbook_test(steps_mitigate_index_test
+  SOURCES mitigate_index_test.cc
+  DEPS dbrunbook_steps dbrunbook_test_fakes)
