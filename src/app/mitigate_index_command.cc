@@ -341,6 +341,13 @@ int RunMitigateIndex(Env& env, const GlobalOptions& global, const MitigateIndexO
                "time) or --query SQL (with --db), one of the two\n";
     return kExitUsage;
   }
+  if (options.query) {
+    // One statement given by hand: one that cannot be explained is a usage error.
+    if (auto shape = steps::AnalyzeStatement(*options.query, options.db); !shape) {
+      env.err << kCommand << ": --query: " << Clean(shape.error().ToString()) << "\n";
+      return kExitUsage;
+    }
+  }
   auto lookup = LookupTarget(env, global, options.selection, kCommand);
   if (!lookup) return kExitUsage;
 
@@ -428,12 +435,26 @@ int RunMitigateIndex(Env& env, const GlobalOptions& global, const MitigateIndexO
     return Finish(env, options, run, &*target);
   }
 
-  auto replica = steps::IsReplica(*target);
-  if (!replica) {
-    run.status = "error";
-    run.exit_code = kExitCannotAssess;
-    run.error = replica.error();
-    return Finish(env, options, run, &*target);
+  // Whether the server is a replica; with --allow-replica it does not matter. An account that
+  // may not read the replica status cannot tell: every index is then refused (the guardrail
+  // holds unless lifted on purpose).
+  bool is_replica = false;
+  std::optional<std::string> replica_unknown;
+  if (!options.limits.allow_replica) {
+    auto replica = steps::IsReplica(*target);
+    if (replica) {
+      is_replica = *replica;
+    } else if (replica.error().code == core::ErrorCode::kPrivilege) {
+      replica_unknown = fmt::format(
+          "cannot tell whether the server is a replica ({}): grant REPLICATION CLIENT (MariaDB "
+          "10.5+: SLAVE MONITOR), or pass --allow-replica",
+          replica.error().message);
+    } else {
+      run.status = "error";
+      run.exit_code = kExitCannotAssess;
+      run.error = replica.error();
+      return Finish(env, options, run, &*target);
+    }
   }
   // A second session shows the ALTER's progress; without it the ALTER still runs.
   auto progress_target =
@@ -483,7 +504,9 @@ int RunMitigateIndex(Env& env, const GlobalOptions& global, const MitigateIndexO
         run.outcomes.push_back(std::move(o));
         continue;
       }
-      if (auto refused = steps::ApplyGuardrail(*info, *replica, options.limits)) {
+      std::optional<std::string> refused = replica_unknown;
+      if (!refused) refused = steps::ApplyGuardrail(*info, is_replica, options.limits);
+      if (refused) {
         o.result.status = steps::ApplyStatus::kRefused;
         o.result.detail = *refused;
         audit.Write(store::Phase::kRefused, subject, ta.candidate->sql, *refused, "");

@@ -24,6 +24,8 @@ using Tokens = std::vector<SqlToken>;
 
 // MySQL/MariaDB server errors an ALTER ... ADD INDEX gets.
 constexpr int kErDupKeyName = 1061;
+constexpr int kErParseError = 1064;
+constexpr core::Duration kPollSlice = std::chrono::milliseconds(20);
 constexpr int kErAlterOperationNotSupported = 1845;
 constexpr int kErAlterOperationNotSupportedReason = 1846;
 
@@ -984,6 +986,15 @@ core::Result<ExplainPlan> Explain(collect::TargetSession& target, const Statemen
                                   {}});
   }
   auto r = Run(target, sql, "EXPLAIN the statement");
+  if (!r && r.error().server_errno == kErParseError) {
+    // The server's message quotes the statement near the error, literals included.
+    core::Error e = r.error();
+    e.message =
+        "EXPLAIN the statement: the server could not parse it (error 1064; its message "
+        "quotes the statement and is not shown)";
+    e.hint = "check the statement: a slow log may cut long statements";
+    return core::Fail(e);
+  }
   if (!r) return core::Fail(r.error());
   if (r->rows.empty()) return core::Fail(Invalid("EXPLAIN returned no row"));
   auto text = r->rows[0].at(0).AsText();
@@ -1187,7 +1198,11 @@ class ProgressPoller {
     thread_ = std::thread([this, progress, sql, &options] {
       std::string last;
       while (!done_.load()) {
-        std::this_thread::sleep_for(options.poll_interval);
+        // Sleep in short slices: Stop() must not wait a whole interval.
+        for (auto slept = core::Duration::zero(); slept < options.poll_interval && !done_.load();
+             slept += kPollSlice) {
+          std::this_thread::sleep_for(kPollSlice);
+        }
         if (done_.load()) break;
         auto r = progress->session->Query(sql);
         if (!r || r->rows.empty()) continue;
@@ -1287,9 +1302,9 @@ ApplyOutcome ApplyIndex(collect::TargetSession& target, collect::TargetSession* 
   {
     ProgressPoller poller(progress_target, target.session->info().connection_id, options);
     altered = target.session->Query(o.sql);
+    o.seconds = core::ToSeconds(clock.MonotonicNow() - start);
     poller.Stop();
   }
-  o.seconds = core::ToSeconds(clock.MonotonicNow() - start);
   (void)SetTimeout(target, dialect::Dialect::kDefaultStatementTimeout);
   if (!altered) {
     o.status = ApplyStatus::kFailed;

@@ -246,7 +246,7 @@ struct ApplyOutcome {
 
 struct ApplyOptions {
   bool allow_locking = false;
-  core::Duration poll_interval = std::chrono::milliseconds(500);
+  core::Duration poll_interval = std::chrono::milliseconds(200);
   // A line of progress ("stage 1 of 2, 37.5%"), called from the poller thread. May be empty.
   std::function<void(const std::string&)> progress;
 };
