@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dialect/index.h"
+#include "digest/fingerprint.h"
 #include "support/recorded_output.h"
 
 namespace dbrunbook::steps {
@@ -42,6 +43,22 @@ std::vector<std::string> Tables(const StatementShape& s) {
   std::vector<std::string> out;
   for (const auto& t : s.tables) out.push_back(t.schema + "." + t.table + " as " + t.alias);
   return out;
+}
+
+// digest::Tokenize: the abstract fingerprint's lexer, public for this analysis.
+TEST(TokenizeTest, CommentsQuotesVersionCommentsAndOperators) {
+  const auto tokens = digest::Tokenize(
+      "SELECT /* c */ `a``b`.x, 'it''s' -- line\n FROM t /*!50100 WHERE */ y <=> -1.5e3 # end");
+  std::vector<std::string> texts;
+  for (const auto& t : tokens) texts.emplace_back(t.text);
+  EXPECT_THAT(texts, ElementsAre("SELECT", "`a``b`", ".", "x", ",", "'it''s'", "FROM", "t", "WHERE",
+                                 "y", "<=>", "-", "1.5e3"));
+  EXPECT_EQ(tokens[1].kind, digest::SqlTokenKind::kQuoted);
+  EXPECT_EQ(tokens[5].kind, digest::SqlTokenKind::kLiteral);
+  EXPECT_TRUE(tokens[5].string);
+  EXPECT_EQ(tokens[10].kind, digest::SqlTokenKind::kOperator);
+  EXPECT_EQ(tokens[12].kind, digest::SqlTokenKind::kLiteral);
+  EXPECT_FALSE(tokens[12].string);
 }
 
 TEST(AnalyzeStatementTest, EqualityRangeAndOrderBy) {
