@@ -768,6 +768,12 @@ std::vector<TableAdvice> DeriveAdvice(const StatementShape& shape, const Explain
     advice.rows_before = pt.rows;
     const TableRef* ref = RefFor(shape, pt.table);
     const TableInfo* info = ref != nullptr ? InfoFor(tables, *ref) : nullptr;
+    if (ref != nullptr && ref->schema.empty()) {
+      advice.table = ref->table;
+      advice.skipped = "its database is not known (no default database): give --db";
+      out.push_back(std::move(advice));
+      continue;
+    }
     if (ref == nullptr || info == nullptr) {
       advice.table = pt.table;
       advice.skipped = "not a base table of the statement (a derived or temporary table)";
@@ -1330,10 +1336,13 @@ ApplyOutcome ApplyIndex(collect::TargetSession& target, collect::TargetSession* 
   }
   const bool uses = o.key_after && SameName(*o.key_after, c.name);
   const bool fewer = o.rows_after && *o.rows_after < advice.rows_before;
-  if (uses && fewer) {
+  // An index for the ORDER BY may leave the rows as they were and remove the sort.
+  const bool sort_gone = c.avoids_filesort && !after->filesort;
+  if (uses && (fewer || sort_gone)) {
     o.status = ApplyStatus::kVerified;
-    o.detail = fmt::format("the plan uses {}: {} rows examined instead of {}", c.name,
-                           *o.rows_after, advice.rows_before);
+    o.detail =
+        fmt::format("the plan uses {}: {} rows examined instead of {}{}", c.name,
+                    o.rows_after.value_or(0), advice.rows_before, sort_gone ? ", no filesort" : "");
   } else {
     o.status = ApplyStatus::kNotVerified;
     o.detail =

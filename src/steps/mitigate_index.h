@@ -224,7 +224,7 @@ core::Result<double> MeasureSelect(collect::TargetSession& target, const Stateme
                                    core::Duration timeout, core::Clock& clock);
 
 enum class ApplyStatus {
-  kVerified,     // added; EXPLAIN uses it and examines fewer rows
+  kVerified,     // added; EXPLAIN uses it and examines fewer rows (or no longer sorts)
   kNotVerified,  // added, but the plan does not use it or examines as many rows
   kFailed,       // the server refused the ALTER (or it was lost)
   kRefused,      // not attempted: the table changed since the plan

@@ -370,6 +370,14 @@ TEST(DeriveAdviceTest, SmallTablesAndIndexedAccessNeedNothing) {
                   .empty());
 }
 
+TEST(DeriveAdviceTest, AnUnqualifiedTableWithoutADatabaseAsksForDb) {
+  const auto advice = DeriveAdvice(Shape("SELECT * FROM orders WHERE customer_id = 1", ""),
+                                   Scan("orders", 300000), {Orders()}, kDefaultMinRows);
+  ASSERT_EQ(advice.size(), 1u);
+  EXPECT_FALSE(advice[0].candidate);
+  EXPECT_THAT(advice[0].skipped, HasSubstr("give --db"));
+}
+
 TEST(DeriveAdviceTest, NoUsableConditionIsSaid) {
   const auto a = One("SELECT * FROM orders WHERE UPPER(status) = 'X'", Scan("orders", 300000));
   EXPECT_FALSE(a.candidate);
