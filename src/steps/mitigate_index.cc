@@ -892,7 +892,7 @@ std::vector<TableAdvice> DeriveAdvice(const StatementShape& shape, const Explain
             cols[i], column->data_type, cols[i]));
         cols.resize(i);
         roles.resize(i);
-        avoids_filesort = avoids_filesort && i > 0 && roles.back() == "order by";
+        avoids_filesort = false;  // the ORDER BY columns (or an equality before them) are cut
         break;
       }
     }
