@@ -347,9 +347,12 @@ int Main(int argc, char** argv) {
   index_cmd->add_option("target", index.selection.target, "target name from the configuration");
   index_cmd->add_option("--dsn", index.selection.dsn, "ad-hoc target instead of a configured one");
   AddCredentialFlags(*index_cmd, index.selection.credentials);
-  index_cmd->add_option("--slow-log", index.slow_logs,
-                        "slow log file(s) (gzip or - for stdin too): their top classes by "
-                        "Query_time sum, each class's worst sample with its db");
+  // One file per --slow-log, so that a TARGET after it is not taken for a second file.
+  index_cmd
+      ->add_option("--slow-log", index.slow_logs,
+                   "a slow log file (gzip, or - for stdin; repeat for several): the top classes "
+                   "by Query_time sum, each class's worst sample with its db")
+      ->allow_extra_args(false);
   index_cmd->add_option("--query", index_query,
                         "one statement instead (SELECT, UPDATE, DELETE, INSERT ... SELECT)");
   index_cmd->add_option("--db", index.db,

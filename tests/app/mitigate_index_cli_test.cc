@@ -364,6 +364,10 @@ TEST_F(MitigateIndexCliTest, UsageErrorsAndUnreachableServers) {
   r = Index("primary-root --slow-log '" + (dir_ / "missing.log").string() + "'");
   EXPECT_EQ(r.status, 2) << r.Describe();
   EXPECT_THAT(r.err, HasSubstr("missing.log"));
+  // One file per --slow-log: the TARGET after it is not read as a second file.
+  r = Index("--slow-log '" + (dir_ / "missing.log").string() + "' primary-root");
+  EXPECT_EQ(r.status, 2) << r.Describe();
+  EXPECT_THAT(r.err, HasSubstr("missing.log"));
   r = Index("--dsn mysql://nobody@127.0.0.1:" + std::to_string(testing::ClosedLoopbackPort()) +
             "/ --query 'SELECT 1 FROM t' --format json");
   EXPECT_EQ(r.status, 3) << r.Describe();
