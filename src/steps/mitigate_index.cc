@@ -26,6 +26,8 @@ using Tokens = std::vector<SqlToken>;
 constexpr int kErDupKeyName = 1061;
 constexpr int kErParseError = 1064;
 constexpr core::Duration kPollSlice = std::chrono::milliseconds(20);
+// Parentheses around conditions, and JSON levels of a plan, read at most this deep.
+constexpr int kMaxNesting = 64;
 constexpr int kErAlterOperationNotSupported = 1845;
 constexpr int kErAlterOperationNotSupportedReason = 1846;
 
@@ -162,12 +164,28 @@ class Analyzer {
 
   // [from, end): a condition of ANDed terms.
   void Condition(size_t from, size_t end) {
-    while (from < end && t_[from].kind == SqlTokenKind::kLParen &&
-           SkipParens(t_, from, end) == end) {
+    // Nesting is bounded: each level rescans its range (and recursion uses the stack).
+    auto wrapped = [&] {
+      return from < end && t_[from].kind == SqlTokenKind::kLParen &&
+             SkipParens(t_, from, end) == end;
+    };
+    int levels = 0;
+    while (levels + depth_ <= kMaxNesting && wrapped()) {
       ++from;
       --end;
+      ++levels;
     }
     if (from >= end) return;
+    if (levels + depth_ > kMaxNesting) {
+      Note("a condition nested too deeply is not analysed");
+      return;
+    }
+    ++depth_;
+    ConditionAt(from, end);
+    --depth_;
+  }
+
+  void ConditionAt(size_t from, size_t end) {
     const size_t or_at = FindAtDepth0(t_, from, end, [&](size_t i) {
       return Is(t_[i], "or") || Is(t_[i], "xor") || IsOp(t_[i], "||");
     });
@@ -415,6 +433,7 @@ class Analyzer {
   const Tokens& t_;
   std::string_view default_db_;
   StatementShape& shape_;
+  int depth_ = 0;
 };
 
 // Where each clause of one SELECT (or UPDATE / DELETE body) starting at `from` is.
@@ -576,9 +595,10 @@ core::Result<StatementShape> AnalyzeStatement(std::string_view sql, std::string_
 
 namespace {
 
-void WalkPlan(const nlohmann::json& node, ExplainPlan& plan) {
+void WalkPlan(const nlohmann::json& node, ExplainPlan& plan, int depth = 0) {
+  if (depth > kMaxNesting * 4) return;  // real plans are a few dozen levels deep
   if (node.is_array()) {
-    for (const auto& item : node) WalkPlan(item, plan);
+    for (const auto& item : node) WalkPlan(item, plan, depth + 1);
     return;
   }
   if (!node.is_object()) return;
@@ -603,7 +623,7 @@ void WalkPlan(const nlohmann::json& node, ExplainPlan& plan) {
         (key == "using_temporary_table" && value.is_boolean() && value.get<bool>())) {
       plan.temporary = true;
     }
-    if (value.is_object() || value.is_array()) WalkPlan(value, plan);
+    if (value.is_object() || value.is_array()) WalkPlan(value, plan, depth + 1);
   }
 }
 

@@ -113,6 +113,18 @@ TEST(AnalyzeStatementTest, WhatCannotUseAnIndexIsLeftOutAndSaid) {
   EXPECT_THAT(notes, HasSubstr("subquery"));
 }
 
+TEST(AnalyzeStatementTest, DeepNestingIsCutNotRecursedInto) {
+  std::string deep = "SELECT 1 FROM t WHERE ";
+  for (int i = 0; i < 20000; ++i) deep += "(a = 1 AND ";
+  deep += "b = 2";
+  for (int i = 0; i < 20000; ++i) deep += ")";
+  const auto s = Shape(deep);
+  EXPECT_FALSE(s.predicates.empty());  // the outer levels are read
+  EXPECT_THAT(::testing::PrintToString(s.notes), HasSubstr("nested too deeply"));
+  deep = "SELECT 1 FROM t WHERE " + std::string(30000, '(') + "a = 1" + std::string(30000, ')');
+  EXPECT_THAT(::testing::PrintToString(Shape(deep).notes), HasSubstr("nested too deeply"));
+}
+
 TEST(AnalyzeStatementTest, OrderByExpressionAndGroupByAreNotUsed) {
   auto s = Shape("SELECT a FROM t WHERE b = 1 ORDER BY a + 1");
   EXPECT_TRUE(s.order_by.empty());
