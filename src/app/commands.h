@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "report/render.h"
+#include "steps/mitigate_index.h"
 #include "steps/mitigate_kill.h"
 
 namespace dbrunbook::app {
@@ -183,5 +184,28 @@ struct MitigateScaleOptions {
 // --in-maintenance-window) and verified; 1 refused (the instance is busy), the call failed, or
 // not verified within --wait; 2 usage or configuration error; 3 the cloud could not be asked.
 int RunMitigateScaleUp(Env& env, const GlobalOptions& global, const MitigateScaleOptions& options);
+
+struct MitigateIndexOptions {
+  TargetSelection selection;
+  std::vector<std::string> slow_logs;  // --slow-log: the top classes' worst samples
+  std::optional<std::string> query;    // --query: one statement
+  std::string db;                      // --db: its default database
+  int limit = 5;                       // --limit: top classes by Query_time sum
+  int64_t min_rows = steps::kDefaultMinRows;
+  bool apply = false;
+  bool allow_locking = false;  // without ALGORITHM=INPLACE, LOCK=NONE
+  steps::ApplyLimits limits;   // --allow-replica, --allow-large, --max-table-size
+  int max_indexes = 1;         // added per run at most
+  bool measure = false;        // run each SELECT once before and after
+  std::chrono::seconds measure_timeout = std::chrono::seconds(30);
+  report::Format format = report::Format::kTable;
+  std::optional<std::string> store_path;
+};
+// `dbrunbook mitigate index` (app/mitigate_index_command.cc): missing indexes of the top
+// statements, derived from EXPLAIN; with --apply added online and verified. 0 nothing to do,
+// plan shown, or every index added and verified; 1 an index refused by a guardrail, failed or
+// not verified; 2 usage or configuration error (or no audit store with --apply); 3 cannot
+// connect or read.
+int RunMitigateIndex(Env& env, const GlobalOptions& global, const MitigateIndexOptions& options);
 
 }  // namespace dbrunbook::app

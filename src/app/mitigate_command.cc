@@ -234,20 +234,11 @@ int RunMitigateKillQueries(Env& env, const GlobalOptions& global,
   if (*store) run.store_path = (*store)->path();
   Auditor audit(env, store->get(), std::string(kAction), run.target, run.run_id, run.warnings);
 
-  if (!lookup->resolved) {
-    run.status = "error";
-    run.exit_code = ExitCodeForUnresolved(lookup->resolved.error());
-    run.error = lookup->resolved.error();
-    return Finish(env, options, run, nullptr);
-  }
-  auto target = collect::OpenTargetSession(env.sessions, lookup->resolved->options, env.clock);
+  auto target = ConnectForAction(env, *lookup, options.apply, audit);
   if (!target) {
     run.status = "error";
-    run.exit_code = kExitCannotAssess;
-    run.error = target.error();
-    if (options.apply) {
-      audit.Write(store::Phase::kFailed, "", "", "could not connect", target.error().ToString());
-    }
+    run.exit_code = target.error().exit_code;
+    run.error = target.error().error;
     return Finish(env, options, run, nullptr);
   }
   // Without PROCESS the processlist shows the account's own sessions only: an empty plan

@@ -80,6 +80,23 @@ std::string AuditFooter(const std::vector<std::string>& warnings, const std::str
   return out;
 }
 
+tl::expected<collect::TargetSession, ConnectFailure> ConnectForAction(Env& env,
+                                                                      const TargetLookup& lookup,
+                                                                      bool apply, Auditor& audit) {
+  if (!lookup.resolved) {
+    return tl::unexpected(
+        ConnectFailure{lookup.resolved.error(), ExitCodeForUnresolved(lookup.resolved.error())});
+  }
+  auto target = collect::OpenTargetSession(env.sessions, lookup.resolved->options, env.clock);
+  if (!target) {
+    if (apply) {
+      audit.Write(store::Phase::kFailed, "", "", "could not connect", target.error().ToString());
+    }
+    return tl::unexpected(ConnectFailure{target.error(), kExitCannotAssess});
+  }
+  return std::move(*target);
+}
+
 int ExitCodeForUnresolved(const core::Error& error) {
   return error.code == core::ErrorCode::kNotFound || error.code == core::ErrorCode::kInvalidConfig
              ? kExitUsage

@@ -13,6 +13,7 @@
 
 #include "app/env.h"
 #include "app/targets.h"
+#include "collect/target_session.h"
 #include "core/error.h"
 #include "store/store.h"
 
@@ -57,6 +58,18 @@ std::vector<std::string> ProtectedUsersFor(const TargetLookup& lookup);
 // when `store_path` is empty). Terminal-safe.
 std::string AuditFooter(const std::vector<std::string>& warnings, const std::string& store_path,
                         const std::string& run_id);
+
+// Why an action could not reach its target, and the exit code to return.
+struct ConnectFailure {
+  core::Error error;
+  int exit_code = 0;
+};
+// Opens the session an action works on, for the looked-up target: a target that could not be
+// resolved gives ExitCodeForUnresolved's code, one that cannot be reached 3 (with `apply` that
+// failure is audited: the attempt to act counts).
+tl::expected<collect::TargetSession, ConnectFailure> ConnectForAction(Env& env,
+                                                                      const TargetLookup& lookup,
+                                                                      bool apply, Auditor& audit);
 
 // The exit code for a target that could not be resolved: 2 (usage/configuration) for an
 // unknown target or a bad configuration, else 3 (cannot assess: e.g. a password file that

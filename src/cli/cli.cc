@@ -411,6 +411,73 @@ int Main(int argc, char** argv) {
   scale_cmd->footer(
       "Global options (--config, --color, --log-level) may also follow the subcommand.");
 
+  // mitigate index
+  app::MitigateIndexOptions index;
+  std::string index_query;
+  std::string index_format = "table";
+  std::string index_store;
+  int64_t index_max_mib = index.limits.max_table_bytes >> 20;
+  int index_measure_timeout = static_cast<int>(index.measure_timeout.count());
+  CLI::App* index_cmd = mitigate_cmd->add_subcommand(
+      "index",
+      "missing indexes of the top statements (a slow log's classes by total time, or --query):\n"
+      "EXPLAIN FORMAT=JSON on the worst sample, a candidate index for each large table read by a\n"
+      "full scan or sorted by a filesort (equality columns, one range column, ORDER BY columns).\n"
+      "Prints the plan unless --apply: ALTER TABLE ... ADD INDEX ..., ALGORITHM=INPLACE, "
+      "LOCK=NONE,\n"
+      "progress on stderr, the plan verified after. Never on a replica, never drops anything.\n"
+      "Exit status: 0 nothing to do, plan shown, or all added and verified; 1 an index refused,\n"
+      "failed or not verified; 2 usage or configuration error; 3 cannot connect or read.");
+  index_cmd->add_option("target", index.selection.target, "target name from the configuration");
+  index_cmd->add_option("--dsn", index.selection.dsn, "ad-hoc target instead of a configured one");
+  AddCredentialFlags(*index_cmd, index.selection.credentials);
+  // One file per --slow-log, so that a TARGET after it is not taken for a second file.
+  index_cmd
+      ->add_option("--slow-log", index.slow_logs,
+                   "a slow log file (gzip, or - for stdin; repeat for several): the top classes "
+                   "by Query_time sum, each class's worst sample with its db")
+      ->allow_extra_args(false);
+  index_cmd->add_option("--query", index_query,
+                        "one statement instead (SELECT, UPDATE, DELETE, INSERT ... SELECT)");
+  index_cmd->add_option("--db", index.db,
+                        "the default database of --query (and of samples logged without one)");
+  index_cmd->add_option("--limit", index.limit, "top N classes of the slow log (default 5)")
+      ->check(CLI::Range(1, 100));
+  index_cmd
+      ->add_option("--min-rows", index.min_rows,
+                   "a scan or sort matters from this many rows examined (default 10000)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 50));
+  index_cmd->add_flag("--apply", index.apply,
+                      "add the index (needs ALTER and INDEX on the table; PROCESS to show "
+                      "progress)");
+  index_cmd->add_flag("--allow-locking", index.allow_locking,
+                      "when the server cannot add it online: send the ALTER without "
+                      "ALGORITHM=INPLACE, LOCK=NONE (writes may wait while it runs)");
+  index_cmd->add_flag("--allow-replica", index.limits.allow_replica,
+                      "add it on a replica too (it then differs from its source)");
+  index_cmd->add_flag("--allow-large", index.limits.allow_large,
+                      "add it to a table above --max-table-size");
+  index_cmd
+      ->add_option("--max-table-size", index_max_mib,
+                   "MiB of data and indexes above which a table needs --allow-large (default "
+                   "4096)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  index_cmd->add_option("--max-indexes", index.max_indexes, "indexes added per run (default 1)")
+      ->check(CLI::Range(1, 20));
+  index_cmd->add_flag("--measure", index.measure,
+                      "run each SELECT once before and once after (its rows are discarded)");
+  index_cmd
+      ->add_option("--measure-timeout", index_measure_timeout,
+                   "seconds a measured SELECT may run (default 30)")
+      ->check(CLI::Range(1, 3600));
+  index_cmd->add_option("--format", index_format, "table (default) or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  index_cmd->add_option("--store", index_store,
+                        "the audit store (default $XDG_STATE_HOME/dbrunbook/dbrunbook.db, else "
+                        "~/.local/state/dbrunbook/dbrunbook.db)");
+  index_cmd->footer(
+      "Global options (--config, --color, --log-level) may also follow the subcommand.");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -592,6 +659,14 @@ int Main(int argc, char** argv) {
     scale.poll_interval = *poll;
     if (!scale_store.empty()) scale.store_path = scale_store;
     return app::RunMitigateScaleUp(env, global, scale);
+  }
+  if (index_cmd->parsed()) {
+    index.format = *report::ParseFormat(index_format);
+    if (index_cmd->count("--query") > 0) index.query = index_query;
+    index.limits.max_table_bytes = index_max_mib << 20;
+    index.measure_timeout = std::chrono::seconds(index_measure_timeout);
+    if (!index_store.empty()) index.store_path = index_store;
+    return app::RunMitigateIndex(env, global, index);
   }
   if (config_check_cmd->parsed()) {
     if (!config_file.empty()) config_check.file = config_file;

@@ -35,21 +35,6 @@ bool HasInnodbDictionaryTables(const Flavor& f) {
   return f.version.AtLeast(5, 6);
 }
 
-// A string literal that means the same under every sql_mode: quotes doubled; nullopt when the
-// text holds a backslash (an escape character unless NO_BACKSLASH_ESCAPES) or a NUL.
-std::optional<std::string> SafeLiteral(std::string_view text) {
-  if (text.find('\\') != std::string_view::npos || text.find('\0') != std::string_view::npos) {
-    return std::nullopt;
-  }
-  std::string out = "'";
-  for (char c : text) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  out += '\'';
-  return out;
-}
-
 std::string IndexColumnsSelect(const Dialect& d) {
   const Flavor& f = d.flavor();
   std::string_view visible = "'YES'";
@@ -222,6 +207,19 @@ std::string QuoteIdentifier(std::string_view name) {
     if (c == '`') out += '`';
   }
   out += '`';
+  return out;
+}
+
+std::optional<std::string> SafeLiteral(std::string_view text) {
+  if (text.find('\\') != std::string_view::npos || text.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  out += '\'';
   return out;
 }
 

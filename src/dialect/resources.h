@@ -20,6 +20,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -108,6 +109,9 @@ std::string ServerUptime(const Dialect& d);
 
 // `name` with backticks doubled, in backticks: `we``ird`.
 std::string QuoteIdentifier(std::string_view name);
+// A string literal that means the same under every sql_mode: quotes doubled; nullopt when the
+// text holds a backslash (an escape character unless NO_BACKSLASH_ESCAPES) or a NUL.
+std::optional<std::string> SafeLiteral(std::string_view text);
 // `schema`.`table`
 std::string QualifiedTable(std::string_view schema, std::string_view table);
 // ALTER TABLE `s`.`t` DROP INDEX `i`

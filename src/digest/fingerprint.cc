@@ -1385,6 +1385,50 @@ std::string Fingerprint(std::string_view query, const FingerprintOptions& option
   return out;
 }
 
+std::vector<SqlToken> Tokenize(std::string_view query) {
+  std::vector<Token> lexed;
+  Lex(query, lexed);
+  std::vector<SqlToken> out;
+  out.reserve(lexed.size());
+  for (const Token& t : lexed) {
+    SqlToken token;
+    token.text = t.text;
+    token.string = t.string;
+    switch (t.type) {
+      case Tok::kWord:
+        token.kind = SqlTokenKind::kWord;
+        break;
+      case Tok::kQuoted:
+        token.kind = SqlTokenKind::kQuoted;
+        break;
+      case Tok::kLiteral:
+      case Tok::kList:
+        token.kind = SqlTokenKind::kLiteral;
+        break;
+      case Tok::kOp:
+        token.kind = SqlTokenKind::kOperator;
+        break;
+      case Tok::kLParen:
+        token.kind = SqlTokenKind::kLParen;
+        break;
+      case Tok::kRParen:
+        token.kind = SqlTokenKind::kRParen;
+        break;
+      case Tok::kComma:
+        token.kind = SqlTokenKind::kComma;
+        break;
+      case Tok::kDot:
+        token.kind = SqlTokenKind::kDot;
+        break;
+      case Tok::kSemi:
+        token.kind = SqlTokenKind::kSemicolon;
+        break;
+    }
+    out.push_back(token);
+  }
+  return out;
+}
+
 std::string QueryId(std::string_view fingerprint) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int len = 0;

@@ -23,6 +23,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dbrunbook::digest {
 
@@ -53,6 +54,28 @@ void FingerprintInto(std::string_view query, const FingerprintOptions& options, 
 // a different text, so they never equal (or join with) the IDs Percona tooling reports. pt 3.x
 // reports print all 32 ("ID 0x8E30...0841"); Maatkit and pt 2.x printed only the last 16
 // (QueryIdShort), which are the last 16 digits of the same MD5.
+// The statement as the abstract fingerprint's lexer reads it (MySQL's lexer rules: strings,
+// `quoted` identifiers, comments dropped, version comments' contents kept, numbers, multi-byte
+// operators), for callers that analyse a statement's structure (mitigate index's WHERE-clause
+// analysis) without writing a second tokenizer. Token texts are views into `query`.
+enum class SqlTokenKind : unsigned char {
+  kWord,      // keyword, name, @variable
+  kQuoted,    // `quoted identifier`, backticks included
+  kLiteral,   // string (quotes included), number, or `?` placeholder
+  kOperator,  // =, <=, <>, <=>, +, ...
+  kLParen,
+  kRParen,
+  kComma,
+  kDot,
+  kSemicolon,
+};
+struct SqlToken {
+  SqlTokenKind kind = SqlTokenKind::kWord;
+  std::string_view text;
+  bool string = false;  // kLiteral: a quoted string
+};
+std::vector<SqlToken> Tokenize(std::string_view query);
+
 std::string QueryId(std::string_view fingerprint);
 std::string QueryIdShort(std::string_view fingerprint);
 

@@ -17,3 +17,17 @@ dbrunbook_test(steps_mitigate_kill_integration_test
 dbrunbook_test(steps_mitigate_tune_test
   SOURCES mitigate_tune_test.cc
   DEPS dbrunbook_steps dbrunbook_test_fakes)
+
+# mitigate index: the WHERE-clause analysis, plans captured on MariaDB 10.11, the candidate
+# derivation, names, guardrails and statements per flavor (pure, no server).
+dbrunbook_test(steps_mitigate_index_test
+  SOURCES mitigate_index_test.cc
+  DEPS dbrunbook_steps dbrunbook_test_fakes)
+
+# mitigate index against the primary sandbox: an index created between plan and apply (same
+# name, or covering the columns) is not added again; unchanged, it is added and verified.
+dbrunbook_test(steps_mitigate_index_integration_test
+  SOURCES mitigate_index_integration_test.cc
+  DEPS dbrunbook_steps dbrunbook_collect dbrunbook_test_sandbox
+  SANDBOX primary
+  TIMEOUT 120)

@@ -1,0 +1,1 @@
+SELECT o.id FROM orders o JOIN c ON c.id = o.cid WHERE o.a = 1 AND o.b IN (1,2) AND o.c BETWEEN 1 AND 2 AND o.d LIKE 'x%' ORDER BY o.e DESC

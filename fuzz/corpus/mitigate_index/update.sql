@@ -1,0 +1,1 @@
+UPDATE t SET a = 1 WHERE (b = 2 OR c = 3) AND d > NOW() - INTERVAL 1 DAY
