@@ -214,7 +214,10 @@ std::string ClusterName(const config::Config& config, const config::TargetConfig
     if (!t->replica_of.empty()) queue.push_back(t->replica_of);
     for (const auto& r : t->replicas) queue.push_back(r);
     for (const auto& other : config.targets) {
-      if (other.replica_of == name) queue.push_back(other.name);
+      if (other.replica_of == name ||
+          std::find(other.replicas.begin(), other.replicas.end(), name) != other.replicas.end()) {
+        queue.push_back(other.name);
+      }
     }
   }
   for (const auto& name : seen) {
@@ -265,9 +268,15 @@ HookResult RunHook(const std::string& command, const std::map<std::string, std::
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  // Its own process group, so that a timeout kills what it started too.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv.data(), envp.data());
+  const int rc = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
   if (rc != 0) {
     result.detail = fmt::format("cannot start /bin/sh: {}", std::strerror(rc));  // NOLINT
     return result;
@@ -282,7 +291,7 @@ HookResult RunHook(const std::string& command, const std::map<std::string, std::
       return result;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      kill(pid, SIGKILL);
+      kill(-pid, SIGKILL);
       waitpid(pid, &status, 0);
       result.detail = fmt::format(
           "killed after {} s",
