@@ -104,6 +104,7 @@ nlohmann::json RunJson(const FailoverRun& r) {
       {"exit_code", r.exit_code},
       {"reasons", r.reasons},
       {"checks", checks},
+      {"planned_steps", r.planned_steps},
       {"steps", steps},
       {"fenced", r.fenced},
       {"promoted", r.promoted},
