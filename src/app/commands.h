@@ -150,15 +150,15 @@ int RunMitigateKillQueries(Env& env, const GlobalOptions& global,
 struct MitigateFailoverOptions {
   std::string target;  // a configured TARGET (the old primary)
   std::string to;      // --to REPLICA: which replica (a configured target; Aurora: or an instance)
-  double max_lag_seconds = steps::kDefaultFailoverMaxLagSeconds;  // --max-lag
+  double max_lag_seconds = steps::kDefaultFailoverMaxLagSeconds;     // --max-lag
   core::Duration wait_timeout = steps::kDefaultFailoverWaitTimeout;  // --wait-timeout
-  core::Duration verify_timeout = std::chrono::minutes(15);  // --verify-timeout (cloud)
-  core::Duration hook_timeout = std::chrono::seconds(60);    // --hook-timeout
+  core::Duration verify_timeout = std::chrono::minutes(15);          // --verify-timeout (cloud)
+  core::Duration hook_timeout = std::chrono::seconds(60);            // --hook-timeout
   bool apply = false;
-  bool force = false;        // lift the forceable pre-checks
-  bool acknowledge = false;  // fail over again within the block period
-  std::optional<core::Duration> block_period;  // --block-period; else failover_block_period, 1h
-  std::optional<std::string> hook;             // --hook; else failover_hook
+  bool force = false;                              // lift the forceable pre-checks
+  bool acknowledge = false;                        // fail over again within the block period
+  std::optional<core::Duration> block_period;      // --block-period; else failover_block_period, 1h
+  std::optional<std::string> hook;                 // --hook; else failover_hook
   std::optional<int64_t> backup_retention_period;  // RDS promotion; else the old primary's
   std::optional<std::string> preferred_backup_window;
   std::string aws_endpoint_url;  // --aws-endpoint-url

@@ -109,8 +109,7 @@ std::vector<steps::PreCheck> CloudPreChecks(const cloud::CloudStatus& status, bo
       false,
       status.instance->read_replica_source_db_instance_identifier.empty()
           ? fmt::format("{} is not itself a read replica", primary_instance)
-          : fmt::format("{} is itself a read replica of {}: fail over its source",
-                        primary_instance,
+          : fmt::format("{} is itself a read replica of {}: fail over its source", primary_instance,
                         status.instance->read_replica_source_db_instance_identifier));
   const cloud::rds::DBInstance* replica = nullptr;
   for (const auto& r : status.replicas) {
@@ -152,10 +151,12 @@ int RunCloudFailover(FailoverContext& c) {
     } else {
       run.status = "error";
       run.exit_code = kExitUsage;
-      run.error = core::Error{core::ErrorCode::kInvalidConfig,
-                              fmt::format("replica '{}' has no cloud.db_instance_identifier",
-                                          run.replica),
-                              "configure the replica's RDS instance in its cloud: section", 0, {}};
+      run.error =
+          core::Error{core::ErrorCode::kInvalidConfig,
+                      fmt::format("replica '{}' has no cloud.db_instance_identifier", run.replica),
+                      "configure the replica's RDS instance in its cloud: section",
+                      0,
+                      {}};
       return FinishFailover(env, options, run);
     }
   }
@@ -163,8 +164,10 @@ int RunCloudFailover(FailoverContext& c) {
     run.status = "error";
     run.exit_code = kExitUsage;
     run.error = core::Error{core::ErrorCode::kInvalidConfig,
-                            "the target's cloud: section names no db_instance_identifier", "",
-                            0, {}};
+                            "the target's cloud: section names no db_instance_identifier",
+                            "",
+                            0,
+                            {}};
     return FinishFailover(env, options, run);
   }
 
@@ -188,8 +191,8 @@ int RunCloudFailover(FailoverContext& c) {
   }
   if (status->instance) run.old_endpoint = EndpointOf(*status->instance);
   if (aurora && status->cluster) {
-    run.old_endpoint = fmt::format("{}:{}", status->cluster->endpoint,
-                                   status->cluster->port.value_or(3306));
+    run.old_endpoint =
+        fmt::format("{}:{}", status->cluster->endpoint, status->cluster->port.value_or(3306));
     if (const auto* w = status->cluster->Writer()) {
       run.old_endpoint += fmt::format(" (writer {})", w->db_instance_identifier);
     }
@@ -212,10 +215,11 @@ int RunCloudFailover(FailoverContext& c) {
   promote.preferred_backup_window = options.preferred_backup_window;
   if (aurora) {
     run.planned_steps = {
-        fmt::format("FailoverDBCluster {}{}", status->cluster ? status->cluster->db_cluster_identifier
-                                                              : identity.cluster_identifier,
-                    chosen.empty() ? " (RDS picks the reader)"
-                                   : fmt::format(", TargetDBInstanceIdentifier {}", chosen)),
+        fmt::format(
+            "FailoverDBCluster {}{}",
+            status->cluster ? status->cluster->db_cluster_identifier : identity.cluster_identifier,
+            chosen.empty() ? " (RDS picks the reader)"
+                           : fmt::format(", TargetDBInstanceIdentifier {}", chosen)),
         "poll DescribeDBClusters until the cluster is available with the new writer "
         "(--verify-timeout)",
         "the cluster endpoint follows the writer: applications on it reconnect; those on "
@@ -260,9 +264,9 @@ int RunCloudFailover(FailoverContext& c) {
   recovery.os_user = store::CurrentOsUser(env.environment);
   recovery.pid = getpid();
   recovery.started_at = core::FormatRfc3339(env.clock.WallNow());
-  recovery.started_epoch = std::chrono::duration_cast<std::chrono::seconds>(
-                               env.clock.WallNow().time_since_epoch())
-                               .count();
+  recovery.started_epoch =
+      std::chrono::duration_cast<std::chrono::seconds>(env.clock.WallNow().time_since_epoch())
+          .count();
   recovery.old_primary = run.target;
   recovery.new_primary = chosen.empty() ? "(chosen by RDS)" : chosen;
   auto lock = c.store->BeginRecovery(recovery);
@@ -297,8 +301,8 @@ int RunCloudFailover(FailoverContext& c) {
     const std::string cluster_id = status->cluster->db_cluster_identifier;
     auto done = (*provider)->FailoverCluster(
         cluster_id, chosen.empty() ? std::nullopt : std::optional<std::string>(chosen));
-    const std::string call = fmt::format("FailoverDBCluster {}{}", cluster_id,
-                                         chosen.empty() ? "" : " -> " + chosen);
+    const std::string call =
+        fmt::format("FailoverDBCluster {}{}", cluster_id, chosen.empty() ? "" : " -> " + chosen);
     if (!done) {
       record({"failover_cluster", "cluster", call, steps::FailoverStepStatus::kFailed,
               "the cloud refused the failover", done.error()});
@@ -312,10 +316,10 @@ int RunCloudFailover(FailoverContext& c) {
             "RDS: not fenced (read_only is a parameter-group setting); the old primary stays "
             "writable",
             std::nullopt});
-    run.manual.push_back(fmt::format(
-        "the old primary {} was not fenced: stop the application writing to it (or set "
-        "read_only=1 in its parameter group)",
-        identity.instance_identifier));
+    run.manual.push_back(
+        fmt::format("the old primary {} was not fenced: stop the application writing to it (or set "
+                    "read_only=1 in its parameter group)",
+                    identity.instance_identifier));
     auto done = (*provider)->PromoteReadReplica(promote);
     const std::string call =
         fmt::format("PromoteReadReplica {} BackupRetentionPeriod={}{}", chosen,
@@ -368,11 +372,11 @@ int RunCloudFailover(FailoverContext& c) {
         if (s && s->instance) {
           const auto& i = *s->instance;
           ok = i.status == "available" && i.read_replica_source_db_instance_identifier.empty();
-          last = fmt::format("{} is {}{}", chosen, i.status,
-                             i.read_replica_source_db_instance_identifier.empty()
-                                 ? ", no longer a read replica"
-                                 : ", still a read replica of " +
-                                       i.read_replica_source_db_instance_identifier);
+          last = fmt::format(
+              "{} is {}{}", chosen, i.status,
+              i.read_replica_source_db_instance_identifier.empty()
+                  ? ", no longer a read replica"
+                  : ", still a read replica of " + i.read_replica_source_db_instance_identifier);
           if (i.endpoint) run.new_endpoint = EndpointOf(i);
         } else {
           last = s ? "the instance is not described" : s.error().ToString();
@@ -382,15 +386,15 @@ int RunCloudFailover(FailoverContext& c) {
       env.clock.SleepFor(std::chrono::seconds(aurora ? 5 : 10));
     }
     run.verified = ok;
-    record({"verify", "new primary", aurora ? "DescribeDBClusters" : "DescribeDBInstances",
-            ok ? steps::FailoverStepStatus::kDone : steps::FailoverStepStatus::kFailed,
-            ok ? last
-               : fmt::format("not verified within {} s (--verify-timeout): {}",
-                             std::chrono::duration_cast<std::chrono::seconds>(
-                                 options.verify_timeout)
-                                 .count(),
-                             last),
-            std::nullopt});
+    record(
+        {"verify", "new primary", aurora ? "DescribeDBClusters" : "DescribeDBInstances",
+         ok ? steps::FailoverStepStatus::kDone : steps::FailoverStepStatus::kFailed,
+         ok ? last
+            : fmt::format(
+                  "not verified within {} s (--verify-timeout): {}",
+                  std::chrono::duration_cast<std::chrono::seconds>(options.verify_timeout).count(),
+                  last),
+         std::nullopt});
     run.status = ok ? "done" : "unverified";
     run.application_change =
         aurora ? fmt::format("the cluster endpoint {} now points at {}; instance endpoints: {}",
@@ -401,8 +405,8 @@ int RunCloudFailover(FailoverContext& c) {
     run.status = "failed";
   }
   run.exit_code = run.status == "done" ? kExitOk : 1;
-  if (auto ended = c.store->EndRecovery(*lock->id, run.status == "done" ? "done" : "failed",
-                                        run.status);
+  if (auto ended =
+          c.store->EndRecovery(*lock->id, run.status == "done" ? "done" : "failed", run.status);
       !ended) {
     run.warnings.push_back("the cluster's lock was not released: " + ended.error().ToString());
   }

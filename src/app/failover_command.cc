@@ -4,8 +4,6 @@
 // one recovery per cluster at a time and none again within the block period (the store's
 // recovery table), every step in the audit store, the application's new endpoint printed and
 // the hook run.
-#include "app/failover.h"
-
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
@@ -21,12 +19,13 @@
 #include <thread>
 #include <utility>
 
+#include "app/failover.h"
 #include "app/mitigation.h"
 #include "app/targets.h"
 #include "collect/target_session.h"
-#include "dialect/replication.h"
 #include "core/duration.h"
 #include "core/text.h"
+#include "dialect/replication.h"
 #include "report/render.h"
 #include "store/store.h"
 
@@ -66,9 +65,8 @@ nlohmann::json StepJson(const steps::FailoverStep& s) {
 }
 
 nlohmann::json RecoveryJson(const store::Recovery& r) {
-  return {{"run_id", r.run_id},        {"started_at", r.started_at},
-          {"ended_at", r.ended_at},    {"outcome", r.outcome},
-          {"os_user", r.os_user},      {"pid", r.pid},
+  return {{"run_id", r.run_id},           {"started_at", r.started_at},  {"ended_at", r.ended_at},
+          {"outcome", r.outcome},         {"os_user", r.os_user},        {"pid", r.pid},
           {"old_primary", r.old_primary}, {"new_primary", r.new_primary}};
 }
 
@@ -80,8 +78,8 @@ nlohmann::json RunJson(const FailoverRun& r) {
   nlohmann::json hook = nullptr;
   if (r.hook) {
     hook = {{"command", r.hook->command},
-            {"exit_status", r.hook->exit_status ? nlohmann::json(*r.hook->exit_status)
-                                                : nlohmann::json(nullptr)},
+            {"exit_status",
+             r.hook->exit_status ? nlohmann::json(*r.hook->exit_status) : nlohmann::json(nullptr)},
             {"ok", r.hook->ok},
             {"detail", r.hook->detail}};
   }
@@ -111,13 +109,11 @@ nlohmann::json RunJson(const FailoverRun& r) {
       {"rolled_back", r.rolled_back},
       {"verified", r.verified},
       {"manual", r.manual},
-      {"previous_recovery",
-       r.previous ? RecoveryJson(*r.previous) : nlohmann::json(nullptr)},
+      {"previous_recovery", r.previous ? RecoveryJson(*r.previous) : nlohmann::json(nullptr)},
       {"block_period_seconds", r.block_period_seconds},
       {"hook", hook},
-      {"application_change", r.application_change.empty()
-                                 ? nlohmann::json(nullptr)
-                                 : nlohmann::json(r.application_change)},
+      {"application_change", r.application_change.empty() ? nlohmann::json(nullptr)
+                                                          : nlohmann::json(r.application_change)},
       {"store", r.store_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.store_path)},
       {"run_id", r.run_id},
       {"warnings", r.warnings},
@@ -140,8 +136,8 @@ std::string RenderText(const FailoverRun& r) {
   std::string out = fmt::format("Failover of {} ({}) to {} ({}): {}\n", Clean(r.target),
                                 Clean(r.old_endpoint), r.replica.empty() ? "?" : Clean(r.replica),
                                 r.new_endpoint.empty() ? "?" : Clean(r.new_endpoint), Headline(r));
-  out += fmt::format("Cluster: {}; {}{}{}\n", Clean(r.cluster), r.kind,
-                     r.force ? "; --force" : "", r.acknowledge ? "; --acknowledge" : "");
+  out += fmt::format("Cluster: {}; {}{}{}\n", Clean(r.cluster), r.kind, r.force ? "; --force" : "",
+                     r.acknowledge ? "; --acknowledge" : "");
   if (r.previous) {
     out += fmt::format("Previous recovery of the cluster: {} ({}, run {}, {} -> {})\n",
                        r.previous->started_at, r.previous->outcome, r.previous->run_id,
@@ -235,8 +231,7 @@ std::vector<std::string> ReplicaCandidates(const config::Config& config,
                                            const config::TargetConfig& target) {
   std::vector<std::string> out = target.replicas;
   for (const auto& t : config.targets) {
-    if (t.replica_of == target.name &&
-        std::find(out.begin(), out.end(), t.name) == out.end()) {
+    if (t.replica_of == target.name && std::find(out.begin(), out.end(), t.name) == out.end()) {
       out.push_back(t.name);
     }
   }
@@ -295,8 +290,7 @@ HookResult RunHook(const std::string& command, const std::map<std::string, std::
       kill(-pid, SIGKILL);
       waitpid(pid, &status, 0);
       result.detail = fmt::format(
-          "killed after {} s",
-          std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
+          "killed after {} s", std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
       return result;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -336,8 +330,10 @@ int RunMitigateFailover(Env& env, const GlobalOptions& global,
     return FinishFailover(env, options, run);
   };
   if (!lookup->config) {
-    return usage(core::Error{core::ErrorCode::kInvalidConfig, "no configuration file",
-                             "failover needs the configuration: its replicas come from it", 0,
+    return usage(core::Error{core::ErrorCode::kInvalidConfig,
+                             "no configuration file",
+                             "failover needs the configuration: its replicas come from it",
+                             0,
                              {}});
   }
   const config::Config& config = *lookup->config;
@@ -358,8 +354,8 @@ int RunMitigateFailover(Env& env, const GlobalOptions& global,
         !(run.kind == "aurora" && config.Find(options.to) == nullptr)) {
       return usage(core::Error{
           core::ErrorCode::kInvalidArgument,
-          fmt::format("'{}' is not a configured replica of '{}': never fail over to it",
-                      options.to, run.target),
+          fmt::format("'{}' is not a configured replica of '{}': never fail over to it", options.to,
+                      run.target),
           candidates.empty()
               ? "configure the replica (replicas: on the target, or replica_of: on the replica)"
               : fmt::format("its replicas: {}", fmt::join(candidates, ", ")),
@@ -370,16 +366,19 @@ int RunMitigateFailover(Env& env, const GlobalOptions& global,
   } else if (candidates.size() == 1) {
     run.replica = candidates.front();
   } else if (candidates.size() > 1) {
-    return usage(core::Error{core::ErrorCode::kInvalidArgument,
-                             fmt::format("'{}' has several replicas: choose one with --to",
-                                         run.target),
-                             fmt::format("its replicas: {}", fmt::join(candidates, ", ")), 0,
-                             {}});
+    return usage(
+        core::Error{core::ErrorCode::kInvalidArgument,
+                    fmt::format("'{}' has several replicas: choose one with --to", run.target),
+                    fmt::format("its replicas: {}", fmt::join(candidates, ", ")),
+                    0,
+                    {}});
   } else if (run.kind != "aurora") {
-    return usage(core::Error{
-        core::ErrorCode::kInvalidArgument,
-        fmt::format("'{}' has no configured replica to fail over to", run.target),
-        "configure one (replicas: on the target, or replica_of: on the replica)", 0, {}});
+    return usage(
+        core::Error{core::ErrorCode::kInvalidArgument,
+                    fmt::format("'{}' has no configured replica to fail over to", run.target),
+                    "configure one (replicas: on the target, or replica_of: on the replica)",
+                    0,
+                    {}});
   }
 
   // The audit store: required to act (every step and the cluster's lock are in it).
@@ -387,11 +386,10 @@ int RunMitigateFailover(Env& env, const GlobalOptions& global,
   if (!store) return usage(store.error());
   if (*store) run.store_path = (*store)->path();
   Auditor audit(env, store->get(), "failover", run.target, run.run_id, run.warnings);
-  FailoverContext context{env,   config, *target, *lookup, store->get(),
-                          audit, run,    options};
+  FailoverContext context{env, config, *target, *lookup, store->get(), audit, run, options};
 
-  const core::Duration block = options.block_period.value_or(
-      config.failover_block_period.value_or(std::chrono::hours(1)));
+  const core::Duration block =
+      options.block_period.value_or(config.failover_block_period.value_or(std::chrono::hours(1)));
   run.block_period_seconds = std::chrono::duration_cast<std::chrono::seconds>(block).count();
 
   // Anti-flapping: the previous recovery of the cluster (shown in a plan too).
@@ -402,9 +400,9 @@ int RunMitigateFailover(Env& env, const GlobalOptions& global,
       if (options.apply) return usage(last.error());
     } else if (last->has_value()) {
       run.previous = **last;
-      const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                              env.clock.WallNow().time_since_epoch())
-                              .count();
+      const int64_t now =
+          std::chrono::duration_cast<std::chrono::seconds>(env.clock.WallNow().time_since_epoch())
+              .count();
       const int64_t age = now - run.previous->started_epoch;
       if (run.previous->outcome == "running") {
         if (ProcessAlive(run.previous->pid)) {
@@ -427,8 +425,8 @@ int RunMitigateFailover(Env& env, const GlobalOptions& global,
         run.reasons.push_back(fmt::format(
             "cluster '{}' was failed over {} s ago (run {} at {}, {}), within the block period "
             "of {} s: give --acknowledge to fail over again",
-            run.cluster, age, run.previous->run_id, run.previous->started_at,
-            run.previous->outcome, run.block_period_seconds));
+            run.cluster, age, run.previous->run_id, run.previous->started_at, run.previous->outcome,
+            run.block_period_seconds));
       }
     }
   }
@@ -505,9 +503,8 @@ int RunReplicationFailover(FailoverContext& c) {
   settings.max_lag_seconds = options.max_lag_seconds;
   settings.force = options.force;
   if (c.lookup.resolved) {
-    settings.target_host = c.lookup.resolved->options.uses_socket()
-                               ? "localhost"
-                               : c.lookup.resolved->options.host;
+    settings.target_host =
+        c.lookup.resolved->options.uses_socket() ? "localhost" : c.lookup.resolved->options.host;
     settings.target_port = c.lookup.resolved->options.port;
   }
   settings.replica_host = replica_target->options.host;
@@ -543,8 +540,8 @@ int RunReplicationFailover(FailoverContext& c) {
     run.exit_code = kExitCannotAssess;
     run.error = replica.error().WithContext(fmt::format("replica '{}'", run.replica));
     if (options.apply) {
-      c.audit.Write(store::Phase::kFailed, run.replica, plan.dump(), "cannot connect to the replica",
-                    replica.error().ToString());
+      c.audit.Write(store::Phase::kFailed, run.replica, plan.dump(),
+                    "cannot connect to the replica", replica.error().ToString());
     }
     return FinishFailover(env, options, run);
   }
@@ -572,9 +569,9 @@ int RunReplicationFailover(FailoverContext& c) {
   recovery.os_user = store::CurrentOsUser(env.environment);
   recovery.pid = getpid();
   recovery.started_at = core::FormatRfc3339(env.clock.WallNow());
-  recovery.started_epoch = std::chrono::duration_cast<std::chrono::seconds>(
-                               env.clock.WallNow().time_since_epoch())
-                               .count();
+  recovery.started_epoch =
+      std::chrono::duration_cast<std::chrono::seconds>(env.clock.WallNow().time_since_epoch())
+          .count();
   recovery.old_primary = run.target;
   recovery.new_primary = run.replica;
   auto lock = c.store->BeginRecovery(recovery);
@@ -584,9 +581,9 @@ int RunReplicationFailover(FailoverContext& c) {
     if (!lock) {
       run.reasons.push_back("cannot take the cluster's lock: " + lock.error().ToString());
     } else {
-      run.reasons.push_back(fmt::format(
-          "another recovery of cluster '{}' is running (run {}, pid {}): one at a time",
-          run.cluster, lock->holder->run_id, lock->holder->pid));
+      run.reasons.push_back(
+          fmt::format("another recovery of cluster '{}' is running (run {}, pid {}): one at a time",
+                      run.cluster, lock->holder->run_id, lock->holder->pid));
     }
     c.audit.Write(store::Phase::kRefused, "", plan.dump(), "refused",
                   fmt::format("{}", fmt::join(run.reasons, "; ")));
@@ -604,12 +601,11 @@ int RunReplicationFailover(FailoverContext& c) {
     if (s.status == steps::FailoverStepStatus::kDone && s.name == "verify") {
       phase = store::Phase::kVerified;
     }
-    c.audit.Write(phase, subject, s.sql, std::string(steps::FailoverStepStatusName(s.status)) +
-                                             ": " + s.detail,
-                  error);
+    c.audit.Write(phase, subject, s.sql,
+                  std::string(steps::FailoverStepStatusName(s.status)) + ": " + s.detail, error);
   };
-  auto outcome = steps::ExecuteFailover(primary ? &*primary : nullptr, *replica, pf, rf, env.clock,
-                                        execute);
+  auto outcome =
+      steps::ExecuteFailover(primary ? &*primary : nullptr, *replica, pf, rf, env.clock, execute);
   run.steps = std::move(outcome.steps);
   run.fenced = outcome.fenced;
   run.promoted = outcome.promoted;
@@ -655,7 +651,8 @@ void RunFailoverHook(FailoverContext& c) {
   }
   run.hook = RunHook(command, vars, scrub, c.options.hook_timeout);
   c.audit.Write(run.hook->ok ? store::Phase::kApplied : store::Phase::kFailed, "hook", command,
-                run.hook->detail, run.hook->ok ? "" : "the failover hook failed: " + run.hook->detail);
+                run.hook->detail,
+                run.hook->ok ? "" : "the failover hook failed: " + run.hook->detail);
   if (!run.hook->ok) {
     if (run.status == "done") run.status = "hook_failed";
     run.exit_code = 1;

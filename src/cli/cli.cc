@@ -377,9 +377,10 @@ int Main(int argc, char** argv) {
                            "and DBRUNBOOK_NEW_PRIMARY (host:port) in its environment; default "
                            "failover_hook");
   failover_cmd->add_option("--hook-timeout", fo_hook_timeout, "kill the hook after (default 60s)");
-  failover_cmd->add_option("--backup-retention-period", fo_retention,
-                           "RDS: the promoted instance's backup retention in days (default: "
-                           "the old primary's)")
+  failover_cmd
+      ->add_option("--backup-retention-period", fo_retention,
+                   "RDS: the promoted instance's backup retention in days (default: "
+                   "the old primary's)")
       ->check(CLI::Range(0, 35));
   failover_cmd->add_option("--preferred-backup-window", fo_window,
                            "RDS: the promoted instance's backup window, hh24:mi-hh24:mi UTC");
@@ -523,17 +524,19 @@ int Main(int argc, char** argv) {
     }
     for (auto [option, text, field, low, high] :
          {std::tuple{"--wait-timeout", &fo_wait_timeout, &failover.wait_timeout,
-                     core::Duration(std::chrono::seconds(1)), core::Duration(std::chrono::hours(1))},
+                     core::Duration(std::chrono::seconds(1)),
+                     core::Duration(std::chrono::hours(1))},
           std::tuple{"--verify-timeout", &fo_verify_timeout, &failover.verify_timeout,
-                     core::Duration(std::chrono::seconds(0)), core::Duration(std::chrono::hours(2))},
+                     core::Duration(std::chrono::seconds(0)),
+                     core::Duration(std::chrono::hours(2))},
           std::tuple{"--hook-timeout", &fo_hook_timeout, &failover.hook_timeout,
-                     core::Duration(std::chrono::seconds(1)), core::Duration(std::chrono::hours(1))}}) {
+                     core::Duration(std::chrono::seconds(1)),
+                     core::Duration(std::chrono::hours(1))}}) {
       if (text->empty()) continue;
       auto parsed = core::ParseDuration(*text, /*bare_unit_seconds=*/true);
       if (!parsed || *parsed < low || *parsed > high) {
-        std::cerr << prefix << option << " must be a duration from "
-                  << core::FormatDuration(low) << " to " << core::FormatDuration(high)
-                  << " (got '" << *text << "')\n";
+        std::cerr << prefix << option << " must be a duration from " << core::FormatDuration(low)
+                  << " to " << core::FormatDuration(high) << " (got '" << *text << "')\n";
         return app::kExitUsage;
       }
       *field = *parsed;

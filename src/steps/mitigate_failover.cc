@@ -40,7 +40,9 @@ std::string Endpoint(const std::string& host, const std::optional<int64_t>& port
 }
 
 bool SameHost(std::string_view a, std::string_view b) {
-  auto local = [](std::string_view h) { return h == "127.0.0.1" || h == "localhost" || h == "::1"; };
+  auto local = [](std::string_view h) {
+    return h == "127.0.0.1" || h == "localhost" || h == "::1";
+  };
   return a == b || (local(a) && local(b));
 }
 
@@ -63,9 +65,8 @@ core::Result<PrimaryFacts> ReadPrimaryFacts(collect::TargetSession& target) {
     f.server_id = row["server_id"].AsInt64();
     f.read_only = AsBool(row, "read_only");
     if (HasSuperReadOnly(f.flavor)) f.super_read_only = AsBool(row, "super_read_only");
-    f.gtid_position = row[f.flavor.is_mariadb() ? "gtid_binlog_pos" : "gtid_executed"]
-                          .AsText()
-                          .value_or("");
+    f.gtid_position =
+        row[f.flavor.is_mariadb() ? "gtid_binlog_pos" : "gtid_executed"].AsText().value_or("");
   }
   if (auto status = target.session->Query(dialect::BinaryLogStatus(target.dialect));
       status && !status->rows.empty()) {
@@ -196,8 +197,7 @@ std::vector<PreCheck> EvaluatePreChecks(const PrimaryFacts& primary, const Repli
                     replica.channel_count));
     return checks;
   }
-  const std::string source =
-      Endpoint(replica.channel.source_host, replica.channel.source_port);
+  const std::string source = Endpoint(replica.channel.source_host, replica.channel.source_port);
   if (primary.reachable && primary.server_id) {
     const bool same = replica.source_server_id && *replica.source_server_id == *primary.server_id;
     add("replica_of_target", same, false,
@@ -209,9 +209,9 @@ std::vector<PreCheck> EvaluatePreChecks(const PrimaryFacts& primary, const Repli
                                                     : std::string("unknown"),
                            source, *primary.server_id));
   } else {
-    const bool same = SameHost(replica.channel.source_host, settings.target_host) &&
-                      replica.channel.source_port.value_or(3306) ==
-                          settings.target_port.value_or(3306);
+    const bool same =
+        SameHost(replica.channel.source_host, settings.target_host) &&
+        replica.channel.source_port.value_or(3306) == settings.target_port.value_or(3306);
     add("replica_of_target", same, !same,
         same ? fmt::format("replicates from {}, the target's configured endpoint (the target "
                            "cannot be asked for its server_id)",
@@ -249,7 +249,8 @@ std::vector<PreCheck> EvaluatePreChecks(const PrimaryFacts& primary, const Repli
                     settings.max_lag_seconds));
   }
   const bool applied = !replica.read_file.empty() && replica.read_file == replica.exec_file &&
-                       replica.read_pos && replica.exec_pos && *replica.read_pos == *replica.exec_pos;
+                       replica.read_pos && replica.exec_pos &&
+                       *replica.read_pos == *replica.exec_pos;
   add("relay_log_applied", applied, true,
       fmt::format("executed {}:{} of read {}:{}{}", replica.exec_file,
                   replica.exec_pos ? std::to_string(*replica.exec_pos) : "?", replica.read_file,
@@ -275,9 +276,9 @@ std::vector<std::string> BlockingChecks(const std::vector<PreCheck>& checks) {
   std::vector<std::string> out;
   for (const auto& c : checks) {
     if (c.passed || c.forced) continue;
-    out.push_back(fmt::format("{}: {}{}", c.name, c.detail,
-                              c.forceable ? " (--force lifts this check)"
-                                          : " (never lifted, not even by --force)"));
+    out.push_back(fmt::format(
+        "{}: {}{}", c.name, c.detail,
+        c.forceable ? " (--force lifts this check)" : " (never lifted, not even by --force)"));
   }
   return out;
 }
@@ -298,8 +299,8 @@ std::string ResetReplicaAll(const dialect::Flavor& flavor, std::string_view chan
     return channel.empty() ? "RESET SLAVE ALL"
                            : fmt::format("RESET SLAVE {} ALL", dialect::SqlString(channel));
   }
-  const std::string base = dialect::UsesReplicaKeywords(flavor) ? "RESET REPLICA ALL"
-                                                                : "RESET SLAVE ALL";
+  const std::string base =
+      dialect::UsesReplicaKeywords(flavor) ? "RESET REPLICA ALL" : "RESET SLAVE ALL";
   return channel.empty() ? base
                          : fmt::format("{} FOR CHANNEL {}", base, dialect::SqlString(channel));
 }
@@ -318,11 +319,10 @@ std::string WaitStatement(const dialect::Flavor& flavor, WaitKind kind, std::str
       break;
   }
   const bool source = flavor.is_mysql_family() && flavor.version.AtLeast(8, 0, 26);
-  return fmt::format("SELECT {}({}, {}, {}{}) AS result",
-                     source ? "SOURCE_POS_WAIT" : "MASTER_POS_WAIT", dialect::SqlString(file), pos,
-                     seconds,
-                     channel.empty() ? std::string()
-                                     : fmt::format(", {}", dialect::SqlString(channel)));
+  return fmt::format(
+      "SELECT {}({}, {}, {}{}) AS result", source ? "SOURCE_POS_WAIT" : "MASTER_POS_WAIT",
+      dialect::SqlString(file), pos, seconds,
+      channel.empty() ? std::string() : fmt::format(", {}", dialect::SqlString(channel)));
 }
 
 WaitResult ReadWaitResult(WaitKind kind, const std::optional<int64_t>& value) {
@@ -342,7 +342,7 @@ WaitKind ChooseWaitKind(const ReplicaFacts& replica, const PrimaryFacts& primary
   if (!primary.reachable || primary.gtid_position.empty()) return WaitKind::kPosition;
   if (replica.flavor.is_mariadb()) {
     return !replica.using_gtid.empty() && replica.using_gtid != "No" ? WaitKind::kMariaDbGtid
-                                                                    : WaitKind::kPosition;
+                                                                     : WaitKind::kPosition;
   }
   return replica.using_gtid == "1" ? WaitKind::kMySqlGtid : WaitKind::kPosition;
 }
@@ -524,21 +524,21 @@ class Runner {
         return false;
       }
       if (clock_.MonotonicNow() >= deadline || round >= rounds) {
-        Record({"wait", "new primary", sql, FailoverStepStatus::kFailed,
-                fmt::format("the replica had not applied {} after {} s (--wait-timeout)", where,
-                            std::chrono::duration_cast<std::chrono::seconds>(
-                                options_.wait_timeout)
-                                .count()),
-                std::nullopt});
+        Record(
+            {"wait", "new primary", sql, FailoverStepStatus::kFailed,
+             fmt::format(
+                 "the replica had not applied {} after {} s (--wait-timeout)", where,
+                 std::chrono::duration_cast<std::chrono::seconds>(options_.wait_timeout).count()),
+             std::nullopt});
         return false;
       }
     }
   }
 
   bool StopReplica() {
-    const bool ok = Step("stop_replica", "new primary", replica_,
-                         {dialect::StopReplica(replica_.dialect, ChannelName(rf_))},
-                         "replication stopped");
+    const bool ok =
+        Step("stop_replica", "new primary", replica_,
+             {dialect::StopReplica(replica_.dialect, ChannelName(rf_))}, "replication stopped");
     if (ok) stopped_ = true;
     return ok;
   }
@@ -568,8 +568,9 @@ class Runner {
                "replication restarted")) {
         stopped_ = false;
       } else {
-        out_.manual.emplace_back("restart replication on the replica (START SLAVE / START "
-                                 "REPLICA)");
+        out_.manual.emplace_back(
+            "restart replication on the replica (START SLAVE / START "
+            "REPLICA)");
       }
     }
     if (primary_ != nullptr && fenced_by_us_) {
@@ -590,10 +591,13 @@ class Runner {
     bool ok = true;
     // The new primary: writable, no replication left, accepts a read-write transaction.
     {
-      FailoverStep step{"verify", "new primary", "SELECT @@GLOBAL.read_only; " +
-                                                     replica_.dialect.ReplicaStatus() +
-                                                     "; START TRANSACTION READ WRITE; ROLLBACK",
-                        FailoverStepStatus::kDone, "", std::nullopt};
+      FailoverStep step{"verify",
+                        "new primary",
+                        "SELECT @@GLOBAL.read_only; " + replica_.dialect.ReplicaStatus() +
+                            "; START TRANSACTION READ WRITE; ROLLBACK",
+                        FailoverStepStatus::kDone,
+                        "",
+                        std::nullopt};
       auto after = ReadReplicaFacts(replica_);
       if (!after) {
         step.status = FailoverStepStatus::kFailed;
@@ -610,8 +614,7 @@ class Runner {
         step.detail = "the new primary refuses a read-write transaction";
         step.error = *refused;
       } else {
-        step.detail =
-            "read_only OFF, no replication channel, a read-write transaction is accepted";
+        step.detail = "read_only OFF, no replication channel, a read-write transaction is accepted";
       }
       ok = ok && step.status == FailoverStepStatus::kDone;
       Record(std::move(step));
@@ -622,9 +625,12 @@ class Runner {
       out_.verified = ok;
       return;
     }
-    FailoverStep step{"verify", "old primary",
+    FailoverStep step{"verify",
+                      "old primary",
                       "SELECT @@GLOBAL.read_only; START TRANSACTION READ WRITE; ROLLBACK",
-                      FailoverStepStatus::kDone, "", std::nullopt};
+                      FailoverStepStatus::kDone,
+                      "",
+                      std::nullopt};
     auto after = ReadPrimaryFacts(*primary_);
     if (!after) {
       step.status = FailoverStepStatus::kFailed;
@@ -640,8 +646,7 @@ class Runner {
         step.detail = fmt::format("read_only ON{}, a read-write transaction is refused ({})",
                                   super_ro ? ", super_read_only ON" : "", refused->message);
       } else if (refused) {
-        step.detail = fmt::format("read_only ON; the probe failed otherwise: {}",
-                                  refused->message);
+        step.detail = fmt::format("read_only ON; the probe failed otherwise: {}", refused->message);
       } else if (super_ro) {
         step.status = FailoverStepStatus::kFailed;
         step.detail = "super_read_only ON, yet a read-write transaction was accepted";

@@ -164,10 +164,10 @@ struct FailoverExecuteOptions {
 
 struct FailoverOutcome {
   std::vector<FailoverStep> steps;
-  bool fenced = false;       // the old primary was made read-only (and stays so)
-  bool promoted = false;     // the replica's replication was reset and it is writable
-  bool rolled_back = false;  // a failure before the reset was undone
-  bool verified = false;     // every verification passed
+  bool fenced = false;              // the old primary was made read-only (and stays so)
+  bool promoted = false;            // the replica's replication was reset and it is writable
+  bool rolled_back = false;         // a failure before the reset was undone
+  bool verified = false;            // every verification passed
   std::vector<std::string> manual;  // what an operator must still do (after a failure)
 };
 

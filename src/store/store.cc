@@ -437,9 +437,8 @@ core::Status Store::EndRecovery(int64_t id, std::string_view outcome, std::strin
                            "WHERE id = ? AND ended_at IS NULL");
   if (!statement) return core::Fail(statement.error());
   sqlite3_stmt* s = statement->get();
-  const std::string at = ended_at.empty()
-                             ? core::FormatRfc3339(std::chrono::system_clock::now())
-                             : std::string(ended_at);
+  const std::string at = ended_at.empty() ? core::FormatRfc3339(std::chrono::system_clock::now())
+                                          : std::string(ended_at);
   BindText(s, 1, at);
   BindText(s, 2, std::string(outcome));
   BindText(s, 3, std::string(detail));

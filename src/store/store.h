@@ -74,7 +74,7 @@ struct Recovery {
   std::string action;   // "failover"
   std::string run_id;
   std::string os_user;
-  int64_t pid = 0;  // the dbrunbook process holding the lock
+  int64_t pid = 0;            // the dbrunbook process holding the lock
   std::string started_at;     // RFC 3339 UTC
   int64_t started_epoch = 0;  // seconds since the epoch (what the block period compares)
   std::string ended_at;       // empty while running (the lock is held)

@@ -32,9 +32,9 @@ constexpr const char* kPassword = "fo-test-pw-9f2c";
 
 std::string Sql(const std::string& server, const std::string& sql) {
   const bool vertical = sql.ends_with("\\G");
-  auto out = testing::SandboxSql(server, sql,
-                                 vertical ? std::vector<std::string>{}
-                                          : std::vector<std::string>{"--skip-column-names"});
+  auto out = testing::SandboxSql(
+      server, sql,
+      vertical ? std::vector<std::string>{} : std::vector<std::string>{"--skip-column-names"});
   EXPECT_TRUE(out) << out.error().ToString();
   return out.value_or("");
 }
@@ -77,18 +77,17 @@ class FailoverCliTest : public testing::CliFixture {
   }
 
   void Configure(const std::string& user) {
-    config_ = Write("dbrunbook.yaml",
-                    "defaults:\n  host: 127.0.0.1\n  user: " + user +
-                        "\n  password_env: FO_TEST_PW\n"
-                        "targets:\n"
-                        "  - name: fo-a\n    port: " +
-                        std::to_string(primary_.port) +
-                        "\n    replicas: [fo-b]\n"
-                        "  - name: fo-b\n    port: " +
-                        std::to_string(replica_.port) +
-                        "\n    replica_of: fo-a\n"
-                        "  - name: fo-other\n    port: " +
-                        std::to_string(primary_.port) + "\n");
+    config_ = Write("dbrunbook.yaml", "defaults:\n  host: 127.0.0.1\n  user: " + user +
+                                          "\n  password_env: FO_TEST_PW\n"
+                                          "targets:\n"
+                                          "  - name: fo-a\n    port: " +
+                                          std::to_string(primary_.port) +
+                                          "\n    replicas: [fo-b]\n"
+                                          "  - name: fo-b\n    port: " +
+                                          std::to_string(replica_.port) +
+                                          "\n    replica_of: fo-a\n"
+                                          "  - name: fo-other\n    port: " +
+                                          std::to_string(primary_.port) + "\n");
   }
 
   testing::RunResult Failover(const std::string& args, const std::string& store = "audit.db") {
@@ -203,8 +202,9 @@ TEST_F(FailoverCliTest, AStoppedReplicaIsRefusedWithoutForce) {
   EXPECT_THAT(reasons, HasSubstr("sql_thread_running"));
   EXPECT_THAT(reasons, HasSubstr("--force lifts this check"));
   EXPECT_TRUE(j["steps"].empty());
-  for (int i = 0; i < 50 && Sql("fo_replica", "SHOW SLAVE STATUS\\G").find(
-                                "Slave_SQL_Running: Yes") == std::string::npos;
+  for (int i = 0;
+       i < 50 && Sql("fo_replica", "SHOW SLAVE STATUS\\G").find("Slave_SQL_Running: Yes") ==
+                     std::string::npos;
        ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -234,16 +234,17 @@ TEST_F(FailoverCliTest, AFailedApplyIsRolledBackReportedAndAudited) {
   for (const auto& s : j["steps"]) {
     names.push_back(s["name"].get<std::string>() + ":" + s["status"].get<std::string>());
   }
-  EXPECT_THAT(names, ::testing::ElementsAre("fence:done", "read_position:done", "wait:done",
-                                            "stop_replica:done", "reset_replica:failed",
-                                            "rollback_start_replica:done",
-                                            "rollback_unfence:done"));
+  EXPECT_THAT(names,
+              ::testing::ElementsAre("fence:done", "read_position:done", "wait:done",
+                                     "stop_replica:done", "reset_replica:failed",
+                                     "rollback_start_replica:done", "rollback_unfence:done"));
   const json& failed = j["steps"][4];
   EXPECT_EQ(failed["error"]["code"], "privilege");
   EXPECT_THAT(failed["error"]["message"].get<std::string>(), HasSubstr("RELOAD"));
   // Rolled back: the primary writable, the replica replicating again.
-  for (int i = 0; i < 50 && Sql("fo_replica", "SHOW SLAVE STATUS\\G").find(
-                                "Slave_IO_Running: Yes") == std::string::npos;
+  for (int i = 0;
+       i < 50 &&
+       Sql("fo_replica", "SHOW SLAVE STATUS\\G").find("Slave_IO_Running: Yes") == std::string::npos;
        ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -282,7 +283,8 @@ TEST_F(FailoverCliTest, OneRecoveryPerClusterAtATime) {
   ASSERT_TRUE(lock && lock->id);
   auto run = Failover("fo-a --apply --acknowledge --format json", "lock.db");
   EXPECT_EQ(run.status, 1) << run.Describe();
-  EXPECT_THAT(Json(run)["reasons"].dump(), HasSubstr("another recovery of cluster 'fo-a' is running"));
+  EXPECT_THAT(Json(run)["reasons"].dump(),
+              HasSubstr("another recovery of cluster 'fo-a' is running"));
   ExpectUnchanged();
   // A holder whose process is gone: its lock is broken (and said), the dry run goes on.
   ASSERT_TRUE((*s)->EndRecovery(*lock->id, "done", "test", "2026-11-27T03:00:01.000Z"));

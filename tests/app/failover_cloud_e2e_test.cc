@@ -66,13 +66,12 @@ class FailoverCloudE2eTest : public testing::CliFixture {
              moto_.endpoint_url + "\"}\n";
     };
     const std::string server = "    host: 127.0.0.1\n    port: 1\n    user: admin\n";
-    config_ = Write("dbrunbook.yaml",
-                    "targets:\n  - name: fo-rds\n" + server + "    replicas: [fo-rds-replica]\n" +
-                        cloud("db_instance_identifier: fo-rds-db") +
-                        "  - name: fo-rds-replica\n" + server +
-                        cloud("db_instance_identifier: fo-rds-replica-db") +
-                        "  - name: fo-aurora\n" + server +
-                        cloud("db_cluster_identifier: fo-cluster"));
+    config_ =
+        Write("dbrunbook.yaml",
+              "targets:\n  - name: fo-rds\n" + server + "    replicas: [fo-rds-replica]\n" +
+                  cloud("db_instance_identifier: fo-rds-db") + "  - name: fo-rds-replica\n" +
+                  server + cloud("db_instance_identifier: fo-rds-replica-db") +
+                  "  - name: fo-aurora\n" + server + cloud("db_cluster_identifier: fo-cluster"));
     log_offset_ = testing::ProxyLogSize(moto_);
   }
 

@@ -2,6 +2,8 @@
 // does), the statements per flavor, execution and rollback on fake sessions, the cloud
 // pre-checks from a provider's status, the cluster name and replica candidates from a
 // configuration, and the hook runner (environment, exit status, timeout).
+#include "app/failover.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "app/failover.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/environment.h"
@@ -23,8 +24,8 @@ using dialect::Flavor;
 using dialect::Platform;
 using dialect::Product;
 using steps::PreCheck;
-using testing::FakeSession;
 using ::testing::ElementsAre;
+using testing::FakeSession;
 using ::testing::HasSubstr;
 
 Flavor Make(Product product, Platform platform, dialect::Version version) {
@@ -91,9 +92,9 @@ TEST(FailoverPreChecks, AHealthyPairPasses) {
   auto checks = steps::EvaluatePreChecks(Primary(), Replica(), Settings());
   EXPECT_TRUE(steps::PreChecksAllow(checks));
   EXPECT_TRUE(steps::BlockingChecks(checks).empty());
-  for (const auto* name : {"primary_reachable", "target_is_primary", "replica_reachable",
-                           "replica_of_target", "io_thread_running", "sql_thread_running", "lag",
-                           "relay_log_applied"}) {
+  for (const auto* name :
+       {"primary_reachable", "target_is_primary", "replica_reachable", "replica_of_target",
+        "io_thread_running", "sql_thread_running", "lag", "relay_log_applied"}) {
     ASSERT_NE(Find(checks, name), nullptr) << name;
     EXPECT_TRUE(Find(checks, name)->passed) << name;
   }
@@ -405,8 +406,8 @@ TEST(FailoverConfig, ClusterNameAndCandidates) {
 }
 
 TEST(FailoverHook, EnvironmentExitStatusAndTimeout) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("dbrunbook-hook-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("dbrunbook-hook-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const std::string file = (dir / "env").string();
   setenv("FAILOVER_TEST_SECRET", "s3cret", 1);  // NOLINT(concurrency-mt-unsafe)
