@@ -251,8 +251,9 @@ HookResult RunHook(const std::string& command, const std::map<std::string, std::
     if (vars.count(name) > 0) continue;
     entries.push_back(entry);
   }
-  for (const auto& [k, v] : vars) entries.push_back(k + "=" + v);
+  for (const auto& [k, v] : vars) entries.push_back(fmt::format("{}={}", k, v));
   std::vector<char*> envp;
+  envp.reserve(entries.size() + 1);
   for (auto& e : entries) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::string sh = "/bin/sh";
@@ -522,8 +523,8 @@ int RunReplicationFailover(FailoverContext& c) {
                           : std::string("STOP SLAVE"),
                   steps::ResetReplicaAll(rf.flavor, rf.channel.channel),
                   steps::UnfenceStatement(rf.flavor)),
-      "verify: the new primary accepts a read-write transaction, the old one refuses it "
-      "(START TRANSACTION READ WRITE; ROLLBACK — nothing is written)",
+      std::string("verify: the new primary accepts a read-write transaction, the old one "
+                  "refuses it (START TRANSACTION READ WRITE; ROLLBACK — nothing is written)"),
       "print the application's new endpoint and run the hook",
   };
 

@@ -327,15 +327,11 @@ std::string WaitStatement(const dialect::Flavor& flavor, WaitKind kind, std::str
 
 WaitResult ReadWaitResult(WaitKind kind, const std::optional<int64_t>& value) {
   if (!value) return WaitResult::kError;
-  switch (kind) {
-    case WaitKind::kMariaDbGtid:  // 0 reached, -1 timed out
-      return *value == 0 ? WaitResult::kDone : WaitResult::kTimedOut;
-    case WaitKind::kMySqlGtid:  // 0 reached, 1 timed out
-      return *value == 0 ? WaitResult::kDone : WaitResult::kTimedOut;
-    case WaitKind::kPosition:  // events waited for (>= 0), -1 timed out
-      return *value >= 0 ? WaitResult::kDone : WaitResult::kTimedOut;
-  }
-  return WaitResult::kError;
+  // MASTER_POS_WAIT / SOURCE_POS_WAIT: the events waited for (>= 0), -1 timed out.
+  if (kind == WaitKind::kPosition) return *value >= 0 ? WaitResult::kDone : WaitResult::kTimedOut;
+  // MASTER_GTID_WAIT: 0 reached, -1 timed out; WAIT_FOR_EXECUTED_GTID_SET: 0 reached, 1 timed
+  // out.
+  return *value == 0 ? WaitResult::kDone : WaitResult::kTimedOut;
 }
 
 WaitKind ChooseWaitKind(const ReplicaFacts& replica, const PrimaryFacts& primary) {

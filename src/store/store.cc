@@ -388,7 +388,7 @@ core::Result<std::vector<Recovery>> QueryRecoveries(sqlite3* db, const std::stri
 
 }  // namespace
 
-core::Result<RecoveryLock> Store::BeginRecovery(Recovery recovery) {
+core::Result<RecoveryLock> Store::BeginRecovery(const Recovery& recovery) {
   sqlite3* db = impl_->db.get();
   if (auto s = Exec(db, path_, "BEGIN IMMEDIATE", "cannot lock the file"); !s) {
     return core::Fail(s.error());

@@ -115,7 +115,7 @@ class Store {
   // Takes `recovery.cluster`'s lock by recording the recovery as running (id, ended_at and
   // outcome are ignored), in one IMMEDIATE transaction: of two processes, one gets the id and
   // the other the holder.
-  core::Result<RecoveryLock> BeginRecovery(Recovery recovery);
+  core::Result<RecoveryLock> BeginRecovery(const Recovery& recovery);
   // Ends a running recovery (releasing the lock) with `outcome` ("done", "failed", "refused",
   // "abandoned"); `ended_at` empty: now.
   core::Status EndRecovery(int64_t id, std::string_view outcome, std::string_view detail,
