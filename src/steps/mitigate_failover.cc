@@ -158,10 +158,19 @@ std::vector<PreCheck> EvaluatePreChecks(const PrimaryFacts& primary, const Repli
                       sources));
     }
   } else {
-    add("primary_reachable", false, true,
-        fmt::format("the old primary cannot be reached ({}): it cannot be fenced (made "
-                    "read-only); a failover goes on only with --force",
-                    primary.error ? primary.error->message : "unknown error"));
+    // Only a primary that is down may be failed over without its fence. One that answers but
+    // refuses us (credentials, TLS, a privilege) is alive and writable: never lifted.
+    const core::ErrorCode code =
+        primary.error ? primary.error->code : core::ErrorCode::kUnavailable;
+    const bool down = code == core::ErrorCode::kUnavailable ||
+                      code == core::ErrorCode::kTimeout || code == core::ErrorCode::kDnsFailure;
+    add("primary_reachable", false, down,
+        down ? fmt::format("the old primary cannot be reached ({}): it cannot be fenced (made "
+                           "read-only); a failover goes on only with --force",
+                           primary.error ? primary.error->message : "unknown error")
+             : fmt::format("the old primary answers but cannot be used ({}): it would stay "
+                           "writable — fix the account first",
+                           primary.error ? primary.error->message : "unknown error"));
   }
 
   // The replica: reachable, one channel, from the target, same family.

@@ -183,6 +183,12 @@ TEST(FailoverPreChecks, ADownPrimaryNeedsForceAndIsRecognisedByItsEndpoint) {
   EXPECT_FALSE(steps::PreChecksAllow(checks));
   checks = steps::EvaluatePreChecks(down, r, Settings(true));
   EXPECT_TRUE(steps::PreChecksAllow(checks));
+  // A primary that answers but refuses the account is alive: never lifted.
+  steps::PrimaryFacts refusing;
+  refusing.error = core::Error{core::ErrorCode::kAccessDenied, "access denied"};
+  checks = steps::EvaluatePreChecks(refusing, r, Settings(true));
+  EXPECT_FALSE(steps::PreChecksAllow(checks));
+  EXPECT_FALSE(Find(checks, "primary_reachable")->forceable);
   // Another endpoint cannot be proven to be the target: --force only.
   auto s = Settings();
   s.target_host = "db.example";
