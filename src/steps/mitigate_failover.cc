@@ -162,8 +162,8 @@ std::vector<PreCheck> EvaluatePreChecks(const PrimaryFacts& primary, const Repli
     // refuses us (credentials, TLS, a privilege) is alive and writable: never lifted.
     const core::ErrorCode code =
         primary.error ? primary.error->code : core::ErrorCode::kUnavailable;
-    const bool down = code == core::ErrorCode::kUnavailable ||
-                      code == core::ErrorCode::kTimeout || code == core::ErrorCode::kDnsFailure;
+    const bool down = code == core::ErrorCode::kUnavailable || code == core::ErrorCode::kTimeout ||
+                      code == core::ErrorCode::kDnsFailure;
     add("primary_reachable", false, down,
         down ? fmt::format("the old primary cannot be reached ({}): it cannot be fenced (made "
                            "read-only); a failover goes on only with --force",
