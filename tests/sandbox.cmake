@@ -3,6 +3,9 @@
 #   sandbox_primary   sandbox_primary_start (setup) ... sandbox_primary_stop (cleanup)
 #   sandbox_replica   sandbox_replica_start (setup) ... sandbox_replica_stop (cleanup);
 #                     a GTID replica of the primary
+#   sandbox_fo_primary, sandbox_fo_replica
+#                     a second pair, for `mitigate failover` only (it promotes the replica and
+#                     fences the primary: the shared pair must never be failed over)
 #
 # Tests declare what they need with FIXTURES_REQUIRED (dbrunbook_test(... SANDBOX primary
 # replica) does it); CTest then adds the setup and cleanup tests to the run, even with -R.
@@ -47,6 +50,38 @@ add_test(NAME sandbox_replica_stop COMMAND ${_sandbox} stop replica)
 set_tests_properties(sandbox_replica_stop PROPERTIES
   FIXTURES_CLEANUP sandbox_replica
   FIXTURES_REQUIRED sandbox_primary
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")
+
+# The failover test's own pair (tests/app/failover_cli_test.cc): started --fresh, never shared.
+add_test(NAME sandbox_fo_primary_start COMMAND ${_start_twice} ${_sandbox} start fo_primary --fresh)
+set_tests_properties(sandbox_fo_primary_start PROPERTIES
+  FIXTURES_SETUP sandbox_fo_primary
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")
+
+add_test(NAME sandbox_fo_primary_stop COMMAND ${_sandbox} stop fo_primary)
+set_tests_properties(sandbox_fo_primary_stop PROPERTIES
+  FIXTURES_CLEANUP sandbox_fo_primary
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")
+
+add_test(NAME sandbox_fo_replica_start
+  COMMAND ${_start_twice} ${_sandbox} start fo_replica --replica-of fo_primary --fresh)
+set_tests_properties(sandbox_fo_replica_start PROPERTIES
+  FIXTURES_SETUP sandbox_fo_replica
+  FIXTURES_REQUIRED sandbox_fo_primary
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")
+
+add_test(NAME sandbox_fo_replica_stop COMMAND ${_sandbox} stop fo_replica)
+set_tests_properties(sandbox_fo_replica_stop PROPERTIES
+  FIXTURES_CLEANUP sandbox_fo_replica
+  FIXTURES_REQUIRED sandbox_fo_primary
   ENVIRONMENT "${_sandbox_env}"
   TIMEOUT 120
   LABELS "integration;sandbox")

@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "report/render.h"
 #include "steps/mitigate_index.h"
+#include "steps/mitigate_failover.h"
 #include "steps/mitigate_kill.h"
 
 namespace dbrunbook::app {
@@ -207,5 +208,31 @@ struct MitigateIndexOptions {
 // not verified; 2 usage or configuration error (or no audit store with --apply); 3 cannot
 // connect or read.
 int RunMitigateIndex(Env& env, const GlobalOptions& global, const MitigateIndexOptions& options);
+struct MitigateFailoverOptions {
+  std::string target;  // a configured TARGET (the old primary)
+  std::string to;      // --to REPLICA: which replica (a configured target; Aurora: or an instance)
+  double max_lag_seconds = steps::kDefaultFailoverMaxLagSeconds;     // --max-lag
+  core::Duration wait_timeout = steps::kDefaultFailoverWaitTimeout;  // --wait-timeout
+  core::Duration verify_timeout = std::chrono::minutes(15);          // --verify-timeout (cloud)
+  core::Duration hook_timeout = std::chrono::seconds(60);            // --hook-timeout
+  bool apply = false;
+  bool force = false;                              // lift the forceable pre-checks
+  bool acknowledge = false;                        // fail over again within the block period
+  std::optional<core::Duration> block_period;      // --block-period; else failover_block_period, 1h
+  std::optional<std::string> hook;                 // --hook; else failover_hook
+  std::optional<int64_t> backup_retention_period;  // RDS promotion; else the old primary's
+  std::optional<std::string> preferred_backup_window;
+  std::string aws_endpoint_url;  // --aws-endpoint-url
+  report::Format format = report::Format::kTable;
+  std::optional<std::string> store_path;  // --store
+};
+// `dbrunbook mitigate failover` (app/failover_command.cc): the plan and pre-checks, or with
+// --apply the failover and its verification; one recovery per cluster at a time, none within
+// the block period without --acknowledge; every step in the audit store (which --apply needs).
+// 0 plan shown (pre-checks pass) or failed over and verified; 1 refused (nothing changed),
+// rolled back, failed part-way, not verified, or the hook failed; 2 usage or configuration
+// error; 3 the replica (or the cloud API) cannot be reached.
+int RunMitigateFailover(Env& env, const GlobalOptions& global,
+                        const MitigateFailoverOptions& options);
 
 }  // namespace dbrunbook::app

@@ -478,6 +478,73 @@ int Main(int argc, char** argv) {
   index_cmd->footer(
       "Global options (--config, --color, --log-level) may also follow the subcommand.");
 
+  // mitigate failover
+  app::MitigateFailoverOptions failover;
+  std::string fo_max_lag;
+  std::string fo_wait_timeout;
+  std::string fo_verify_timeout;
+  std::string fo_hook_timeout;
+  std::string fo_block_period;
+  std::string fo_hook;
+  std::string fo_format = "table";
+  std::string fo_store;
+  std::string fo_window;
+  int64_t fo_retention = -1;
+  CLI::App* failover_cmd = mitigate_cmd->add_subcommand(
+      "failover",
+      "fail TARGET (a primary) over to one of its replicas: pre-checks, fence the old primary\n"
+      "(read_only), wait for the replica to apply everything, stop and reset its replication,\n"
+      "make it writable, verify; RDS PromoteReadReplica / Aurora FailoverDBCluster for targets\n"
+      "with a cloud: section. A plan unless --apply. One recovery per cluster at a time, none\n"
+      "within the block period (1h) unless --acknowledge.\n"
+      "Exit status: 0 plan shown, or failed over and verified; 1 refused, rolled back, failed\n"
+      "or not verified, or the hook failed; 2 usage or configuration error; 3 the replica or\n"
+      "the cloud API cannot be reached.");
+  failover_cmd->add_option("target", failover.target, "the primary, a configured target")
+      ->required();
+  failover_cmd->add_option("--to", failover.to,
+                           "the replica to promote (a configured target; Aurora: or an instance "
+                           "id); needed when there are several");
+  failover_cmd->add_option("--max-lag", fo_max_lag,
+                           "refuse a replica further behind than this (seconds, default 10)");
+  failover_cmd->add_option("--wait-timeout", fo_wait_timeout,
+                           "how long to wait for the replica to apply what it received "
+                           "(default 30s)");
+  failover_cmd->add_option("--verify-timeout", fo_verify_timeout,
+                           "cloud: how long to poll for the promoted instance / new writer "
+                           "(default 15m)");
+  failover_cmd->add_flag("--apply", failover.apply, "fail over (default: only the plan)");
+  failover_cmd->add_flag("--force", failover.force,
+                         "go on although the old primary is down (cannot be fenced), a replica "
+                         "thread is stopped, the lag is above --max-lag or the relay log is not "
+                         "applied");
+  failover_cmd->add_flag("--acknowledge", failover.acknowledge,
+                         "fail over again within the block period of the last failover");
+  failover_cmd->add_option("--block-period", fo_block_period,
+                           "no second failover of the cluster within this (default 1h, or "
+                           "failover_block_period)");
+  failover_cmd->add_option("--hook", fo_hook,
+                           "command run (sh -c) after the failover, with DBRUNBOOK_OLD_PRIMARY "
+                           "and DBRUNBOOK_NEW_PRIMARY (host:port) in its environment; default "
+                           "failover_hook");
+  failover_cmd->add_option("--hook-timeout", fo_hook_timeout, "kill the hook after (default 60s)");
+  failover_cmd
+      ->add_option("--backup-retention-period", fo_retention,
+                   "RDS: the promoted instance's backup retention in days (default: "
+                   "the old primary's)")
+      ->check(CLI::Range(0, 35));
+  failover_cmd->add_option("--preferred-backup-window", fo_window,
+                           "RDS: the promoted instance's backup window, hh24:mi-hh24:mi UTC");
+  failover_cmd->add_option("--aws-endpoint-url", failover.aws_endpoint_url,
+                           "cloud API endpoint instead of the configuration's endpoint_url");
+  failover_cmd->add_option("--format", fo_format, "table (default) or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  failover_cmd->add_option("--store", fo_store,
+                           "the audit store (default $XDG_STATE_HOME/dbrunbook/dbrunbook.db, "
+                           "else ~/.local/state/dbrunbook/dbrunbook.db)");
+  failover_cmd->footer(
+      "Global options (--config, --color, --log-level) may also follow the subcommand.");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -667,6 +734,52 @@ int Main(int argc, char** argv) {
     index.measure_timeout = std::chrono::seconds(index_measure_timeout);
     if (!index_store.empty()) index.store_path = index_store;
     return app::RunMitigateIndex(env, global, index);
+  }
+  if (failover_cmd->parsed()) {
+    const std::string prefix = "dbrunbook mitigate failover: ";
+    failover.format = *report::ParseFormat(fo_format);
+    if (!fo_max_lag.empty()) {
+      auto parsed = core::ParseDouble(fo_max_lag);
+      if (!parsed || !(*parsed >= 0) || *parsed > 86400) {
+        std::cerr << prefix << "--max-lag must be a number of seconds from 0 to 86400 (got '"
+                  << fo_max_lag << "')\n";
+        return app::kExitUsage;
+      }
+      failover.max_lag_seconds = *parsed;
+    }
+    for (auto [option, text, field, low, high] :
+         {std::tuple{"--wait-timeout", &fo_wait_timeout, &failover.wait_timeout,
+                     core::Duration(std::chrono::seconds(1)),
+                     core::Duration(std::chrono::hours(1))},
+          std::tuple{"--verify-timeout", &fo_verify_timeout, &failover.verify_timeout,
+                     core::Duration(std::chrono::seconds(0)),
+                     core::Duration(std::chrono::hours(2))},
+          std::tuple{"--hook-timeout", &fo_hook_timeout, &failover.hook_timeout,
+                     core::Duration(std::chrono::seconds(1)),
+                     core::Duration(std::chrono::hours(1))}}) {
+      if (text->empty()) continue;
+      auto parsed = core::ParseDuration(*text, /*bare_unit_seconds=*/true);
+      if (!parsed || *parsed < low || *parsed > high) {
+        std::cerr << prefix << option << " must be a duration from " << core::FormatDuration(low)
+                  << " to " << core::FormatDuration(high) << " (got '" << *text << "')\n";
+        return app::kExitUsage;
+      }
+      *field = *parsed;
+    }
+    if (!fo_block_period.empty()) {
+      auto parsed = core::ParseDuration(fo_block_period, /*bare_unit_seconds=*/true);
+      if (!parsed || *parsed > std::chrono::hours(24 * 30)) {
+        std::cerr << prefix << "--block-period must be a duration up to 30 days (got '"
+                  << fo_block_period << "')\n";
+        return app::kExitUsage;
+      }
+      failover.block_period = *parsed;
+    }
+    if (failover_cmd->count("--hook") > 0) failover.hook = fo_hook;
+    if (fo_retention >= 0) failover.backup_retention_period = fo_retention;
+    if (!fo_window.empty()) failover.preferred_backup_window = fo_window;
+    if (!fo_store.empty()) failover.store_path = fo_store;
+    return app::RunMitigateFailover(env, global, failover);
   }
   if (config_check_cmd->parsed()) {
     if (!config_file.empty()) config_check.file = config_file;

@@ -393,9 +393,8 @@ core::Result<std::string> AwsProvider::ModifyParameterGroup(
   return std::move(result->db_parameter_group_name);
 }
 
-core::Result<rds::DBInstance> AwsProvider::PromoteReadReplica(const std::string& instance) {
-  rds::PromoteReadReplicaRequest r;
-  r.db_instance_identifier = instance;
+core::Result<rds::DBInstance> AwsProvider::PromoteReadReplica(
+    const rds::PromoteReadReplicaRequest& r) {
   auto result = CallAndParse(rds_, rds::BuildQuery(r), Idempotency::kNonIdempotent,
                              &rds::ParsePromoteReadReplicaResponse);
   if (!result) return core::Fail(result.error());

@@ -50,7 +50,8 @@ class AwsProvider final : public CloudProvider {
       const std::string& parameter_group) override;
   core::Result<std::string> ModifyParameterGroup(
       const rds::ModifyDBParameterGroupRequest& r) override;
-  core::Result<rds::DBInstance> PromoteReadReplica(const std::string& instance) override;
+  core::Result<rds::DBInstance> PromoteReadReplica(
+      const rds::PromoteReadReplicaRequest& r) override;
   core::Result<rds::DBCluster> FailoverCluster(
       const std::string& cluster, const std::optional<std::string>& target_instance) override;
   core::Result<rds::DBInstance> RebootInstance(const std::string& instance,

@@ -91,7 +91,10 @@ class CloudProvider {
       const std::string& parameter_group) = 0;
   virtual core::Result<std::string> ModifyParameterGroup(
       const rds::ModifyDBParameterGroupRequest& r) = 0;
-  virtual core::Result<rds::DBInstance> PromoteReadReplica(const std::string& instance) = 0;
+  // With the backup settings the promoted instance keeps (BackupRetentionPeriod,
+  // PreferredBackupWindow), as the runbook does.
+  virtual core::Result<rds::DBInstance> PromoteReadReplica(
+      const rds::PromoteReadReplicaRequest& r) = 0;
   virtual core::Result<rds::DBCluster> FailoverCluster(
       const std::string& cluster, const std::optional<std::string>& target_instance) = 0;
   virtual core::Result<rds::DBInstance> RebootInstance(const std::string& instance,

@@ -34,8 +34,9 @@ constexpr std::uintmax_t kMaxConfigBytes = 4 << 20;
 // ---------------------------------------------------------------------------------------
 
 const std::vector<std::string>& TopLevelKeys() {
-  static const std::vector<std::string> kKeys = {"targets",     "defaults", "assess",
-                                                 "investigate", "log",      "protected_users"};
+  static const std::vector<std::string> kKeys = {
+      "targets", "defaults",        "assess",        "investigate",
+      "log",     "protected_users", "failover_hook", "failover_block_period"};
   return kKeys;
 }
 
@@ -319,6 +320,28 @@ class Validator {
       if (entry->key == "assess") ParseAssess(entry->value, config.assess);
       if (entry->key == "investigate") ParseInvestigate(entry->value, config.investigate);
       if (entry->key == "log") ParseLog(entry->value, config.log_level);
+      if (entry->key == "failover_hook") {
+        const Setting<std::string> hook = String(entry->value, "failover_hook");
+        if (hook.value && core::Trim(*hook.value).empty()) {
+          Error(entry->value.where, "failover_hook", "empty command",
+                "name the command to run after a failover, or remove the key");
+        } else if (hook.value) {
+          config.failover_hook = *hook.value;
+        }
+      }
+      if (entry->key == "failover_block_period") {
+        const Setting<std::string> text = String(entry->value, "failover_block_period");
+        if (text.value) {
+          auto duration = core::ParseDuration(*text.value);
+          if (!duration || *duration > std::chrono::hours(24 * 30)) {
+            Error(entry->value.where, "failover_block_period",
+                  fmt::format("'{}' is not a duration up to 30 days", *text.value),
+                  "write e.g. 1h, 30m or 0s (no block)");
+          } else {
+            config.failover_block_period = *duration;
+          }
+        }
+      }
       if (entry->key == "protected_users") {
         config.protected_users = ProtectedUsers(entry->value, "protected_users")
                                      .value.value_or(std::vector<std::string>{});

@@ -75,6 +75,12 @@
 //
 //   protected_users: [backup, repl]    # never killed on any target (mitigate kill-queries)
 //
+//   failover_hook: /usr/local/bin/repoint-app   # mitigate failover: run after a failover
+//                                      # (sh -c), DBRUNBOOK_OLD_PRIMARY / DBRUNBOOK_NEW_PRIMARY
+//                                      # (host:port) ... in its environment
+//   failover_block_period: 1h          # no second failover of a cluster within this time
+//                                      # unless --acknowledge (0s: no block; at most 30 days)
+//
 // How `defaults` combine with a target: a key the target sets wins. Mappings (tls, tags,
 // cloud, thresholds and each threshold) merge key by key: a target's tls.mode replaces the
 // default tls.mode but keeps the default tls.ca. Lists and plain values are replaced. Two
@@ -229,6 +235,11 @@ struct Config {
   std::string log_level = "info";
   // Users never killed on any target (top-level protected_users).
   std::vector<std::string> protected_users;
+  // mitigate failover: the command run after a failover (top-level failover_hook, run by
+  // /bin/sh -c with DBRUNBOOK_OLD_PRIMARY / DBRUNBOOK_NEW_PRIMARY ...), and how long after a
+  // failover of a cluster another one is refused without --acknowledge (default 1h).
+  std::string failover_hook;
+  std::optional<core::Duration> failover_block_period;
   std::vector<Diagnostic> warnings;
 
   // nullptr when no target has that name.

@@ -45,6 +45,27 @@ constexpr std::array<std::string_view, kSchemaVersion> kMigrations = {
     ");"
     "CREATE INDEX audit_log_target ON audit_log (target, id);"
     "CREATE INDEX audit_log_run ON audit_log (run_id);",
+    // 1 -> 2: recoveries (mitigate failover). A row per recovery that took its cluster's lock;
+    // the lock is the row whose ended_at is NULL, at most one per cluster (the partial unique
+    // index makes a second one a constraint error even if two processes race).
+    "CREATE TABLE recovery ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  cluster TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  run_id TEXT NOT NULL,"
+    "  os_user TEXT NOT NULL,"
+    "  pid INTEGER NOT NULL,"
+    "  started_at TEXT NOT NULL,"
+    "  started_epoch INTEGER NOT NULL,"
+    "  ended_at TEXT,"
+    "  outcome TEXT NOT NULL CHECK (outcome IN "
+    "    ('running', 'done', 'failed', 'refused', 'abandoned')),"
+    "  old_primary TEXT NOT NULL,"
+    "  new_primary TEXT NOT NULL,"
+    "  detail TEXT NOT NULL"
+    ");"
+    "CREATE UNIQUE INDEX recovery_active ON recovery (cluster) WHERE ended_at IS NULL;"
+    "CREATE INDEX recovery_cluster ON recovery (cluster, id);",
 };
 
 struct DbCloser {
@@ -322,6 +343,128 @@ core::Result<std::vector<AuditRecord>> Store::Recent(int limit, std::string_view
     return core::Fail(StoreError(path_, "cannot read the audit log", impl_->db.get()));
   }
   return records;
+}
+
+namespace {
+
+constexpr std::string_view kRecoveryColumns =
+    "SELECT id, cluster, action, run_id, os_user, pid, started_at, started_epoch, "
+    "COALESCE(ended_at, ''), outcome, old_primary, new_primary, detail FROM recovery ";
+
+Recovery ReadRecovery(sqlite3_stmt* s) {
+  Recovery r;
+  r.id = sqlite3_column_int64(s, 0);
+  r.cluster = ColumnText(s, 1);
+  r.action = ColumnText(s, 2);
+  r.run_id = ColumnText(s, 3);
+  r.os_user = ColumnText(s, 4);
+  r.pid = sqlite3_column_int64(s, 5);
+  r.started_at = ColumnText(s, 6);
+  r.started_epoch = sqlite3_column_int64(s, 7);
+  r.ended_at = ColumnText(s, 8);
+  r.outcome = ColumnText(s, 9);
+  r.old_primary = ColumnText(s, 10);
+  r.new_primary = ColumnText(s, 11);
+  r.detail = ColumnText(s, 12);
+  return r;
+}
+
+// Runs `sql` with text/int bindings and returns the rows read as recoveries.
+core::Result<std::vector<Recovery>> QueryRecoveries(sqlite3* db, const std::string& path,
+                                                    const std::string& sql,
+                                                    const std::vector<std::string>& texts) {
+  auto statement = Prepare(db, path, sql);
+  if (!statement) return core::Fail(statement.error());
+  int i = 0;
+  for (const auto& t : texts) BindText(statement->get(), ++i, t);
+  std::vector<Recovery> out;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(statement->get())) == SQLITE_ROW) {
+    out.push_back(ReadRecovery(statement->get()));
+  }
+  if (rc != SQLITE_DONE) return core::Fail(StoreError(path, "cannot read the recoveries", db));
+  return out;
+}
+
+}  // namespace
+
+core::Result<RecoveryLock> Store::BeginRecovery(const Recovery& recovery) {
+  sqlite3* db = impl_->db.get();
+  if (auto s = Exec(db, path_, "BEGIN IMMEDIATE", "cannot lock the file"); !s) {
+    return core::Fail(s.error());
+  }
+  auto fail = [&](core::Error e) -> core::Result<RecoveryLock> {
+    (void)sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return core::Fail(std::move(e));
+  };
+  auto held = QueryRecoveries(
+      db, path_, fmt::format("{}WHERE cluster = ? AND ended_at IS NULL", kRecoveryColumns),
+      {recovery.cluster});
+  if (!held) return fail(held.error());
+  RecoveryLock lock;
+  if (!held->empty()) {
+    lock.holder = held->front();
+    (void)sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return lock;
+  }
+  auto insert = Prepare(db, path_,
+                        "INSERT INTO recovery (cluster, action, run_id, os_user, pid, started_at, "
+                        "started_epoch, ended_at, outcome, old_primary, new_primary, detail) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'running', ?, ?, '')");
+  if (!insert) return fail(insert.error());
+  sqlite3_stmt* s = insert->get();
+  BindText(s, 1, recovery.cluster);
+  BindText(s, 2, recovery.action);
+  BindText(s, 3, recovery.run_id);
+  BindText(s, 4, recovery.os_user);
+  sqlite3_bind_int64(s, 5, recovery.pid);
+  BindText(s, 6, recovery.started_at);
+  sqlite3_bind_int64(s, 7, recovery.started_epoch);
+  BindText(s, 8, recovery.old_primary);
+  BindText(s, 9, recovery.new_primary);
+  if (sqlite3_step(s) != SQLITE_DONE) {
+    return fail(StoreError(path_, "cannot record the recovery", db));
+  }
+  lock.id = sqlite3_last_insert_rowid(db);
+  if (auto c = Exec(db, path_, "COMMIT", "cannot commit the recovery"); !c) return fail(c.error());
+  return lock;
+}
+
+core::Status Store::EndRecovery(int64_t id, std::string_view outcome, std::string_view detail,
+                                std::string_view ended_at) {
+  auto statement = Prepare(impl_->db.get(), path_,
+                           "UPDATE recovery SET ended_at = ?, outcome = ?, detail = ? "
+                           "WHERE id = ? AND ended_at IS NULL");
+  if (!statement) return core::Fail(statement.error());
+  sqlite3_stmt* s = statement->get();
+  const std::string at = ended_at.empty() ? core::FormatRfc3339(std::chrono::system_clock::now())
+                                          : std::string(ended_at);
+  BindText(s, 1, at);
+  BindText(s, 2, std::string(outcome));
+  BindText(s, 3, std::string(detail));
+  sqlite3_bind_int64(s, 4, id);
+  if (sqlite3_step(s) != SQLITE_DONE) {
+    return core::Fail(StoreError(path_, "cannot end the recovery", impl_->db.get()));
+  }
+  return core::Ok();
+}
+
+core::Result<std::optional<Recovery>> Store::LastRecovery(std::string_view cluster) {
+  auto rows = QueryRecoveries(
+      impl_->db.get(), path_,
+      fmt::format("{}WHERE cluster = ? AND outcome IN ('running', 'done', 'failed') "
+                  "ORDER BY started_epoch DESC, id DESC LIMIT 1",
+                  kRecoveryColumns),
+      {std::string(cluster)});
+  if (!rows) return core::Fail(rows.error());
+  if (rows->empty()) return std::optional<Recovery>();
+  return std::optional<Recovery>(rows->front());
+}
+
+core::Result<std::vector<Recovery>> Store::Recoveries(std::string_view cluster) {
+  return QueryRecoveries(impl_->db.get(), path_,
+                         fmt::format("{}WHERE cluster = ? ORDER BY id", kRecoveryColumns),
+                         {std::string(cluster)});
 }
 
 core::Result<std::string> DefaultStorePath(const core::Environment& environment) {

@@ -1,6 +1,7 @@
 // The store: dbrunbook's own state on the local disk, in one SQLite file. For now it holds the
 // audit log of actions (DESIGN.md, Safety model: every action attempt — planned, applied,
-// failed, verified, refused — is recorded).
+// failed, verified, refused — is recorded) and, from schema version 2, the recoveries of
+// `mitigate failover` (a lock per cluster, and the history anti-flapping reads).
 //
 // An audit entry says who (the OS user running dbrunbook), when (UTC), on which target, which
 // action, the plan (text or JSON, as the action rendered it), the phase reached, the result
@@ -39,7 +40,7 @@
 namespace dbrunbook::store {
 
 // The schema version this build writes (and migrates older files to).
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 enum class Phase { kPlanned, kApplied, kFailed, kVerified, kRefused };
 // "planned", "applied", "failed", "verified", "refused" (as stored).
@@ -64,6 +65,34 @@ struct AuditRecord {
   AuditEntry entry;
 };
 
+// One recovery (mitigate failover) of a cluster: the row is the cluster's lock while
+// `ended_at` is empty (one per cluster at a time), and afterwards the record the block period
+// (anti-flapping) is measured from.
+struct Recovery {
+  int64_t id = 0;
+  std::string cluster;  // the replication cluster (app/failover: its configured name)
+  std::string action;   // "failover"
+  std::string run_id;
+  std::string os_user;
+  int64_t pid = 0;            // the dbrunbook process holding the lock
+  std::string started_at;     // RFC 3339 UTC
+  int64_t started_epoch = 0;  // seconds since the epoch (what the block period compares)
+  std::string ended_at;       // empty while running (the lock is held)
+  // running, done (changed and verified), failed (something was changed, or tried, and did not
+  // finish), refused (nothing was changed: not counted by the block period), abandoned (the
+  // lock of a process that died, broken by the next run).
+  std::string outcome = "running";
+  std::string old_primary;
+  std::string new_primary;
+  std::string detail;
+};
+
+// BeginRecovery's answer: the new row's id, or the recovery that holds the lock.
+struct RecoveryLock {
+  std::optional<int64_t> id;
+  std::optional<Recovery> holder;
+};
+
 class Store {
  public:
   // Opens (creating when missing, with its directory) the store at `path` and brings its
@@ -82,6 +111,20 @@ class Store {
   core::Result<int64_t> Append(AuditEntry entry);
   // The newest entries first, at most `limit`; only `target`'s when it is not empty.
   core::Result<std::vector<AuditRecord>> Recent(int limit, std::string_view target = {});
+
+  // Takes `recovery.cluster`'s lock by recording the recovery as running (id, ended_at and
+  // outcome are ignored), in one IMMEDIATE transaction: of two processes, one gets the id and
+  // the other the holder.
+  core::Result<RecoveryLock> BeginRecovery(const Recovery& recovery);
+  // Ends a running recovery (releasing the lock) with `outcome` ("done", "failed", "refused",
+  // "abandoned"); `ended_at` empty: now.
+  core::Status EndRecovery(int64_t id, std::string_view outcome, std::string_view detail,
+                           std::string_view ended_at = {});
+  // The newest recovery of `cluster` that counts for the block period (running, done or
+  // failed), or nullopt.
+  core::Result<std::optional<Recovery>> LastRecovery(std::string_view cluster);
+  // Every recovery of `cluster`, oldest first.
+  core::Result<std::vector<Recovery>> Recoveries(std::string_view cluster);
 
  private:
   struct Impl;

@@ -39,7 +39,8 @@ class FakeProvider final : public cloud::CloudProvider {
       const cloud::rds::ModifyDBParameterGroupRequest&) override {
     return core::MakeError(core::ErrorCode::kUnsupported, "not in this test");
   }
-  core::Result<cloud::rds::DBInstance> PromoteReadReplica(const std::string&) override {
+  core::Result<cloud::rds::DBInstance> PromoteReadReplica(
+      const cloud::rds::PromoteReadReplicaRequest&) override {
     return core::MakeError(core::ErrorCode::kUnsupported, "not in this test");
   }
   core::Result<cloud::rds::DBCluster> FailoverCluster(const std::string&,

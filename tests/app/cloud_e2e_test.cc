@@ -368,11 +368,15 @@ TEST_F(CloudE2eTest, ActionsThroughTheProvider) {
   auto rebooted = (*provider)->RebootInstance("act-primary", /*force_failover=*/true);
   ASSERT_TRUE(rebooted) << rebooted.error().ToString();
   EXPECT_EQ(rebooted->db_instance_identifier, "act-primary");
-  auto promoted = (*provider)->PromoteReadReplica("act-replica");
+  auto promoted = (*provider)->PromoteReadReplica({"act-replica", 5, "04:00-04:30"});
   ASSERT_TRUE(promoted) << promoted.error().ToString();
   // (moto 5.2.1 answers with the instance but keeps its ReadReplicaSourceDBInstanceIdentifier:
   // its emulation of a promotion stops there, so only the answer is checked.)
   EXPECT_EQ(promoted->db_instance_identifier, "act-replica");
+  EXPECT_THAT(boto("i = rds.describe_db_instances(DBInstanceIdentifier='act-replica')"
+                   "['DBInstances'][0]\n"
+                   "print(i['BackupRetentionPeriod'], i['PreferredBackupWindow'])"),
+              HasSubstr("5 04:00-04:30"));
 
   // A change to something that does not exist: a typed error.
   cloud::rds::ModifyDBInstanceRequest ghost;
@@ -386,7 +390,7 @@ TEST_F(CloudE2eTest, ActionsThroughTheProvider) {
   // moto answers a promotion of an unknown instance with an HTML 500 page: a transient server
   // error, which a read would retry, but a change that reached the service is never sent twice.
   const auto before = testing::ProxyLogSize(moto_);
-  auto failed = (*provider)->PromoteReadReplica("no-such-db");
+  auto failed = (*provider)->PromoteReadReplica({"no-such-db", std::nullopt, std::nullopt});
   ASSERT_FALSE(failed);
   auto after = testing::ProxyVerdicts(moto_, before);
   ASSERT_TRUE(after);

@@ -166,6 +166,86 @@ TEST_F(StoreTest, MigratesAFileWithoutTheAuditLog) {
   EXPECT_TRUE((*store)->Append(Entry("t", Phase::kPlanned)));
 }
 
+TEST_F(StoreTest, MigratesAVersion1FileKeepingItsAuditLog) {
+  // A file as dbrunbook wrote it at schema version 1 (the audit log, one entry): version 2
+  // adds the recoveries and keeps the entry.
+  const std::string path = dir_ + "/v1.db";
+  Sql(path,
+      "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+      "INSERT INTO schema_version VALUES (1);"
+      "CREATE TABLE audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,"
+      " at TEXT NOT NULL, os_user TEXT NOT NULL, target TEXT NOT NULL, action TEXT NOT NULL,"
+      " subject TEXT NOT NULL, phase TEXT NOT NULL CHECK (phase IN "
+      " ('planned', 'applied', 'failed', 'verified', 'refused')), plan TEXT NOT NULL,"
+      " result TEXT NOT NULL, error TEXT NOT NULL);"
+      "CREATE INDEX audit_log_target ON audit_log (target, id);"
+      "CREATE INDEX audit_log_run ON audit_log (run_id);"
+      "INSERT INTO audit_log (run_id, at, os_user, target, action, subject, phase, plan, result,"
+      " error) VALUES ('r', '2026-01-01T00:00:00Z', 'u', 't', 'kill-queries', '', 'planned',"
+      " 'p', 'x', '')");
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store) << store.error().ToString();
+  EXPECT_EQ((*store)->schema_version(), 2);
+  auto entries = (*store)->Recent(10);
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ(entries->front().entry.run_id, "r");
+  auto none = (*store)->LastRecovery("c");
+  ASSERT_TRUE(none) << none.error().ToString();
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST_F(StoreTest, OneRecoveryPerClusterAtATime) {
+  const std::string path = dir_ + "/r.db";
+  auto a = Store::Open(path);
+  auto b = Store::Open(path);
+  ASSERT_TRUE(a && b);
+  Recovery r;
+  r.cluster = "orders";
+  r.action = "failover";
+  r.run_id = "run-1";
+  r.os_user = "u";
+  r.pid = 4242;
+  r.started_at = "2026-11-27T03:00:00.000Z";
+  r.started_epoch = 1000;
+  r.old_primary = "orders-primary";
+  r.new_primary = "orders-replica";
+  auto first = (*a)->BeginRecovery(r);
+  ASSERT_TRUE(first) << first.error().ToString();
+  ASSERT_TRUE(first->id.has_value());
+  // The other handle (another process) finds the lock held, and by whom.
+  r.run_id = "run-2";
+  auto second = (*b)->BeginRecovery(r);
+  ASSERT_TRUE(second) << second.error().ToString();
+  EXPECT_FALSE(second->id.has_value());
+  ASSERT_TRUE(second->holder.has_value());
+  EXPECT_EQ(second->holder->run_id, "run-1");
+  EXPECT_EQ(second->holder->pid, 4242);
+  EXPECT_EQ(second->holder->outcome, "running");
+  // Another cluster is not locked.
+  Recovery other = r;
+  other.cluster = "billing";
+  auto third = (*b)->BeginRecovery(other);
+  ASSERT_TRUE(third && third->id);
+  // Ended, the lock is free again; the ended recovery is the one the block period reads.
+  ASSERT_TRUE((*a)->EndRecovery(*first->id, "done", "promoted", "2026-11-27T03:01:00.000Z"));
+  auto last = (*b)->LastRecovery("orders");
+  ASSERT_TRUE(last && last->has_value());
+  EXPECT_EQ((*last)->outcome, "done");
+  EXPECT_EQ((*last)->ended_at, "2026-11-27T03:01:00.000Z");
+  EXPECT_EQ((*last)->started_epoch, 1000);
+  auto again = (*b)->BeginRecovery(r);
+  ASSERT_TRUE(again && again->id);
+  // A refused recovery does not count for the block period.
+  ASSERT_TRUE((*b)->EndRecovery(*again->id, "refused", "pre-checks failed"));
+  last = (*a)->LastRecovery("orders");
+  ASSERT_TRUE(last && last->has_value());
+  EXPECT_EQ((*last)->run_id, "run-1");
+  auto all = (*a)->Recoveries("orders");
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 2u);
+}
+
 TEST_F(StoreTest, RefusesAFileFromANewerDbrunbook) {
   const std::string path = dir_ + "/new.db";
   Sql(path,
