@@ -13,8 +13,8 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "report/render.h"
-#include "steps/mitigate_index.h"
 #include "steps/mitigate_failover.h"
+#include "steps/mitigate_index.h"
 #include "steps/mitigate_kill.h"
 
 namespace dbrunbook::app {
