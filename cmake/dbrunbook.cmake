@@ -33,7 +33,8 @@ endfunction()
 # fixtures that start those sandbox servers (see tests/sandbox.cmake); with MOTO, the fixture
 # `moto` (the AWS emulator behind a SigV4-verifying proxy, see tests/cloud/CMakeLists.txt,
 # read with tests/support/moto.h). Every test gets DBRUNBOOK_SANDBOX_DIR and DBRUNBOOK_MOTO_DIR
-# in its environment. Tests of one kind hold a RESOURCE_LOCK on it, since they share its state.
+# in its environment. Tests of one server (or of moto) hold a RESOURCE_LOCK on it, since they
+# share its state.
 function(dbrunbook_test name)
   cmake_parse_arguments(ARG "MOTO" "TIMEOUT" "SOURCES;DEPS;SANDBOX;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
@@ -53,12 +54,17 @@ function(dbrunbook_test name)
   set(labels ${ARG_LABELS})
   set(fixtures "")
   set(locks "")
+  # One lock per server (a replica's tests also hold its primary's: they change what it
+  # replicates), so that tests of different servers (the failover pair, the shared pair) run
+  # side by side while two tests of one server never do.
   foreach(server ${ARG_SANDBOX})
     list(APPEND fixtures sandbox_${server})
+    list(APPEND locks sandbox_${server})
+    if(server MATCHES "^(.*)replica$")
+      list(APPEND locks sandbox_${CMAKE_MATCH_1}primary)
+    endif()
   endforeach()
-  if(ARG_SANDBOX)
-    list(APPEND locks sandbox)
-  endif()
+  list(REMOVE_DUPLICATES locks)
   if(ARG_MOTO)
     list(APPEND fixtures moto)
     list(APPEND locks moto)
