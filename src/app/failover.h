@@ -28,19 +28,15 @@ struct HookResult {
 };
 
 // One run, as printed (table or JSON) and audited.
-struct FailoverRun {
-  std::string target;
+// status: planned, refused, done, hook_failed, unverified, rolled_back, failed, error
+struct FailoverRun : ActionRun {
   std::string replica;  // the chosen replica's target name (Aurora: may be an instance id)
   std::string cluster;
   std::string kind;  // replication, rds, aurora
   std::string old_endpoint;
   std::string new_endpoint;
-  bool apply = false;
   bool force = false;
   bool acknowledge = false;
-  // planned, refused, done, hook_failed, unverified, rolled_back, failed, error
-  std::string status;
-  int exit_code = kExitOk;
   std::vector<std::string> reasons;  // why refused
   std::vector<steps::PreCheck> checks;
   std::vector<std::string> planned_steps;
@@ -54,10 +50,6 @@ struct FailoverRun {
   int64_t block_period_seconds = 0;
   std::optional<HookResult> hook;
   std::string application_change;
-  std::string store_path;
-  std::string run_id;
-  std::vector<std::string> warnings;
-  std::optional<core::Error> error;
 };
 
 struct FailoverContext {

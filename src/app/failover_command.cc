@@ -35,8 +35,6 @@ namespace dbrunbook::app {
 namespace {
 
 constexpr std::string_view kCommand = "dbrunbook mitigate failover";
-constexpr std::string_view kSchema = "dbrunbook.mitigation";
-constexpr int kSchemaVersion = 1;
 
 std::string Clean(std::string_view text) { return core::SanitizeForTerminal(text); }
 
@@ -83,23 +81,17 @@ nlohmann::json RunJson(const FailoverRun& r) {
             {"ok", r.hook->ok},
             {"detail", r.hook->detail}};
   }
-  return {
-      {"schema", kSchema},
-      {"schema_version", kSchemaVersion},
-      {"action", "failover"},
+  nlohmann::json doc = ActionEnvelopeJson(r, "failover");
+  doc.update({
       {"kind", r.kind},
-      {"target", r.target},
       {"cluster", r.cluster},
       {"old_primary", {{"target", r.target}, {"endpoint", r.old_endpoint}}},
       {"new_primary",
        {{"target", r.replica.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.replica)},
         {"endpoint",
          r.new_endpoint.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.new_endpoint)}}},
-      {"apply", r.apply},
       {"force", r.force},
       {"acknowledge", r.acknowledge},
-      {"status", r.status},
-      {"exit_code", r.exit_code},
       {"reasons", r.reasons},
       {"checks", checks},
       {"planned_steps", r.planned_steps},
@@ -114,11 +106,8 @@ nlohmann::json RunJson(const FailoverRun& r) {
       {"hook", hook},
       {"application_change", r.application_change.empty() ? nlohmann::json(nullptr)
                                                           : nlohmann::json(r.application_change)},
-      {"store", r.store_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.store_path)},
-      {"run_id", r.run_id},
-      {"warnings", r.warnings},
-      {"error", r.error ? report::ErrorJson(*r.error) : nlohmann::json(nullptr)},
-  };
+  });
+  return doc;
 }
 
 std::string Headline(const FailoverRun& r) {
@@ -176,10 +165,7 @@ std::string RenderText(const FailoverRun& r) {
   if (r.hook) {
     out += fmt::format("Hook: {} — {}\n", Clean(r.hook->command), Clean(r.hook->detail));
   }
-  for (const auto& w : r.warnings) out += fmt::format("\nwarning: {}\n", Clean(w));
-  if (!r.store_path.empty()) {
-    out += fmt::format("\nAudited in {} (run {}).\n", Clean(r.store_path), r.run_id);
-  }
+  out += AuditFooter(r.warnings, r.store_path, r.run_id);
   return out;
 }
 
@@ -192,8 +178,7 @@ int FinishFailover(Env& env, const MitigateFailoverOptions& options, FailoverRun
     env.out << RenderText(run);
   }
   if (run.error) {
-    env.err << kCommand << ": " << Clean(run.target) << ": " << Clean(run.error->ToString())
-            << "\n";
+    PrintActionError(env, kCommand, run);
   }
   return run.exit_code;
 }

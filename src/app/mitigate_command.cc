@@ -23,8 +23,6 @@ namespace {
 
 constexpr std::string_view kCommand = "dbrunbook mitigate kill-queries";
 constexpr std::string_view kAction = "kill-queries";
-constexpr std::string_view kSchema = "dbrunbook.mitigation";
-constexpr int kSchemaVersion = 1;
 
 std::string Clean(std::string_view text) { return core::SanitizeForTerminal(text); }
 
@@ -81,41 +79,17 @@ nlohmann::json PlanJson(const steps::KillPlan& plan,
           {"excluded", excluded}};
 }
 
-struct Run {
-  std::string target;
+// status: planned, nothing_to_do, done, incomplete, error
+struct Run : ActionRun {
   std::string endpoint;
-  std::string status;  // planned, nothing_to_do, done, incomplete, error
-  int exit_code = kExitOk;
-  bool apply = false;
   std::optional<steps::KillPlan> plan;
   std::vector<steps::KillOutcome> outcomes;
-  std::string store_path;  // empty: not audited
-  std::string run_id;
-  std::vector<std::string> warnings;
-  std::optional<core::Error> error;
 };
 
 nlohmann::json RunJson(const Run& r, const collect::TargetSession* target) {
-  nlohmann::json server = nullptr;
-  if (target != nullptr) {
-    server = {{"version", target->session->info().server_version},
-              {"flavor", report::FlavorJson(target->flavor())}};
-  }
-  nlohmann::json doc = {
-      {"schema", kSchema},
-      {"schema_version", kSchemaVersion},
-      {"action", kAction},
-      {"target", r.target},
-      {"endpoint", r.endpoint},
-      {"server", server},
-      {"apply", r.apply},
-      {"status", r.status},
-      {"exit_code", r.exit_code},
-      {"store", r.store_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.store_path)},
-      {"run_id", r.run_id},
-      {"warnings", r.warnings},
-      {"error", r.error ? report::ErrorJson(*r.error) : nlohmann::json(nullptr)},
-  };
+  nlohmann::json doc = ActionEnvelopeJson(r, kAction);
+  doc["endpoint"] = r.endpoint;
+  doc["server"] = ServerJson(target);
   if (r.plan) {
     doc.update(PlanJson(*r.plan, r.apply ? &r.outcomes : nullptr));
   } else {
@@ -185,8 +159,7 @@ int Finish(Env& env, const MitigateKillOptions& options, Run& run,
     env.out << RenderText(run, *target);
   }
   if (run.error) {
-    env.err << kCommand << ": " << Clean(run.target) << ": " << Clean(run.error->ToString())
-            << "\n";
+    PrintActionError(env, kCommand, run);
   }
   return run.exit_code;
 }

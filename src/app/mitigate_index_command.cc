@@ -25,8 +25,6 @@ namespace {
 
 constexpr std::string_view kCommand = "dbrunbook mitigate index";
 constexpr std::string_view kAction = "index";
-constexpr std::string_view kSchema = "dbrunbook.mitigation";
-constexpr int kSchemaVersion = 1;
 
 std::string Clean(std::string_view text) { return core::SanitizeForTerminal(text); }
 
@@ -51,19 +49,12 @@ struct StatementRun {
   std::string measure_note;
 };
 
-struct Run {
-  std::string target;
+// status: planned, nothing_to_do, done, incomplete, error
+struct Run : ActionRun {
   std::string endpoint;
   std::string source;  // what the statements came from
-  std::string status;  // planned, nothing_to_do, done, incomplete, error
-  int exit_code = kExitOk;
-  bool apply = false;
   std::vector<StatementRun> statements;
   std::vector<Outcome> outcomes;
-  std::string store_path;
-  std::string run_id;
-  std::vector<std::string> warnings;
-  std::optional<core::Error> error;
 
   const Outcome* OutcomeFor(size_t s, size_t t) const {
     for (const auto& o : outcomes) {
@@ -153,28 +144,12 @@ nlohmann::json StatementsJson(const Run& r) {
 }
 
 nlohmann::json RunJson(const Run& r, const collect::TargetSession* target) {
-  nlohmann::json server = nullptr;
-  if (target != nullptr) {
-    server = {{"version", target->session->info().server_version},
-              {"flavor", report::FlavorJson(target->flavor())}};
-  }
-  return {
-      {"schema", kSchema},
-      {"schema_version", kSchemaVersion},
-      {"action", kAction},
-      {"target", r.target},
-      {"endpoint", r.endpoint},
-      {"server", server},
-      {"apply", r.apply},
-      {"status", r.status},
-      {"exit_code", r.exit_code},
-      {"store", r.store_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.store_path)},
-      {"run_id", r.run_id},
-      {"source", r.source},
-      {"warnings", r.warnings},
-      {"error", r.error ? report::ErrorJson(*r.error) : nlohmann::json(nullptr)},
-      {"statements", StatementsJson(r)},
-  };
+  nlohmann::json doc = ActionEnvelopeJson(r, kAction);
+  doc["endpoint"] = r.endpoint;
+  doc["server"] = ServerJson(target);
+  doc["source"] = r.source;
+  doc["statements"] = StatementsJson(r);
+  return doc;
 }
 
 std::string PlanLine(const steps::ExplainPlan& plan) {
@@ -273,10 +248,7 @@ std::string RenderText(const Run& r, const collect::TargetSession& target) {
                          sr.measure_note.empty() ? "" : " (" + Clean(sr.measure_note) + ")");
     }
   }
-  for (const auto& w : r.warnings) out += fmt::format("\nwarning: {}\n", Clean(w));
-  if (!r.store_path.empty()) {
-    out += fmt::format("\nAudited in {} (run {}).\n", Clean(r.store_path), r.run_id);
-  }
+  out += AuditFooter(r.warnings, r.store_path, r.run_id);
   return out;
 }
 
@@ -288,8 +260,7 @@ int Finish(Env& env, const MitigateIndexOptions& options, Run& run,
     env.out << RenderText(run, *target);
   }
   if (run.error) {
-    env.err << kCommand << ": " << Clean(run.target) << ": " << Clean(run.error->ToString())
-            << "\n";
+    PrintActionError(env, kCommand, run);
   }
   return run.exit_code;
 }

@@ -22,25 +22,15 @@ namespace {
 
 constexpr std::string_view kCommand = "dbrunbook mitigate scale-up";
 constexpr std::string_view kAction = "scale-up";
-constexpr std::string_view kSchema = "dbrunbook.mitigation";
-constexpr int kSchemaVersion = 1;
 
 std::string Clean(std::string_view text) { return core::SanitizeForTerminal(text); }
 
-struct Run {
-  std::string target;
-  // planned, nothing_to_do, done, scheduled, in_progress, failed, refused, error
-  std::string status;
-  int exit_code = kExitOk;
-  bool apply = false;
+// status: planned, nothing_to_do, done, scheduled, in_progress, failed, refused, error
+struct Run : ActionRun {
   std::optional<cloud::ScalePlan> plan;
   std::optional<cloud::ScaleState> state;  // after the apply
   std::string detail;                      // what the last check said
   double verify_seconds = 0;
-  std::string store_path;
-  std::string run_id;
-  std::vector<std::string> warnings;
-  std::optional<core::Error> error;
 };
 
 std::string_view KindName(cloud::ScaleKind kind) {
@@ -70,19 +60,10 @@ nlohmann::json RunJson(const Run& r) {
                {"detail", r.detail},
                {"verify_seconds", r.verify_seconds}};
   }
-  return {{"schema", kSchema},
-          {"schema_version", kSchemaVersion},
-          {"action", kAction},
-          {"target", r.target},
-          {"apply", r.apply},
-          {"status", r.status},
-          {"exit_code", r.exit_code},
-          {"store", r.store_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.store_path)},
-          {"run_id", r.run_id},
-          {"warnings", r.warnings},
-          {"error", r.error ? report::ErrorJson(*r.error) : nlohmann::json(nullptr)},
-          {"plan", r.plan ? PlanJson(*r.plan) : nlohmann::json(nullptr)},
-          {"outcome", outcome}};
+  nlohmann::json doc = ActionEnvelopeJson(r, kAction);
+  doc["plan"] = r.plan ? PlanJson(*r.plan) : nlohmann::json(nullptr);
+  doc["outcome"] = outcome;
+  return doc;
 }
 
 std::string RenderText(const Run& r) {
@@ -124,10 +105,7 @@ std::string RenderText(const Run& r) {
         fmt::format("\n-> {}: {}{}\n", cloud::ScaleStateName(*r.state), Clean(r.detail),
                     r.verify_seconds > 0 ? fmt::format(" (after {:.1f}s)", r.verify_seconds) : "");
   }
-  for (const auto& w : r.warnings) out += fmt::format("\nwarning: {}\n", Clean(w));
-  if (!r.store_path.empty()) {
-    out += fmt::format("\nAudited in {} (run {}).\n", Clean(r.store_path), r.run_id);
-  }
+  out += AuditFooter(r.warnings, r.store_path, r.run_id);
   return out;
 }
 
@@ -138,8 +116,7 @@ int Finish(Env& env, const MitigateScaleOptions& options, const Run& run) {
     env.out << RenderText(run);
   }
   if (run.error) {
-    env.err << kCommand << ": " << Clean(run.target) << ": " << Clean(run.error->ToString())
-            << "\n";
+    PrintActionError(env, kCommand, run);
   }
   return run.exit_code;
 }

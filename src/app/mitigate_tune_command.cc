@@ -33,8 +33,6 @@ namespace {
 
 constexpr std::string_view kCommand = "dbrunbook mitigate tune";
 constexpr std::string_view kAction = "tune";
-constexpr std::string_view kSchema = "dbrunbook.mitigation";
-constexpr int kSchemaVersion = 1;
 constexpr int kAuditScan = 5000;  // audit entries searched for the run to revert
 constexpr std::string_view kModeSetGlobal = "set_global";
 constexpr std::string_view kModeParameterGroup = "parameter_group";
@@ -53,12 +51,9 @@ struct Change {
   std::optional<core::Error> error;
 };
 
-struct Run {
-  std::string target;
+// status: planned, nothing_to_do, done, incomplete, error
+struct Run : ActionRun {
   std::string endpoint;
-  std::string status;  // planned, nothing_to_do, done, incomplete, error
-  int exit_code = kExitOk;
-  bool apply = false;
   bool revert = false;
   std::string revert_of;  // the run id reverted
   bool persist = false;
@@ -69,11 +64,7 @@ struct Run {
   std::vector<steps::Advice> advice;
   std::vector<std::string> chosen;  // variables to change
   std::vector<Change> changes;
-  std::string store_path;
-  std::string run_id;
   std::string undo_selection;  // how the target was named: "orders-db" or "--dsn '...'"
-  std::vector<std::string> warnings;
-  std::optional<core::Error> error;
 };
 
 core::Error Usage(std::string message, std::string hint = {}) {
@@ -115,11 +106,6 @@ bool Chosen(const Run& r, const std::string& variable) {
 }
 
 nlohmann::json RunJson(const Run& r, const collect::TargetSession* target) {
-  nlohmann::json server = nullptr;
-  if (target != nullptr) {
-    server = {{"version", target->session->info().server_version},
-              {"flavor", report::FlavorJson(target->flavor())}};
-  }
   nlohmann::json advice = nlohmann::json::array();
   for (const auto& a : r.advice) advice.push_back(AdviceJson(a, Chosen(r, a.variable)));
   nlohmann::json changes = nlohmann::json::array();
@@ -133,14 +119,10 @@ nlohmann::json RunJson(const Run& r, const collect::TargetSession* target) {
                                      ? nlohmann::json(*r.inputs->freeable_memory_bytes)
                                      : nlohmann::json(nullptr)}};
   }
-  return {
-      {"schema", kSchema},
-      {"schema_version", kSchemaVersion},
-      {"action", kAction},
-      {"target", r.target},
+  nlohmann::json doc = ActionEnvelopeJson(r, kAction);
+  doc.update({
       {"endpoint", r.endpoint},
-      {"server", server},
-      {"apply", r.apply},
+      {"server", ServerJson(target)},
       {"revert", r.revert},
       {"revert_of", r.revert_of.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.revert_of)},
       {"mode", r.mode.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.mode)},
@@ -149,15 +131,10 @@ nlohmann::json RunJson(const Run& r, const collect::TargetSession* target) {
       {"persisted", r.persist},
       {"interval_seconds", r.interval_seconds},
       {"memory", memory},
-      {"status", r.status},
-      {"exit_code", r.exit_code},
-      {"store", r.store_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.store_path)},
-      {"run_id", r.run_id},
       {"advice", advice},
       {"changes", changes},
-      {"warnings", r.warnings},
-      {"error", r.error ? report::ErrorJson(*r.error) : nlohmann::json(nullptr)},
-  };
+  });
+  return doc;
 }
 
 std::string Severity(steps::Level level) {
@@ -242,8 +219,7 @@ int Finish(Env& env, const MitigateTuneOptions& options, Run& run,
     env.out << RenderText(run, *target);
   }
   if (run.error) {
-    env.err << kCommand << ": " << Clean(run.target) << ": " << Clean(run.error->ToString())
-            << "\n";
+    PrintActionError(env, kCommand, run);
   }
   return run.exit_code;
 }

@@ -9,8 +9,36 @@
 #include "app/commands.h"
 #include "core/duration.h"
 #include "core/text.h"
+#include "report/render.h"
 
 namespace dbrunbook::app {
+
+nlohmann::json ActionEnvelopeJson(const ActionRun& run, std::string_view action) {
+  return {
+      {"schema", "dbrunbook.mitigation"},
+      {"schema_version", 1},
+      {"action", action},
+      {"target", run.target},
+      {"apply", run.apply},
+      {"status", run.status},
+      {"exit_code", run.exit_code},
+      {"store", run.store_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.store_path)},
+      {"run_id", run.run_id},
+      {"warnings", run.warnings},
+      {"error", run.error ? report::ErrorJson(*run.error) : nlohmann::json(nullptr)}};
+}
+
+void PrintActionError(Env& env, std::string_view command, const ActionRun& run) {
+  if (!run.error) return;
+  env.err << command << ": " << core::SanitizeForTerminal(run.target) << ": "
+          << core::SanitizeForTerminal(run.error->ToString()) << "\n";
+}
+
+nlohmann::json ServerJson(const collect::TargetSession* target) {
+  if (target == nullptr) return nullptr;
+  return {{"version", target->session->info().server_version},
+          {"flavor", report::FlavorJson(target->flavor())}};
+}
 
 std::string NewRunId(Env& env) {
   return fmt::format("{}-{}", core::FormatRfc3339(env.clock.WallNow()), getpid());

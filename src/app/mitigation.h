@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,29 @@
 #include "store/store.h"
 
 namespace dbrunbook::app {
+
+// What every action's run reports, whatever the action; each command's run adds its own part.
+struct ActionRun {
+  std::string target;
+  std::string status;  // planned, nothing_to_do, done, ..., error (per action)
+  int exit_code = 0;
+  bool apply = false;
+  std::string store_path;  // empty: not audited
+  std::string run_id;
+  std::vector<std::string> warnings;
+  std::optional<core::Error> error;
+};
+
+// The envelope of an action's JSON document (schema "dbrunbook.mitigation", version 1):
+// schema, schema_version, action, target, apply, status, exit_code, store, run_id, warnings,
+// error. The command adds its own keys to it.
+nlohmann::json ActionEnvelopeJson(const ActionRun& run, std::string_view action);
+
+// "COMMAND: TARGET: error — hint" on env.err, terminal-safe (nothing when the run has no error).
+void PrintActionError(Env& env, std::string_view command, const ActionRun& run);
+
+// {"version": ..., "flavor": {...}} of the server acted on; null when there was none.
+nlohmann::json ServerJson(const collect::TargetSession* target);
 
 // "2026-11-27T03:40:00.123Z-4242": when and which process; groups one run's entries.
 std::string NewRunId(Env& env);
