@@ -7,9 +7,11 @@
 #include <array>
 #include <cmath>
 #include <map>
+#include <set>
 #include <string_view>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "core/text.h"
 #include "digest/fingerprint.h"
@@ -328,6 +330,33 @@ std::map<uint64_t, RootBlocker> RootBlockersOf(const LockWaits& waits, double mi
   return out;
 }
 
+std::map<uint64_t, RootBlocker> BlockersOf(const LockWaits& waits) {
+  std::map<std::string, std::vector<const LockWaitEdge*>> waiting_on;  // blocker -> its edges
+  for (const auto& e : waits.edges) {
+    if (e.waiter.empty() || e.blocker.empty() || e.waiter == e.blocker) continue;
+    waiting_on[e.blocker].push_back(&e);
+  }
+  std::map<uint64_t, RootBlocker> out;
+  for (const auto& [trx, edges] : waiting_on) {
+    const auto connection = waits.connection_of.find(trx);
+    if (connection == waits.connection_of.end()) continue;
+    // Everyone behind `trx`, directly or through others (a breadth-first walk; cycles end it).
+    std::set<std::string> seen;
+    std::vector<std::string> queue = {trx};
+    double longest = 0;
+    for (size_t i = 0; i < queue.size(); ++i) {
+      const auto next = waiting_on.find(queue[i]);
+      if (next == waiting_on.end()) continue;
+      for (const LockWaitEdge* e : next->second) {
+        longest = std::max(longest, e->wait_seconds);
+        if (e->waiter != trx && seen.insert(e->waiter).second) queue.push_back(e->waiter);
+      }
+    }
+    out.emplace(connection->second, RootBlocker{connection->second, trx, seen.size(), longest});
+  }
+  return out;
+}
+
 core::Result<KillPlan> ReadAndPlanKills(collect::TargetSession& target, core::Clock& clock,
                                         const KillMatcher& matcher) {
   const core::MonoTime read_at = clock.MonotonicNow();
@@ -340,13 +369,27 @@ core::Result<KillPlan> ReadAndPlanKills(collect::TargetSession& target, core::Cl
     transactions = std::move(*read);
   }
   std::map<uint64_t, RootBlocker> roots;
+  std::map<uint64_t, RootBlocker> blockers;
   if (matcher.criteria().root_blockers) {
     auto waits = ReadLockWaits(target);
     if (!waits) return core::Fail(waits.error());
     roots = RootBlockersOf(*waits, matcher.criteria().min_wait_seconds);
+  } else if (!matcher.criteria().kill_query) {
+    // Which victims hold locks others wait for: their kill is verified by those waits going
+    // away too. A server that cannot tell (MySQL 8.0+ with performance_schema OFF) only loses
+    // that part of the verification.
+    if (auto waits = ReadLockWaits(target)) blockers = BlockersOf(*waits);
   }
   KillPlan plan = PlanKills(matcher, target.dialect, *sessions, transactions,
                             target.session->info().connection_id, roots);
+  for (Victim& v : plan.victims) {
+    const auto b = blockers.find(v.session.id);
+    if (b == blockers.end() || !v.blocker_trx_id.empty()) continue;
+    v.blocker_trx_id = b->second.trx_id;
+    v.held_up = b->second.held_up;
+    v.why += fmt::format("; its transaction {} holds up {} transaction{}", b->second.trx_id,
+                         b->second.held_up, b->second.held_up == 1 ? "" : "s");
+  }
   plan.read_at = read_at;
   return plan;
 }

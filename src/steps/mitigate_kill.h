@@ -136,6 +136,11 @@ struct RootBlocker {
 // `min_wait_seconds` (cycles are left to InnoDB's deadlock detection). By connection id.
 std::map<uint64_t, RootBlocker> RootBlockersOf(const LockWaits& waits, double min_wait_seconds);
 
+// Every transaction in `waits` that others wait for (root or not) and has a session, with how
+// many transactions wait behind it, directly or through others. By connection id. A victim
+// that is one of them is verified, after a connection kill, only once those waits are gone.
+std::map<uint64_t, RootBlocker> BlockersOf(const LockWaits& waits);
+
 struct Victim {
   collect::ActiveStatement session;  // as read when planning
   bool idle_in_transaction = false;

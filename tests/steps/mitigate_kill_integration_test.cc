@@ -195,5 +195,65 @@ TEST_F(MitigateKillIntegrationTest, TheRootBlockerIsKilledAndItsLockWaitsRelease
   ASSERT_TRUE(setup->Query("DROP DATABASE mitigate_kill_locks"));
 }
 
+// Any victim that holds locks others wait for (here one matched by --idle-time, not as a root
+// blocker) is verified only once those waits are gone, and the plan says it holds them up.
+TEST_F(MitigateKillIntegrationTest, AnIdleVictimsKillIsVerifiedByItsLockWaitsReleased) {
+  auto setup = Root();
+  ASSERT_NE(setup, nullptr);
+  for (const char* sql :
+       {"CREATE DATABASE IF NOT EXISTS mitigate_kill_idle",
+        "CREATE OR REPLACE TABLE mitigate_kill_idle.t (id INT PRIMARY KEY, v INT) ENGINE=InnoDB",
+        "INSERT INTO mitigate_kill_idle.t VALUES (1, 0)"}) {
+    ASSERT_TRUE(setup->Query(sql)) << sql;
+  }
+  auto idle = Root();
+  ASSERT_NE(idle, nullptr);
+  const uint64_t idle_id = idle->info().connection_id;
+  ASSERT_TRUE(idle->Query("BEGIN"));
+  ASSERT_TRUE(idle->Query("UPDATE mitigate_kill_idle.t SET v = 1 WHERE id = 1"));
+  auto waiter = Root();
+  ASSERT_NE(waiter, nullptr);
+  ASSERT_TRUE(waiter->Query("SET SESSION innodb_lock_wait_timeout = 60"));
+  bool updated = false;
+  std::thread t([&] {
+    updated = waiter->Query("UPDATE mitigate_kill_idle.t SET v = 2 WHERE id = 1").has_value();
+  });
+  auto target = collect::OpenTargetSession(factory_, primary_.RootOptions(), clock_);
+  ASSERT_TRUE(target) << target.error().ToString();
+  size_t waits = 0;
+  for (int i = 0; i < 100 && waits < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto read = ReadLockWaits(*target);
+    ASSERT_TRUE(read) << read.error().ToString();
+    waits = read->edges.size();
+  }
+  ASSERT_GE(waits, 1u);
+
+  KillCriteria c;
+  c.idle_seconds = 0;
+  c.victims = VictimPolicy::kAll;
+  auto plan = ReadAndPlanKills(*target, clock_, *KillMatcher::Create(c));
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  const Victim* victim = nullptr;
+  for (const auto& v : plan->victims) {
+    if (v.session.id == idle_id) victim = &v;
+  }
+  ASSERT_NE(victim, nullptr);
+  EXPECT_EQ(victim->held_up, 1u);
+  EXPECT_FALSE(victim->blocker_trx_id.empty());
+  EXPECT_NE(victim->why.find("holds up 1 transaction"), std::string::npos) << victim->why;
+  KillPlan only = *plan;
+  only.victims = {*victim};
+  const auto outcomes = ExecuteKills(*target, clock_, only, ExecuteOptions{});
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].status, KillStatus::kKilled) << outcomes[0].detail;
+  EXPECT_EQ(outcomes[0].waits_remaining, 0u);
+  EXPECT_NE(outcomes[0].detail.find("lock waits it caused are released"), std::string::npos)
+      << outcomes[0].detail;
+  t.join();
+  EXPECT_TRUE(updated);
+  ASSERT_TRUE(setup->Query("DROP DATABASE mitigate_kill_idle"));
+}
+
 }  // namespace
 }  // namespace dbrunbook::steps

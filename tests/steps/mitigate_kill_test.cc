@@ -212,6 +212,25 @@ TEST(RootBlockersTest, RootsOfTreesWithASessionAndALongEnoughWait) {
   EXPECT_EQ(RootBlockersOf(waits, 0).size(), 2u);  // 400 too
 }
 
+// Every blocker with a session, root or not, and everyone behind it.
+TEST(RootBlockersTest, BlockersOfCountsEveryoneBehindEachBlocker) {
+  LockWaits waits;
+  waits.edges = {{"200", "100", 40}, {"300", "200", 12},
+                 {"301", "200", 3},                        // 100 <- 200 <- 300, 301
+                 {"700", "600", 90},                       // 600 has no session
+                 {"800", "900", 50}, {"900", "800", 50}};  // a cycle
+  waits.connection_of = {{"100", 11}, {"200", 12}, {"300", 13},
+                         {"301", 14}, {"800", 18}, {"900", 19}};
+  auto blockers = BlockersOf(waits);
+  ASSERT_EQ(blockers.size(), 4u);
+  EXPECT_EQ(blockers.at(11).held_up, 3u);  // 200, 300 and 301
+  EXPECT_EQ(blockers.at(11).longest_wait_seconds, 40);
+  EXPECT_EQ(blockers.at(12).held_up, 2u);
+  EXPECT_EQ(blockers.at(12).trx_id, "200");
+  EXPECT_EQ(blockers.at(18).held_up, 1u);  // the cycle's other member, counted once
+  EXPECT_EQ(blockers.count(13), 0u);       // waits, blocks nobody
+}
+
 TEST(PlanKillsTest, RootBlockersReplaceTheTimeCriteriaAndKillTheConnection) {
   KillCriteria c;
   c.root_blockers = true;
