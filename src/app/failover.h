@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,6 +78,12 @@ HookResult RunHook(const std::string& command, const std::map<std::string, std::
                    const std::vector<std::string>& scrub, core::Duration timeout);
 // Whether a process with that id exists (a lock holder still running).
 bool ProcessAlive(int64_t pid);
+
+// After the pre-checks: audits the plan as refused (exit 1, when run.reasons is not empty) or
+// planned, and finishes a refusal or a dry run; nullopt when the failover goes ahead.
+std::optional<int> AuditPlanOrFinish(FailoverContext& context, const nlohmann::json& plan);
+// The recovery this run is about to start, for the cluster's lock and the block period.
+store::Recovery StartingRecovery(Env& env, const FailoverRun& run, std::string new_primary);
 
 int RunReplicationFailover(FailoverContext& context);
 int RunCloudFailover(FailoverContext& context);

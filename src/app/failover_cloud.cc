@@ -149,40 +149,34 @@ int RunCloudFailover(FailoverContext& c) {
     } else if (replica == nullptr && aurora) {
       chosen = run.replica;
     } else {
-      run.status = "error";
-      run.exit_code = kExitUsage;
-      run.error =
+      run.Fail(
+          "error", kExitUsage,
           core::Error{core::ErrorCode::kInvalidConfig,
                       fmt::format("replica '{}' has no cloud.db_instance_identifier", run.replica),
                       "configure the replica's RDS instance in its cloud: section",
                       0,
-                      {}};
+                      {}});
       return FinishFailover(env, options, run);
     }
   }
   if (!aurora && identity.instance_identifier.empty()) {
-    run.status = "error";
-    run.exit_code = kExitUsage;
-    run.error = core::Error{core::ErrorCode::kInvalidConfig,
-                            "the target's cloud: section names no db_instance_identifier",
-                            "",
-                            0,
-                            {}};
+    run.Fail("error", kExitUsage,
+             core::Error{core::ErrorCode::kInvalidConfig,
+                         "the target's cloud: section names no db_instance_identifier",
+                         "",
+                         0,
+                         {}});
     return FinishFailover(env, options, run);
   }
 
   auto provider = MakeCloudProvider(env, resource);
   if (!provider) {
-    run.status = "error";
-    run.exit_code = kExitCannotAssess;
-    run.error = provider.error();
+    run.Fail("error", kExitCannotAssess, provider.error());
     return FinishFailover(env, options, run);
   }
   auto status = (*provider)->Status(resource);
   if (!status) {
-    run.status = "error";
-    run.exit_code = kExitCannotAssess;
-    run.error = status.error();
+    run.Fail("error", kExitCannotAssess, status.error());
     if (options.apply) {
       c.audit.Write(store::Phase::kFailed, "", "", "cannot read the cloud status",
                     status.error().ToString());
@@ -242,33 +236,10 @@ int RunCloudFailover(FailoverContext& c) {
                          {"kind", run.kind},
                          {"chosen", chosen},
                          {"steps", run.planned_steps}};
-  if (!run.reasons.empty()) {
-    run.status = "refused";
-    run.exit_code = 1;
-    c.audit.Write(store::Phase::kRefused, "", plan.dump(),
-                  options.apply ? "refused" : "refused (dry run)",
-                  fmt::format("{}", fmt::join(run.reasons, "; ")));
-    return FinishFailover(env, options, run);
-  }
-  c.audit.Write(store::Phase::kPlanned, "", plan.dump(),
-                options.apply ? "pre-checks passed" : "pre-checks passed; dry run", "");
-  if (!options.apply) {
-    run.status = "planned";
-    return FinishFailover(env, options, run);
-  }
+  if (auto finished = AuditPlanOrFinish(c, plan)) return *finished;
 
-  store::Recovery recovery;
-  recovery.cluster = run.cluster;
-  recovery.action = "failover";
-  recovery.run_id = run.run_id;
-  recovery.os_user = store::CurrentOsUser(env.environment);
-  recovery.pid = getpid();
-  recovery.started_at = core::FormatRfc3339(env.clock.WallNow());
-  recovery.started_epoch =
-      std::chrono::duration_cast<std::chrono::seconds>(env.clock.WallNow().time_since_epoch())
-          .count();
-  recovery.old_primary = run.target;
-  recovery.new_primary = chosen.empty() ? "(chosen by RDS)" : chosen;
+  store::Recovery recovery =
+      StartingRecovery(env, run, chosen.empty() ? "(chosen by RDS)" : chosen);
   auto lock = c.store->BeginRecovery(recovery);
   if (!lock || !lock->id) {
     run.status = "refused";

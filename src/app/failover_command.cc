@@ -171,6 +171,41 @@ std::string RenderText(const FailoverRun& r) {
 
 }  // namespace
 
+std::optional<int> AuditPlanOrFinish(FailoverContext& c, const nlohmann::json& plan) {
+  FailoverRun& run = c.run;
+  const bool apply = c.options.apply;
+  if (!run.reasons.empty()) {
+    run.status = "refused";
+    run.exit_code = 1;
+    c.audit.Write(store::Phase::kRefused, "", plan.dump(), apply ? "refused" : "refused (dry run)",
+                  fmt::format("{}", fmt::join(run.reasons, "; ")));
+    return FinishFailover(c.env, c.options, run);
+  }
+  c.audit.Write(store::Phase::kPlanned, "", plan.dump(),
+                apply ? "pre-checks passed" : "pre-checks passed; dry run", "");
+  if (!apply) {
+    run.status = "planned";
+    return FinishFailover(c.env, c.options, run);
+  }
+  return std::nullopt;
+}
+
+store::Recovery StartingRecovery(Env& env, const FailoverRun& run, std::string new_primary) {
+  store::Recovery recovery;
+  recovery.cluster = run.cluster;
+  recovery.action = "failover";
+  recovery.run_id = run.run_id;
+  recovery.os_user = store::CurrentOsUser(env.environment);
+  recovery.pid = getpid();
+  recovery.started_at = core::FormatRfc3339(env.clock.WallNow());
+  recovery.started_epoch =
+      std::chrono::duration_cast<std::chrono::seconds>(env.clock.WallNow().time_since_epoch())
+          .count();
+  recovery.old_primary = run.target;
+  recovery.new_primary = std::move(new_primary);
+  return recovery;
+}
+
 int FinishFailover(Env& env, const MitigateFailoverOptions& options, FailoverRun& run) {
   if (options.format == report::Format::kJson) {
     env.out << report::ToJsonText(RunJson(run)) << "\n";
@@ -310,9 +345,7 @@ int RunMitigateFailover(Env& env, const GlobalOptions& global,
   run.target = lookup->display_name;
   run.run_id = NewRunId(env);
   auto usage = [&](core::Error e) {
-    run.status = "error";
-    run.exit_code = kExitUsage;
-    run.error = std::move(e);
+    run.Fail("error", kExitUsage, std::move(e));
     return FinishFailover(env, options, run);
   };
   if (!lookup->config) {
@@ -429,9 +462,7 @@ int RunReplicationFailover(FailoverContext& c) {
   const config::TargetConfig* replica_config = c.config.Find(run.replica);
   auto replica_target = ResolveNamedTarget(env, &c.config, run.replica);
   if (!replica_target) {
-    run.status = "error";
-    run.exit_code = ExitCodeForUnresolved(replica_target.error());
-    run.error = replica_target.error();
+    run.Fail("error", ExitCodeForUnresolved(replica_target.error()), replica_target.error());
     return FinishFailover(env, options, run);
   }
   run.new_endpoint = HostPort(replica_target->options);
@@ -522,9 +553,8 @@ int RunReplicationFailover(FailoverContext& c) {
   plan["checks"] = checks;
 
   if (!replica) {
-    run.status = "error";
-    run.exit_code = kExitCannotAssess;
-    run.error = replica.error().WithContext(fmt::format("replica '{}'", run.replica));
+    run.Fail("error", kExitCannotAssess,
+             replica.error().WithContext(fmt::format("replica '{}'", run.replica)));
     if (options.apply) {
       c.audit.Write(store::Phase::kFailed, run.replica, plan.dump(),
                     "cannot connect to the replica", replica.error().ToString());
@@ -532,34 +562,10 @@ int RunReplicationFailover(FailoverContext& c) {
     return FinishFailover(env, options, run);
   }
 
-  if (!run.reasons.empty()) {
-    run.status = "refused";
-    run.exit_code = 1;
-    c.audit.Write(store::Phase::kRefused, "", plan.dump(),
-                  fmt::format("refused{}", options.apply ? "" : " (dry run)"),
-                  fmt::format("{}", fmt::join(run.reasons, "; ")));
-    return FinishFailover(env, options, run);
-  }
-  c.audit.Write(store::Phase::kPlanned, "", plan.dump(),
-                options.apply ? "pre-checks passed" : "pre-checks passed; dry run", "");
-  if (!options.apply) {
-    run.status = "planned";
-    return FinishFailover(env, options, run);
-  }
+  if (auto finished = AuditPlanOrFinish(c, plan)) return *finished;
 
   // The cluster's lock.
-  store::Recovery recovery;
-  recovery.cluster = run.cluster;
-  recovery.action = "failover";
-  recovery.run_id = run.run_id;
-  recovery.os_user = store::CurrentOsUser(env.environment);
-  recovery.pid = getpid();
-  recovery.started_at = core::FormatRfc3339(env.clock.WallNow());
-  recovery.started_epoch =
-      std::chrono::duration_cast<std::chrono::seconds>(env.clock.WallNow().time_since_epoch())
-          .count();
-  recovery.old_primary = run.target;
-  recovery.new_primary = run.replica;
+  store::Recovery recovery = StartingRecovery(env, run, run.replica);
   auto lock = c.store->BeginRecovery(recovery);
   if (!lock || !lock->id) {
     run.status = "refused";

@@ -199,9 +199,7 @@ int RunMitigateKillQueries(Env& env, const GlobalOptions& global,
   // without it.
   auto store = OpenAuditStore(env, options.store_path, options.apply, run.warnings);
   if (!store) {
-    run.status = "error";
-    run.exit_code = kExitUsage;
-    run.error = store.error();
+    run.Fail("error", kExitUsage, store.error());
     return Finish(env, options, run, nullptr);
   }
   if (*store) run.store_path = (*store)->path();
@@ -209,9 +207,7 @@ int RunMitigateKillQueries(Env& env, const GlobalOptions& global,
 
   auto target = ConnectForAction(env, *lookup, options.apply, audit);
   if (!target) {
-    run.status = "error";
-    run.exit_code = target.error().exit_code;
-    run.error = target.error().error;
+    run.Fail("error", target.error().exit_code, target.error().error);
     return Finish(env, options, run, nullptr);
   }
   // Without PROCESS the processlist shows the account's own sessions only: an empty plan
@@ -219,16 +215,12 @@ int RunMitigateKillQueries(Env& env, const GlobalOptions& global,
   if (auto granted = collect::RequireGlobalPrivilege(
           *target, "PROCESS", "without it the processlist shows only its own sessions");
       !granted) {
-    run.status = "error";
-    run.exit_code = kExitCannotAssess;
-    run.error = granted.error();
+    run.Fail("error", kExitCannotAssess, granted.error());
     return Finish(env, options, run, &*target);
   }
   auto plan = steps::ReadAndPlanKills(*target, env.clock, *matcher);
   if (!plan) {
-    run.status = "error";
-    run.exit_code = kExitCannotAssess;
-    run.error = plan.error();
+    run.Fail("error", kExitCannotAssess, plan.error());
     return Finish(env, options, run, &*target);
   }
   run.plan = std::move(*plan);

@@ -336,9 +336,7 @@ int RunMitigateIndex(Env& env, const GlobalOptions& global, const MitigateIndexO
 
   auto store = OpenAuditStore(env, options.store_path, options.apply, run.warnings);
   if (!store) {
-    run.status = "error";
-    run.exit_code = kExitUsage;
-    run.error = store.error();
+    run.Fail("error", kExitUsage, store.error());
     return Finish(env, options, run, nullptr);
   }
   if (*store) run.store_path = (*store)->path();
@@ -346,9 +344,7 @@ int RunMitigateIndex(Env& env, const GlobalOptions& global, const MitigateIndexO
 
   auto target = ConnectForAction(env, *lookup, options.apply, audit);
   if (!target) {
-    run.status = "error";
-    run.exit_code = target.error().exit_code;
-    run.error = target.error().error;
+    run.Fail("error", target.error().exit_code, target.error().error);
     return Finish(env, options, run, nullptr);
   }
 
@@ -357,9 +353,7 @@ int RunMitigateIndex(Env& env, const GlobalOptions& global, const MitigateIndexO
   for (const auto& input : *statements) {
     auto advice = steps::AdviseStatement(*target, input, advise);
     if (!advice) {
-      run.status = "error";
-      run.exit_code = kExitCannotAssess;
-      run.error = advice.error();
+      run.Fail("error", kExitCannotAssess, advice.error());
       return Finish(env, options, run, &*target);
     }
     StatementRun sr;
@@ -412,9 +406,7 @@ int RunMitigateIndex(Env& env, const GlobalOptions& global, const MitigateIndexO
           "10.5+: SLAVE MONITOR), or pass --allow-replica",
           replica.error().message);
     } else {
-      run.status = "error";
-      run.exit_code = kExitCannotAssess;
-      run.error = replica.error();
+      run.Fail("error", kExitCannotAssess, replica.error());
       return Finish(env, options, run, &*target);
     }
   }

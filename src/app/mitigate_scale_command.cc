@@ -143,9 +143,7 @@ int RunMitigateScaleUp(Env& env, const GlobalOptions& global, const MitigateScal
   run.target = options.target;
   run.run_id = NewRunId(env);
   auto fail = [&](std::string status, int code, core::Error error) {
-    run.status = std::move(status);
-    run.exit_code = code;
-    run.error = std::move(error);
+    run.Fail(std::move(status), code, std::move(error));
     return Finish(env, options, run);
   };
 

@@ -226,9 +226,7 @@ int Finish(Env& env, const MitigateTuneOptions& options, Run& run,
 
 int Fail(Env& env, const MitigateTuneOptions& options, Run& run,
          const collect::TargetSession* target, int code, core::Error error) {
-  run.status = "error";
-  run.exit_code = code;
-  run.error = std::move(error);
+  run.Fail("error", code, std::move(error));
   return Finish(env, options, run, target);
 }
 

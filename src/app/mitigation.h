@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "app/env.h"
@@ -30,6 +31,13 @@ struct ActionRun {
   std::string run_id;
   std::vector<std::string> warnings;
   std::optional<core::Error> error;
+
+  // Ends the run on `error`: its status (usually "error") and exit code.
+  void Fail(std::string failed_status, int code, core::Error failure) {
+    status = std::move(failed_status);
+    exit_code = code;
+    error = std::move(failure);
+  }
 };
 
 // The envelope of an action's JSON document (schema "dbrunbook.mitigation", version 1):
