@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "core/duration.h"
+#include "store/sqlite_detail.h"
 
 namespace dbrunbook::store {
 namespace {
@@ -66,52 +67,89 @@ constexpr std::array<std::string_view, kSchemaVersion> kMigrations = {
     ");"
     "CREATE UNIQUE INDEX recovery_active ON recovery (cluster) WHERE ended_at IS NULL;"
     "CREATE INDEX recovery_cluster ON recovery (cluster, id);",
+    // 2 -> 3: the watch daemon's incidents (the engine's state as JSON, with the columns lists
+    // filter on), their timelines, findings and evidence snapshots; a ring buffer of signal
+    // samples per target; commands for the daemon (approve, ack, note, resolve from the CLI);
+    // and the daemon's lease (one watch daemon per store).
+    "CREATE TABLE incident ("
+    "  id INTEGER PRIMARY KEY,"
+    "  target TEXT NOT NULL,"
+    "  phase TEXT NOT NULL,"
+    "  severity TEXT NOT NULL,"
+    "  opened_at TEXT NOT NULL,"
+    "  resolved_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL,"
+    "  state_json TEXT NOT NULL"
+    ");"
+    "CREATE INDEX incident_open ON incident (resolved_at, id);"
+    "CREATE TABLE incident_event ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  incident_id INTEGER NOT NULL,"
+    "  at TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  data_json TEXT NOT NULL"
+    ");"
+    "CREATE INDEX incident_event_incident ON incident_event (incident_id, id);"
+    "CREATE TABLE incident_finding ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  incident_id INTEGER NOT NULL,"
+    "  diagnosis INTEGER NOT NULL,"
+    "  at TEXT NOT NULL,"
+    "  code TEXT NOT NULL,"
+    "  severity TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  finding_json TEXT NOT NULL"
+    ");"
+    "CREATE INDEX incident_finding_incident ON incident_finding (incident_id, diagnosis, id);"
+    "CREATE TABLE incident_evidence ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  incident_id INTEGER NOT NULL,"
+    "  at TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  content TEXT NOT NULL"
+    ");"
+    "CREATE INDEX incident_evidence_incident ON incident_evidence (incident_id, id);"
+    "CREATE TABLE signal_sample ("
+    "  target TEXT NOT NULL,"
+    "  at_ms INTEGER NOT NULL,"
+    "  values_json TEXT NOT NULL,"
+    "  PRIMARY KEY (target, at_ms)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE daemon_command ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  incident_id INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  at TEXT NOT NULL,"
+    "  done_at TEXT NOT NULL,"
+    "  ok INTEGER NOT NULL,"
+    "  result TEXT NOT NULL"
+    ");"
+    "CREATE INDEX daemon_command_pending ON daemon_command (done_at, id);"
+    "CREATE TABLE daemon_lease ("
+    "  one INTEGER PRIMARY KEY CHECK (one = 1),"
+    "  pid INTEGER NOT NULL,"
+    "  host TEXT NOT NULL,"
+    "  started_at TEXT NOT NULL,"
+    "  heartbeat_epoch INTEGER NOT NULL,"
+    "  listen TEXT NOT NULL"
+    ");",
 };
 
-struct DbCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct StatementFinalizer {
-  void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
-};
-using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
-using StatementPtr = std::unique_ptr<sqlite3_stmt, StatementFinalizer>;
+using detail::BindText;
+using detail::ColumnText;
+using detail::DbPtr;
+using detail::Exec;
+using detail::Prepare;
+using detail::StatementPtr;
+using detail::StoreError;
 
 constexpr std::string_view kHint =
     "check the file and its directory (permissions, free space), or name another file with "
     "--store; a damaged store can be moved away and a new one is created";
-
-core::Error StoreError(const std::string& path, std::string_view what, sqlite3* db) {
-  const std::string detail = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
-  return core::Error{core::ErrorCode::kIo,
-                     fmt::format("audit store {}: {}: {}", path, what, detail),
-                     std::string(kHint),
-                     0,
-                     {}};
-}
-
-core::Status Exec(sqlite3* db, const std::string& path, std::string_view sql,
-                  std::string_view what) {
-  char* message = nullptr;
-  const int rc = sqlite3_exec(db, std::string(sql).c_str(), nullptr, nullptr, &message);
-  if (rc == SQLITE_OK) return core::Ok();
-  const std::string detail = message != nullptr ? message : sqlite3_errstr(rc);
-  sqlite3_free(message);
-  return core::Fail(core::Error{core::ErrorCode::kIo,
-                                fmt::format("audit store {}: {}: {}", path, what, detail),
-                                std::string(kHint),
-                                0,
-                                {}});
-}
-
-core::Result<StatementPtr> Prepare(sqlite3* db, const std::string& path, std::string_view sql) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                         &raw, nullptr) != SQLITE_OK) {
-    return core::Fail(StoreError(path, "cannot prepare a statement", db));
-  }
-  return StatementPtr(raw);
-}
 
 // The version in schema_version, 0 for a new file (no row yet).
 core::Result<int> ReadVersion(sqlite3* db, const std::string& path) {
@@ -200,6 +238,42 @@ core::Status PrepareFile(const std::string& path) {
   return core::Ok();
 }
 
+}  // namespace
+
+namespace detail {
+
+core::Error StoreError(const std::string& path, std::string_view what, sqlite3* db) {
+  const std::string detail = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+  return core::Error{core::ErrorCode::kIo,
+                     fmt::format("audit store {}: {}: {}", path, what, detail),
+                     std::string(kHint),
+                     0,
+                     {}};
+}
+
+core::Status Exec(sqlite3* db, const std::string& path, std::string_view sql,
+                  std::string_view what) {
+  char* message = nullptr;
+  const int rc = sqlite3_exec(db, std::string(sql).c_str(), nullptr, nullptr, &message);
+  if (rc == SQLITE_OK) return core::Ok();
+  const std::string detail = message != nullptr ? message : sqlite3_errstr(rc);
+  sqlite3_free(message);
+  return core::Fail(core::Error{core::ErrorCode::kIo,
+                                fmt::format("audit store {}: {}: {}", path, what, detail),
+                                std::string(kHint),
+                                0,
+                                {}});
+}
+
+core::Result<StatementPtr> Prepare(sqlite3* db, const std::string& path, std::string_view sql) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &raw, nullptr) != SQLITE_OK) {
+    return core::Fail(StoreError(path, "cannot prepare a statement", db));
+  }
+  return StatementPtr(raw);
+}
+
 void BindText(sqlite3_stmt* statement, int index, const std::string& text) {
   sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
@@ -211,14 +285,7 @@ std::string ColumnText(sqlite3_stmt* statement, int column) {
           static_cast<size_t>(sqlite3_column_bytes(statement, column))};
 }
 
-}  // namespace
-
-struct Store::Impl {
-  DbPtr db;
-  StatementPtr insert;
-  StatementPtr recent;
-  StatementPtr recent_for_target;
-};
+}  // namespace detail
 
 std::string_view PhaseName(Phase phase) {
   switch (phase) {

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,7 +41,7 @@
 namespace dbrunbook::store {
 
 // The schema version this build writes (and migrates older files to).
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 enum class Phase { kPlanned, kApplied, kFailed, kVerified, kRefused };
 // "planned", "applied", "failed", "verified", "refused" (as stored).
@@ -93,6 +94,80 @@ struct RecoveryLock {
   std::optional<Recovery> holder;
 };
 
+// An incident of the watch daemon as stored: the engine's state (watch::IncidentToJson) with
+// the columns lists filter on. Times RFC 3339 UTC; resolved_at empty while open.
+struct IncidentRecord {
+  int64_t id = 0;
+  std::string target;
+  std::string phase;
+  std::string severity;
+  std::string opened_at;
+  std::string resolved_at;
+  std::string updated_at;
+  std::string state_json;
+};
+
+// One timeline entry of an incident.
+struct TimelineEntry {
+  int64_t id = 0;  // set when read
+  int64_t incident_id = 0;
+  std::string at;
+  std::string kind;
+  std::string text;
+  std::string data_json = "{}";
+};
+
+// A finding of one diagnosis (the n-th investigation) of an incident, whole as JSON.
+struct FindingRecord {
+  int64_t incident_id = 0;
+  int diagnosis = 0;
+  std::string at;
+  std::string code;
+  std::string severity;
+  std::string title;
+  std::string finding_json;
+};
+
+// Part of an incident's evidence snapshot ("processlist", "innodb_status", "status", ...),
+// as JSON or text.
+struct EvidenceRecord {
+  int64_t incident_id = 0;
+  std::string at;
+  std::string kind;
+  std::string content;
+};
+
+// One poll's signal values of a target ({"threads_running": 4, ...}).
+struct SampleRecord {
+  std::string target;
+  int64_t at_ms = 0;  // milliseconds since the epoch
+  std::string values_json;
+};
+
+// An operator's command for the running watch daemon (`dbrunbook incident approve ...`):
+// queued by the CLI, carried out and answered by the daemon.
+struct CommandRecord {
+  int64_t id = 0;
+  int64_t incident_id = 0;
+  std::string kind;  // approve, ack, note, resolve
+  std::string action;
+  std::string who;
+  std::string text;
+  std::string at;
+  std::string done_at;  // empty while pending
+  bool ok = false;
+  std::string result;
+};
+
+// The watch daemon holding the store (one per store file).
+struct DaemonLease {
+  int64_t pid = 0;
+  std::string host;
+  std::string started_at;
+  int64_t heartbeat_epoch = 0;
+  std::string listen;  // the API's address, "" when it has none
+};
+
 class Store {
  public:
   // Opens (creating when missing, with its directory) the store at `path` and brings its
@@ -125,6 +200,56 @@ class Store {
   core::Result<std::optional<Recovery>> LastRecovery(std::string_view cluster);
   // Every recovery of `cluster`, oldest first.
   core::Result<std::vector<Recovery>> Recoveries(std::string_view cluster);
+
+  // --- The watch daemon's incidents (schema version 3; incidents.cc) ---
+
+  // Inserts or replaces the incident and appends `events` to its timeline, in one
+  // transaction (a crash keeps both or neither).
+  core::Status SaveIncident(const IncidentRecord& incident,
+                            const std::vector<TimelineEntry>& events);
+  // Newest first, at most `limit`; only open ones when `open_only`.
+  core::Result<std::vector<IncidentRecord>> Incidents(bool open_only, int limit);
+  core::Result<std::optional<IncidentRecord>> Incident(int64_t id);
+  // The highest incident id ever given (0 for none).
+  core::Result<int64_t> MaxIncidentId();
+  // Oldest first.
+  core::Result<std::vector<TimelineEntry>> Timeline(int64_t incident_id);
+  // Replaces the findings of diagnosis `diagnosis` of the incident.
+  core::Status SaveFindings(int64_t incident_id, int diagnosis,
+                            const std::vector<FindingRecord>& findings);
+  // Every diagnosis's findings, in order.
+  core::Result<std::vector<FindingRecord>> Findings(int64_t incident_id);
+  core::Status SaveEvidence(const std::vector<EvidenceRecord>& evidence);
+  core::Result<std::vector<EvidenceRecord>> Evidence(int64_t incident_id);
+
+  // Appends samples (one transaction) and keeps at most `keep_per_target` rows per target
+  // (the oldest go): a ring buffer.
+  core::Status AppendSamples(const std::vector<SampleRecord>& samples, int keep_per_target);
+  // A target's samples with from_ms <= at_ms <= to_ms, oldest first.
+  core::Result<std::vector<SampleRecord>> Samples(std::string_view target, int64_t from_ms,
+                                                  int64_t to_ms);
+
+  // When each action was last applied (audit phases applied or verified) per target: the
+  // watch daemon's anti-flapping memory. target -> action -> RFC 3339 time.
+  core::Result<std::map<std::string, std::map<std::string, std::string>>> LastApplied();
+
+  // Commands for the daemon.
+  core::Result<int64_t> QueueCommand(const CommandRecord& command);
+  // Pending commands, oldest first.
+  core::Result<std::vector<CommandRecord>> PendingCommands();
+  core::Status FinishCommand(int64_t id, bool ok, std::string_view result);
+  core::Result<std::optional<CommandRecord>> Command(int64_t id);
+
+  // Takes the daemon lease for `me`, unless another live daemon holds it: a holder whose
+  // heartbeat is older than `stale_after_s` seconds (before `now_epoch`) is replaced. Returns
+  // the holder that prevented it, or nullopt when `me` now holds it.
+  core::Result<std::optional<DaemonLease>> AcquireDaemonLease(const DaemonLease& me,
+                                                              int64_t now_epoch,
+                                                              int64_t stale_after_s);
+  // Updates the holder's heartbeat; kUnavailable when `pid` no longer holds the lease.
+  core::Status Heartbeat(int64_t pid, int64_t now_epoch);
+  core::Status ReleaseDaemonLease(int64_t pid);
+  core::Result<std::optional<DaemonLease>> CurrentDaemonLease();
 
  private:
   struct Impl;

@@ -167,8 +167,8 @@ TEST_F(StoreTest, MigratesAFileWithoutTheAuditLog) {
 }
 
 TEST_F(StoreTest, MigratesAVersion1FileKeepingItsAuditLog) {
-  // A file as dbrunbook wrote it at schema version 1 (the audit log, one entry): version 2
-  // adds the recoveries and keeps the entry.
+  // A file as dbrunbook wrote it at schema version 1 (the audit log, one entry): versions 2
+  // and 3 add the recoveries and the incidents and keep the entry.
   const std::string path = dir_ + "/v1.db";
   Sql(path,
       "CREATE TABLE schema_version (version INTEGER NOT NULL);"
@@ -185,7 +185,7 @@ TEST_F(StoreTest, MigratesAVersion1FileKeepingItsAuditLog) {
       " 'p', 'x', '')");
   auto store = Store::Open(path);
   ASSERT_TRUE(store) << store.error().ToString();
-  EXPECT_EQ((*store)->schema_version(), 2);
+  EXPECT_EQ((*store)->schema_version(), 3);
   auto entries = (*store)->Recent(10);
   ASSERT_TRUE(entries);
   ASSERT_EQ(entries->size(), 1u);
@@ -193,6 +193,9 @@ TEST_F(StoreTest, MigratesAVersion1FileKeepingItsAuditLog) {
   auto none = (*store)->LastRecovery("c");
   ASSERT_TRUE(none) << none.error().ToString();
   EXPECT_FALSE(none->has_value());
+  auto incidents = (*store)->Incidents(false, 10);
+  ASSERT_TRUE(incidents) << incidents.error().ToString();
+  EXPECT_TRUE(incidents->empty());
 }
 
 TEST_F(StoreTest, OneRecoveryPerClusterAtATime) {
