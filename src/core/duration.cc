@@ -110,4 +110,79 @@ std::string FormatRfc3339(WallTime t) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis.count());
 }
 
+Result<WallTime> ParseRfc3339(std::string_view text) {
+  auto bad = [&]() -> Result<WallTime> {
+    return MakeError(ErrorCode::kParse,
+                     fmt::format("'{}' is not an RFC 3339 time", text.substr(0, 64)),
+                     "write it as 2026-11-27T06:30:00Z (UTC) or with an offset, +02:00");
+  };
+  size_t pos = 0;
+  auto digits = [&](size_t n, int& out) {
+    if (pos + n > text.size()) return false;
+    out = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const char c = text[pos + i];
+      if (c < '0' || c > '9') return false;
+      out = out * 10 + (c - '0');
+    }
+    pos += n;
+    return true;
+  };
+  auto expect = [&](std::string_view options) {
+    if (pos >= text.size() || options.find(text[pos]) == std::string_view::npos) return false;
+    ++pos;
+    return true;
+  };
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  if (!digits(4, year) || !expect("-") || !digits(2, month) || !expect("-") || !digits(2, day) ||
+      !expect("Tt ") || !digits(2, hour) || !expect(":") || !digits(2, minute) || !expect(":") ||
+      !digits(2, second)) {
+    return bad();
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return bad();
+  }
+  std::chrono::nanoseconds fraction{0};
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int64_t scale = 100'000'000;
+    const size_t start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      fraction += std::chrono::nanoseconds((text[pos] - '0') * scale);
+      scale /= 10;
+      ++pos;
+    }
+    if (pos == start) return bad();
+  }
+  int offset_seconds = 0;
+  if (expect("Zz")) {
+    offset_seconds = 0;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    const int sign = text[pos] == '-' ? -1 : 1;
+    ++pos;
+    int oh = 0;
+    int om = 0;
+    if (!digits(2, oh) || !expect(":") || !digits(2, om) || oh > 23 || om > 59) return bad();
+    offset_seconds = sign * (oh * 3600 + om * 60);
+  } else {
+    return bad();
+  }
+  if (pos != text.size()) return bad();
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = std::min(second, 59);
+  const std::time_t t = timegm(&tm);
+  return WallTime{} + std::chrono::seconds(t - offset_seconds) +
+         std::chrono::duration_cast<WallTime::duration>(fraction);
+}
+
 }  // namespace dbrunbook::core

@@ -60,5 +60,23 @@ TEST(DurationTest, FormatsRfc3339InUtc) {
   EXPECT_EQ(FormatRfc3339(t), "2023-11-14T22:13:20.042Z");
 }
 
+TEST(DurationTest, ParsesRfc3339AndRoundTrips) {
+  const WallTime t = WallTime{} + seconds(1700000000) + milliseconds(42);
+  auto parsed = ParseRfc3339(FormatRfc3339(t));
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_EQ(*parsed, t);
+  EXPECT_EQ(ParseRfc3339("2023-11-14T22:13:20Z").value(), WallTime{} + seconds(1700000000));
+  // An offset: 23:13:20+01:00 is 22:13:20Z.
+  EXPECT_EQ(ParseRfc3339("2023-11-14T23:13:20+01:00").value(), WallTime{} + seconds(1700000000));
+  EXPECT_EQ(ParseRfc3339("2023-11-14t22:13:20.5z").value(),
+            WallTime{} + seconds(1700000000) + milliseconds(500));
+  for (const char* bad : {"", "2023-11-14", "2023-11-14T22:13:20", "2023-13-14T22:13:20Z",
+                          "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20Zjunk", "yesterday"}) {
+    auto r = ParseRfc3339(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kParse);
+  }
+}
+
 }  // namespace
 }  // namespace dbrunbook::core
