@@ -85,3 +85,19 @@ set_tests_properties(sandbox_fo_replica_stop PROPERTIES
   ENVIRONMENT "${_sandbox_env}"
   TIMEOUT 120
   LABELS "integration;sandbox")
+
+# The watch daemon's test server (tests/daemon/watch_daemon_test.cc): its own, because the
+# test stops it to see the daemon call it unavailable.
+add_test(NAME sandbox_watchdb_start COMMAND ${_start_twice} ${_sandbox} start watchdb --fresh)
+set_tests_properties(sandbox_watchdb_start PROPERTIES
+  FIXTURES_SETUP sandbox_watchdb
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")
+
+add_test(NAME sandbox_watchdb_stop COMMAND ${_sandbox} stop watchdb)
+set_tests_properties(sandbox_watchdb_stop PROPERTIES
+  FIXTURES_CLEANUP sandbox_watchdb
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")

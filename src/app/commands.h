@@ -235,4 +235,49 @@ struct MitigateFailoverOptions {
 int RunMitigateFailover(Env& env, const GlobalOptions& global,
                         const MitigateFailoverOptions& options);
 
+// --- The watch daemon (app/watch_command.cc) ---
+
+// The API's default address: loopback only.
+inline constexpr std::string_view kDefaultListen = "127.0.0.1:9473";
+
+struct WatchOptions {
+  std::optional<std::string> runbook_path;  // --runbook; else the built-in runbook
+  std::string listen = std::string(kDefaultListen);  // --listen HOST:PORT, or "off"
+  std::optional<std::string> store_path;             // --store
+  std::string log_format = "text";                   // --log-format text|json
+  // The API's bearer token: --api-token-file, else the variable --api-token-env names
+  // (default DBRUNBOOK_API_TOKEN) when it is set; else no token (loopback only).
+  std::optional<std::string> token_file;
+  std::string token_env = "DBRUNBOOK_API_TOKEN";
+  std::optional<core::Duration> interval;  // --interval; else assess.interval (1 s)
+};
+// `dbrunbook watch`: runs until SIGINT/SIGTERM. 0 stopped cleanly; 2 usage, configuration or
+// runbook error, or another daemon holds the store; 3 the store or the API cannot be opened.
+int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options);
+
+struct IncidentsOptions {
+  bool open_only = false;  // --open
+  int limit = 50;          // --limit
+  std::optional<std::string> store_path;
+  report::Format format = report::Format::kTable;
+};
+// `dbrunbook incidents`: the store's incidents, newest first. 0 listed; 2 usage; 3 the store
+// cannot be read.
+int RunIncidents(Env& env, const IncidentsOptions& options);
+
+struct IncidentCommandOptions {
+  std::string verb;  // show, approve, ack, note, resolve
+  int64_t id = 0;
+  std::string action;  // approve: the action
+  std::string text;    // note: the text; resolve: the reason
+  std::optional<std::string> store_path;
+  report::Format format = report::Format::kTable;
+  core::Duration wait = std::chrono::seconds(10);  // how long to wait for the daemon's answer
+};
+// `dbrunbook incident show|approve|ack|note|resolve ID ...`. show: 0 shown, 1 unknown incident.
+// The others are carried out by the running watch daemon (queued in the store, answered
+// within a second): 0 done, 1 refused by the daemon (unknown incident or action), 2 usage, 3
+// no daemon is running on the store or the store cannot be read.
+int RunIncidentCommand(Env& env, const IncidentCommandOptions& options);
+
 }  // namespace dbrunbook::app

@@ -1,4 +1,5 @@
 #include "cli/cli.h"
+#include "cli/watch_cli.h"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -65,6 +66,9 @@ int Main(int argc, char** argv) {
 
   std::string format = "table";
   auto format_check = CLI::IsMember({"table", "json", "markdown", "md"});
+
+  // watch, incidents, incident (cli/watch_cli.cc)
+  WatchCommands watch_commands(cli);
 
   // check
   app::CheckCommandOptions check;
@@ -571,6 +575,7 @@ int Main(int argc, char** argv) {
   env.out_is_terminal = isatty(STDOUT_FILENO) != 0;
   env.terminal_width = env.out_is_terminal ? TerminalWidth() : 0;
 
+  if (auto status = watch_commands.RunIfParsed(env, global)) return *status;
   if (check_cmd->parsed()) {
     check.format = parsed_format;
     return app::RunCheck(env, global, check);

@@ -1,0 +1,832 @@
+#include "daemon/daemon.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <utility>
+#include <variant>
+
+#include "api/prometheus.h"
+#include "core/duration.h"
+#include "daemon/actions.h"
+#include "daemon/diagnose.h"
+#include "daemon/poller.h"
+#include "store/store.h"
+
+namespace dbrunbook::daemon {
+namespace {
+
+using Message = std::variant<watch::SampleBatch, watch::ExternalAlert, watch::DiagnoseResult,
+                             watch::ActionResult>;
+
+// A lease not renewed for this long belongs to a dead daemon.
+constexpr int64_t kLeaseStaleSeconds = 15;
+constexpr core::Duration kHeartbeatEvery = std::chrono::seconds(5);
+
+int64_t EpochSeconds(core::WallTime t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+int64_t EpochMillis(core::WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+std::string HostName() {
+  std::array<char, 256> name{};
+  if (gethostname(name.data(), name.size() - 1) != 0) return "unknown";
+  return name.data();
+}
+
+}  // namespace
+
+struct PollSlot {
+  std::unique_ptr<TargetPoller> poller;
+  bool in_flight = false;  // guarded by Impl::poll_mutex
+  core::MonoTime next_due{};
+};
+
+struct Daemon::Impl {
+  Impl(runbook::Runbook rb, std::vector<DaemonTarget> t, DaemonOptions o,
+       std::shared_ptr<mysql::SessionFactory> f, core::Clock& c)
+      : runbook(std::move(rb)),
+        targets(std::move(t)),
+        options(std::move(o)),
+        factory(std::move(f)),
+        clock(c) {}
+
+  runbook::Runbook runbook;
+  std::vector<DaemonTarget> targets;
+  DaemonOptions options;
+  std::shared_ptr<mysql::SessionFactory> factory;
+  core::Clock& clock;
+
+  // Engine thread only.
+  std::unique_ptr<store::Store> store;
+  std::optional<watch::Engine> engine;
+  std::map<std::string, core::WallTime> last_sample_stored;
+  int64_t pid = getpid();
+
+  std::atomic<bool> stop{false};
+  std::atomic<bool> is_running{false};
+
+  // Inbox of the engine thread.
+  std::mutex inbox_mutex;
+  std::condition_variable inbox_cv;
+  std::deque<Message> inbox;
+
+  // Polls.
+  std::mutex poll_mutex;
+  std::condition_variable poll_cv;
+  std::vector<PollSlot> slots;
+  std::deque<size_t> poll_queue;
+
+  // Effects.
+  std::mutex effect_mutex;
+  std::condition_variable effect_cv;
+  std::deque<watch::Effect> effects;
+  std::set<std::string> effect_busy;  // targets with an effect running
+
+  // Pushed signals: target -> signal -> (value, when).
+  std::mutex external_mutex;
+  std::map<std::string, std::map<std::string, std::pair<double, core::WallTime>>> external;
+
+  // What /metrics and the API read, published by the threads that own the data.
+  std::mutex metrics_mutex;
+  std::map<std::string, PollStats> poll_stats;                     // by target
+  std::map<std::string, std::map<std::string, double>> last_values;  // by target
+  std::vector<watch::TriggerStatus> trigger_statuses;
+  std::map<std::string, int> open_by_target;  // open incidents per target
+  std::map<std::string, uint64_t> events_total;  // by kind
+  std::map<std::string, uint64_t> effects_total;  // "diagnose", "action:<state>", "escalate"
+
+  // The API's own store handle (a reader; WAL lets it read while the engine writes).
+  std::mutex api_store_mutex;
+  std::unique_ptr<store::Store> api_store;
+
+  void Log(std::string_view level, std::string_view message, const nlohmann::json& fields = {}) {
+    if (options.log) options.log(level, message, fields);
+  }
+
+  void Post(Message message) {
+    {
+      std::lock_guard lock(inbox_mutex);
+      inbox.push_back(std::move(message));
+    }
+    inbox_cv.notify_one();
+  }
+
+  const DaemonTarget* FindTarget(std::string_view name) const {
+    for (const auto& t : targets) {
+      if (t.name == name) return &t;
+    }
+    return nullptr;
+  }
+
+  // --- engine thread ---
+  core::Status Start();
+  void Loop();
+  void Handle(const Message& message);
+  void HandleOutput(const watch::Output& output);
+  void Persist(int64_t incident_id, const std::vector<watch::Event>& events);
+  void Tick();
+  void RunCommands();
+  void StoreSamples(const watch::SampleBatch& batch);
+  void Publish();
+
+  // --- other threads ---
+  void Scheduler();
+  void PollWorker();
+  void EffectWorker();
+
+  std::vector<std::thread> threads;
+  core::MonoTime last_heartbeat{};
+  std::unique_ptr<tail::LogTailer> tailer;  // engine thread; null without app_logs
+};
+
+void Daemon::Impl::Persist(int64_t incident_id, const std::vector<watch::Event>& events) {
+  const watch::Incident* incident = engine->Find(incident_id);
+  if (incident == nullptr) return;
+  store::IncidentRecord record;
+  record.id = incident->id;
+  record.target = incident->target;
+  record.phase = std::string(watch::PhaseName(incident->phase));
+  record.severity = incident->severity;
+  record.opened_at = core::FormatRfc3339(incident->opened_at);
+  record.resolved_at = incident->resolved_at ? core::FormatRfc3339(*incident->resolved_at) : "";
+  record.state_json = watch::IncidentToJson(*incident).dump();
+  std::vector<store::TimelineEntry> entries;
+  for (const watch::Event& e : events) {
+    if (e.incident_id != incident_id) continue;
+    entries.push_back({0, e.incident_id, core::FormatRfc3339(e.at), e.kind, e.text, e.data.dump()});
+  }
+  if (auto saved = store->SaveIncident(record, entries); !saved) {
+    Log("error", "cannot save incident " + std::to_string(incident_id),
+        {{"error", saved.error().ToString()}});
+  }
+}
+
+void Daemon::Impl::HandleOutput(const watch::Output& output) {
+  std::set<int64_t> ids(output.changed.begin(), output.changed.end());
+  for (const watch::Event& e : output.events) ids.insert(e.incident_id);
+  for (int64_t id : ids) Persist(id, output.events);
+  {
+    std::lock_guard lock(metrics_mutex);
+    for (const watch::Event& e : output.events) ++events_total[e.kind];
+  }
+  for (const watch::Event& e : output.events) {
+    nlohmann::json fields = {{"incident", e.incident_id}, {"event", e.kind}};
+    if (const watch::Incident* i = engine->Find(e.incident_id)) fields["target"] = i->target;
+    const bool loud = e.kind == "opened" || e.kind == "escalated" || e.kind == "deadline.missed" ||
+                      e.kind.starts_with("action.") || e.kind == "resolved";
+    Log(loud ? "warn" : "info", e.text, fields);
+  }
+  for (const watch::Effect& effect : output.effects) {
+    if (effect.kind == watch::EffectKind::kEscalate) {
+      // Delivery to the contacts' channels is the notification outbox's job; here the
+      // escalation is logged (the engine recorded it on the timeline).
+      Log("warn",
+          fmt::format("escalation level {} ({}) for incident {} on {}: {}", effect.level,
+                      effect.rule, effect.incident_id, effect.target,
+                      effect.contacts.empty() ? std::string("no contact at this level")
+                                              : fmt::format("{}", fmt::join(effect.contacts, ", "))),
+          {{"incident", effect.incident_id}, {"target", effect.target}, {"level", effect.level}});
+      std::lock_guard lock(metrics_mutex);
+      ++effects_total["escalate"];
+      continue;
+    }
+    watch::Effect queued = effect;
+    if (queued.kind == watch::EffectKind::kApplyAction && queued.reason.empty()) {
+      // What proposed the action decides how it is run (a root blocker: kill the roots).
+      if (const watch::Incident* i = engine->Find(effect.incident_id)) {
+        for (const auto& a : i->actions) {
+          if (a.key == effect.key) queued.reason = a.reason;
+        }
+      }
+    }
+    {
+      std::lock_guard lock(effect_mutex);
+      effects.push_back(std::move(queued));
+    }
+    effect_cv.notify_one();
+  }
+}
+
+void Daemon::Impl::StoreSamples(const watch::SampleBatch& batch) {
+  bool open = false;
+  for (const watch::Incident* i : engine->OpenIncidents()) open = open || i->target == batch.target;
+  auto& last = last_sample_stored[batch.target];
+  if (!open && batch.wall - last < options.sample_every) return;
+  last = batch.wall;
+  nlohmann::json values = batch.values;
+  if (auto s = store->AppendSamples({{batch.target, EpochMillis(batch.wall), values.dump()}},
+                                    options.samples_kept);
+      !s) {
+    Log("error", "cannot store samples", {{"target", batch.target}, {"error", s.error().ToString()}});
+  }
+}
+
+void Daemon::Impl::Handle(const Message& message) {
+  if (const auto* batch = std::get_if<watch::SampleBatch>(&message)) {
+    watch::SampleBatch merged = *batch;
+    {
+      // Pushed and log-derived signals ride along with the target's poll (fresh ones only).
+      std::lock_guard lock(external_mutex);
+      auto& pushed = external[batch->target];
+      for (auto it = pushed.begin(); it != pushed.end();) {
+        if (batch->wall - it->second.second > options.external_ttl) {
+          it = pushed.erase(it);
+        } else {
+          merged.values[it->first] = it->second.first;
+          ++it;
+        }
+      }
+    }
+    {
+      std::lock_guard lock(metrics_mutex);
+      last_values[batch->target] = merged.values;
+    }
+    StoreSamples(merged);
+    HandleOutput(engine->OnSamples(merged));
+  } else if (const auto* alert = std::get_if<watch::ExternalAlert>(&message)) {
+    HandleOutput(engine->OnAlert(*alert));
+  } else if (const auto* diagnosed = std::get_if<watch::DiagnoseResult>(&message)) {
+    HandleOutput(engine->OnDiagnoseDone(*diagnosed));
+  } else if (const auto* acted = std::get_if<watch::ActionResult>(&message)) {
+    {
+      std::lock_guard lock(metrics_mutex);
+      ++effects_total[fmt::format("action:{}", watch::ActionStateName(acted->state))];
+    }
+    HandleOutput(engine->OnActionDone(*acted));
+  }
+}
+
+void Daemon::Impl::RunCommands() {
+  auto pending = store->PendingCommands();
+  if (!pending) {
+    Log("error", "cannot read commands", {{"error", pending.error().ToString()}});
+    return;
+  }
+  for (const store::CommandRecord& c : *pending) {
+    const core::WallTime now = clock.WallNow();
+    core::Result<watch::Output> out = core::MakeError(
+        core::ErrorCode::kInvalidArgument, fmt::format("unknown command '{}'", c.kind),
+        "use approve, ack, note or resolve");
+    if (c.kind == "approve") {
+      out = engine->Approve(c.incident_id, c.action, c.who, now);
+    } else if (c.kind == "ack") {
+      out = engine->Ack(c.incident_id, c.who, now);
+    } else if (c.kind == "note") {
+      out = engine->Note(c.incident_id, c.who, c.text, now);
+    } else if (c.kind == "resolve") {
+      out = engine->Resolve(c.incident_id, c.who, c.text, now);
+    }
+    std::string answer;
+    if (out) {
+      HandleOutput(*out);
+      answer = out->events.empty() ? "done" : out->events.back().text;
+    } else {
+      answer = out.error().ToString();
+    }
+    if (auto s = store->FinishCommand(c.id, out.has_value(), answer); !s) {
+      Log("error", "cannot answer a command", {{"error", s.error().ToString()}});
+    }
+  }
+}
+
+void Daemon::Impl::Publish() {
+  std::lock_guard lock(metrics_mutex);
+  trigger_statuses = engine->Triggers();
+  open_by_target.clear();
+  for (const auto& t : targets) open_by_target[t.name] = 0;
+  for (const watch::Incident* i : engine->OpenIncidents()) ++open_by_target[i->target];
+}
+
+void Daemon::Impl::Tick() {
+  if (tailer) {
+    // The application logs' errors per minute join each target's next poll.
+    const core::MonoTime mono = clock.MonotonicNow();
+    tail::PollResult read = tailer->Poll(mono);
+    for (const std::string& notice : read.notices) Log("warn", notice, {{"source", "app_logs"}});
+    const core::WallTime wall = clock.WallNow();
+    std::lock_guard lock(external_mutex);
+    for (const auto& [target, rate] : tailer->ErrorsPerMinute(mono)) {
+      external[target][std::string(watch::kAppErrors)] = {rate, wall};
+    }
+  }
+  HandleOutput(engine->OnTick(clock.WallNow(), clock.MonotonicNow()));
+  RunCommands();
+  const core::MonoTime now = clock.MonotonicNow();
+  if (now - last_heartbeat >= kHeartbeatEvery) {
+    last_heartbeat = now;
+    if (auto s = store->Heartbeat(pid, EpochSeconds(clock.WallNow())); !s) {
+      Log("error", "lost the store's daemon lease; stopping", {{"error", s.error().ToString()}});
+      stop = true;
+    }
+  }
+  Publish();
+}
+
+core::Status Daemon::Impl::Start() {
+  auto opened = store::Store::Open(options.store_path);
+  if (!opened) return core::Fail(opened.error());
+  store = std::move(*opened);
+  auto reader = store::Store::Open(options.store_path);
+  if (!reader) return core::Fail(reader.error());
+  api_store = std::move(*reader);
+
+  store::DaemonLease me{pid, HostName(), core::FormatRfc3339(clock.WallNow()), 0, options.listen};
+  auto holder = store->AcquireDaemonLease(me, EpochSeconds(clock.WallNow()), kLeaseStaleSeconds);
+  if (!holder) return core::Fail(holder.error());
+  if (*holder) {
+    return core::MakeError(
+        core::ErrorCode::kUnavailable,
+        fmt::format("store {} is used by another dbrunbook watch (pid {} on {}, since {}{})",
+                    store->path(), (*holder)->pid, (*holder)->host, (*holder)->started_at,
+                    (*holder)->listen.empty() ? "" : ", API on " + (*holder)->listen),
+        "run one watch daemon per store file; stop the other one, or give this one its own "
+        "--store");
+  }
+
+  auto max_id = store->MaxIncidentId();
+  if (!max_id) return core::Fail(max_id.error());
+  std::vector<std::string> names;
+  for (const auto& t : targets) names.push_back(t.name);
+  engine.emplace(runbook, names, *max_id + 1);
+
+  auto open = store->Incidents(true, 100000);
+  if (!open) return core::Fail(open.error());
+  std::vector<watch::Incident> restored;
+  for (const store::IncidentRecord& record : *open) {
+    nlohmann::json json = nlohmann::json::parse(record.state_json, nullptr, false);
+    auto incident = json.is_discarded()
+                        ? core::Result<watch::Incident>(core::MakeError(
+                              core::ErrorCode::kParse, "not JSON", ""))
+                        : watch::IncidentFromJson(json);
+    if (!incident) {
+      Log("error", fmt::format("incident {} in the store cannot be read; left as it is",
+                               record.id),
+          {{"error", incident.error().ToString()}});
+      continue;
+    }
+    restored.push_back(std::move(*incident));
+  }
+  std::map<std::string, std::map<std::string, core::WallTime>> last_applied;
+  if (auto applied = store->LastApplied()) {
+    for (const auto& [target, actions] : *applied) {
+      for (const auto& [action, at] : actions) {
+        if (auto t = core::ParseRfc3339(at)) last_applied[target][action] = *t;
+      }
+    }
+  }
+  const size_t restored_count = restored.size();
+  HandleOutput(engine->Restore(std::move(restored), last_applied, clock.WallNow()));
+  if (restored_count > 0) {
+    Log("info", fmt::format("resumed {} open incident(s)", restored_count));
+  }
+
+  if (!options.app_logs.empty()) {
+    auto created = tail::LogTailer::Create(options.app_logs);
+    if (!created) return core::Fail(created.error());
+    tailer = std::move(*created);
+  }
+
+  const core::MonoTime now = clock.MonotonicNow();
+  PollerOptions poller_options;
+  poller_options.slow_interval = options.slow_interval;
+  slots.resize(targets.size());
+  for (size_t i = 0; i < targets.size(); ++i) {
+    slots[i].poller = std::make_unique<TargetPoller>(targets[i].name, targets[i].options, factory,
+                                                     clock, poller_options);
+    // Spread the first polls over one interval so that hundreds of targets do not all start
+    // in the same millisecond.
+    slots[i].next_due = now + options.interval * static_cast<int64_t>(i) /
+                                  static_cast<int64_t>(std::max<size_t>(targets.size(), 1));
+  }
+  Publish();
+  return core::Ok();
+}
+
+void Daemon::Impl::Scheduler() {
+  while (!stop) {
+    const core::MonoTime now = clock.MonotonicNow();
+    core::MonoTime next = now + std::chrono::milliseconds(100);
+    {
+      std::lock_guard lock(poll_mutex);
+      for (size_t i = 0; i < slots.size(); ++i) {
+        PollSlot& slot = slots[i];
+        if (slot.next_due > now) {
+          next = std::min(next, slot.next_due);
+          continue;
+        }
+        // Keep the cadence: the next poll is due one interval after this one was due.
+        slot.next_due += options.interval;
+        if (slot.next_due <= now) slot.next_due = now + options.interval;
+        if (slot.in_flight) {
+          std::lock_guard m(metrics_mutex);
+          ++poll_stats[targets[i].name].overruns;
+          continue;
+        }
+        slot.in_flight = true;
+        poll_queue.push_back(i);
+        next = std::min(next, slot.next_due);
+      }
+    }
+    poll_cv.notify_all();
+    const auto wait = std::max<core::Duration>(next - clock.MonotonicNow(),
+                                               std::chrono::milliseconds(5));
+    std::unique_lock lock(inbox_mutex);  // any mutex: the wait is only a sleep Stop() can cut
+    inbox_cv.wait_for(lock, std::min<core::Duration>(wait, std::chrono::milliseconds(100)),
+                      [&] { return stop.load(); });
+  }
+}
+
+void Daemon::Impl::PollWorker() {
+  while (true) {
+    size_t index = 0;
+    {
+      std::unique_lock lock(poll_mutex);
+      poll_cv.wait(lock, [&] { return stop || !poll_queue.empty(); });
+      if (stop) return;
+      index = poll_queue.front();
+      poll_queue.pop_front();
+    }
+    TargetPoller& poller = *slots[index].poller;
+    const core::MonoTime start = clock.MonotonicNow();
+    watch::SampleBatch batch = poller.Poll();
+    const double seconds = core::ToSeconds(clock.MonotonicNow() - start);
+    {
+      std::lock_guard lock(metrics_mutex);
+      PollStats& stats = poll_stats[poller.target()];
+      ++stats.polls;
+      if (!batch.error.empty()) ++stats.errors;
+      stats.last_seconds = seconds;
+      stats.statements = poller.statements_sent();
+    }
+    if (!batch.error.empty()) {
+      Log("warn", fmt::format("target {} unreachable: {}", poller.target(), batch.error),
+          {{"target", poller.target()}});
+    }
+    {
+      std::lock_guard lock(poll_mutex);
+      slots[index].in_flight = false;
+    }
+    Post(std::move(batch));
+  }
+}
+
+void Daemon::Impl::EffectWorker() {
+  auto worker_store = store::Store::Open(options.store_path);
+  while (true) {
+    watch::Effect effect;
+    {
+      std::unique_lock lock(effect_mutex);
+      auto runnable = [&] {
+        return std::find_if(effects.begin(), effects.end(), [&](const watch::Effect& e) {
+          return effect_busy.count(e.target) == 0;
+        });
+      };
+      effect_cv.wait(lock, [&] { return stop || runnable() != effects.end(); });
+      if (stop) return;
+      auto it = runnable();
+      effect = *it;
+      effects.erase(it);
+      effect_busy.insert(effect.target);
+    }
+    const DaemonTarget* target = FindTarget(effect.target);
+    store::Store* audit = worker_store ? worker_store->get() : nullptr;
+    if (effect.kind == watch::EffectKind::kDiagnose) {
+      {
+        std::lock_guard lock(metrics_mutex);
+        ++effects_total["diagnose"];
+      }
+      Log("info", fmt::format("diagnosing incident {} on {}", effect.incident_id, effect.target),
+          {{"incident", effect.incident_id}, {"target", effect.target}});
+      watch::DiagnoseResult result =
+          target == nullptr
+              ? watch::DiagnoseResult{effect.incident_id, false, "unknown target", {}, clock.WallNow()}
+              : Diagnose(*target, effect.incident_id, *factory, clock, options.investigate, audit);
+      Post(std::move(result));
+    } else if (effect.kind == watch::EffectKind::kApplyAction) {
+      Log("warn",
+          fmt::format("applying {} for incident {} on {}", effect.action, effect.incident_id,
+                      effect.target),
+          {{"incident", effect.incident_id}, {"target", effect.target}, {"action", effect.action}});
+      watch::ActionResult result;
+      if (target == nullptr) {
+        result = {effect.incident_id, effect.key, watch::ActionState::kRefused, "unknown target",
+                  "", clock.WallNow()};
+      } else {
+        result = ApplyAction(*target, effect, effect.reason, *factory, clock, audit);
+      }
+      Post(std::move(result));
+    }
+    {
+      std::lock_guard lock(effect_mutex);
+      effect_busy.erase(effect.target);
+    }
+    effect_cv.notify_all();
+  }
+}
+
+void Daemon::Impl::Loop() {
+  core::MonoTime next_tick = clock.MonotonicNow();
+  while (!stop) {
+    std::deque<Message> batch;
+    {
+      std::unique_lock lock(inbox_mutex);
+      inbox_cv.wait_until(lock, next_tick, [&] { return stop || !inbox.empty(); });
+      batch.swap(inbox);
+    }
+    for (const Message& m : batch) Handle(m);
+    if (clock.MonotonicNow() >= next_tick) {
+      Tick();
+      next_tick += std::chrono::seconds(1);
+      if (next_tick <= clock.MonotonicNow()) next_tick = clock.MonotonicNow() + std::chrono::seconds(1);
+    }
+  }
+}
+
+Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Daemon::~Daemon() {
+  Stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+core::Result<std::unique_ptr<Daemon>> Daemon::Create(runbook::Runbook runbook,
+                                                     std::vector<DaemonTarget> targets,
+                                                     DaemonOptions options,
+                                                     std::shared_ptr<mysql::SessionFactory> factory,
+                                                     core::Clock& clock) {
+  if (options.poll_workers < 1 || options.effect_workers < 1) {
+    return core::MakeError(core::ErrorCode::kInvalidArgument, "the daemon needs workers",
+                           "poll_workers and effect_workers must be at least 1");
+  }
+  auto impl = std::make_unique<Impl>(std::move(runbook), std::move(targets), std::move(options),
+                                     std::move(factory), clock);
+  return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
+}
+
+core::Status Daemon::Run() {
+  Impl& d = *impl_;
+  if (auto started = d.Start(); !started) return started;
+  d.is_running = true;
+  const int pollers = std::min<int>(d.options.poll_workers,
+                                    std::max<int>(static_cast<int>(d.targets.size()), 1));
+  d.threads.emplace_back([&d] { d.Scheduler(); });
+  for (int i = 0; i < pollers; ++i) d.threads.emplace_back([&d] { d.PollWorker(); });
+  for (int i = 0; i < d.options.effect_workers; ++i) {
+    d.threads.emplace_back([&d] { d.EffectWorker(); });
+  }
+  d.Log("info", fmt::format("watching {} target(s) every {}", d.targets.size(),
+                            core::FormatDuration(d.options.interval)));
+  d.Loop();
+
+  // Stopping: the workers finish what they hold (an action under way is completed and
+  // verified, never cut in half), then their results are recorded.
+  d.poll_cv.notify_all();
+  d.effect_cv.notify_all();
+  d.inbox_cv.notify_all();
+  for (auto& t : d.threads) {
+    if (t.joinable()) t.join();
+  }
+  d.threads.clear();
+  std::deque<Message> rest;
+  {
+    std::lock_guard lock(d.inbox_mutex);
+    rest.swap(d.inbox);
+  }
+  for (const Message& m : rest) {
+    if (!std::holds_alternative<watch::SampleBatch>(m)) d.Handle(m);
+  }
+  (void)d.store->ReleaseDaemonLease(d.pid);
+  d.is_running = false;
+  d.Log("info", "stopped");
+  return core::Ok();
+}
+
+void Daemon::Stop() {
+  impl_->stop = true;
+  impl_->inbox_cv.notify_all();
+  impl_->poll_cv.notify_all();
+  impl_->effect_cv.notify_all();
+}
+
+bool Daemon::running() const { return impl_->is_running; }
+
+std::vector<std::string> Daemon::TargetNames() const {
+  std::vector<std::string> names;
+  for (const auto& t : impl_->targets) names.push_back(t.name);
+  return names;
+}
+
+void Daemon::PostAlert(watch::ExternalAlert alert) { impl_->Post(std::move(alert)); }
+
+void Daemon::PostSignals(const std::string& target, const std::map<std::string, double>& values,
+                         core::WallTime at) {
+  std::lock_guard lock(impl_->external_mutex);
+  for (const auto& [signal, value] : values) impl_->external[target][signal] = {value, at};
+}
+
+namespace {
+
+nlohmann::json TimelineJson(const std::vector<store::TimelineEntry>& entries) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : entries) {
+    nlohmann::json data = nlohmann::json::parse(e.data_json, nullptr, false);
+    out.push_back({{"at", e.at},
+                   {"kind", e.kind},
+                   {"text", e.text},
+                   {"data", data.is_discarded() ? nlohmann::json::object() : data}});
+  }
+  return out;
+}
+
+// The incident as the API shows it: the engine's state with the store's columns and its
+// timeline.
+nlohmann::json IncidentDocument(const store::IncidentRecord& r,
+                                const std::vector<store::TimelineEntry>& timeline) {
+  nlohmann::json doc = nlohmann::json::parse(r.state_json, nullptr, false);
+  if (!doc.is_object()) doc = nlohmann::json::object();
+  doc["id"] = r.id;
+  doc["target"] = r.target;
+  doc["phase"] = r.phase;
+  doc["severity"] = r.severity;
+  doc["opened_at"] = r.opened_at;
+  doc["resolved_at"] = r.resolved_at.empty() ? nlohmann::json() : nlohmann::json(r.resolved_at);
+  doc["updated_at"] = r.updated_at;
+  for (const char* key : {"triggers", "findings", "actions"}) {
+    if (!doc.contains(key)) doc[key] = nlohmann::json::array();
+  }
+  doc["timeline"] = TimelineJson(timeline);
+  return doc;
+}
+
+}  // namespace
+
+core::Result<nlohmann::json> Daemon::IncidentsJson(bool open_only, int limit) {
+  std::lock_guard lock(impl_->api_store_mutex);
+  store::Store& s = *impl_->api_store;
+  auto records = s.Incidents(open_only, limit);
+  if (!records) return core::Fail(records.error());
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& r : *records) {
+    auto timeline = s.Timeline(r.id);
+    if (!timeline) return core::Fail(timeline.error());
+    list.push_back(IncidentDocument(r, *timeline));
+  }
+  return nlohmann::json{{"incidents", std::move(list)}};
+}
+
+core::Result<std::optional<nlohmann::json>> Daemon::IncidentJson(int64_t id) {
+  std::lock_guard lock(impl_->api_store_mutex);
+  store::Store& s = *impl_->api_store;
+  auto record = s.Incident(id);
+  if (!record) return core::Fail(record.error());
+  if (!*record) return std::optional<nlohmann::json>();
+  auto timeline = s.Timeline(id);
+  if (!timeline) return core::Fail(timeline.error());
+  nlohmann::json doc = IncidentDocument(**record, *timeline);
+  auto findings = s.Findings(id);
+  if (!findings) return core::Fail(findings.error());
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& f : *findings) {
+    nlohmann::json whole = nlohmann::json::parse(f.finding_json, nullptr, false);
+    all.push_back({{"diagnosis", f.diagnosis},
+                   {"at", f.at},
+                   {"code", f.code},
+                   {"severity", f.severity},
+                   {"title", f.title},
+                   {"finding", whole.is_discarded() ? nlohmann::json() : whole}});
+  }
+  doc["diagnoses"] = std::move(all);
+  auto evidence = s.Evidence(id);
+  if (!evidence) return core::Fail(evidence.error());
+  nlohmann::json kinds = nlohmann::json::array();
+  for (const auto& e : *evidence) kinds.push_back({{"at", e.at}, {"kind", e.kind}});
+  doc["evidence"] = std::move(kinds);
+  return std::optional<nlohmann::json>(std::move(doc));
+}
+
+core::Result<std::string> Daemon::Command(int64_t incident_id, const std::string& kind,
+                                          const std::string& action, const std::string& who,
+                                          const std::string& text, core::Duration wait) {
+  int64_t id = 0;
+  {
+    std::lock_guard lock(impl_->api_store_mutex);
+    store::CommandRecord c;
+    c.incident_id = incident_id;
+    c.kind = kind;
+    c.action = action;
+    c.who = who;
+    c.text = text;
+    auto queued = impl_->api_store->QueueCommand(c);
+    if (!queued) return core::Fail(queued.error());
+    id = *queued;
+  }
+  const core::MonoTime deadline = impl_->clock.MonotonicNow() + wait;
+  while (impl_->clock.MonotonicNow() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::lock_guard lock(impl_->api_store_mutex);
+    auto done = impl_->api_store->Command(id);
+    if (!done) return core::Fail(done.error());
+    if (*done && !(*done)->done_at.empty()) {
+      if (!(*done)->ok) {
+        return core::MakeError(core::ErrorCode::kInvalidArgument, (*done)->result,
+                               "see `dbrunbook incident show ID` for what the incident holds");
+      }
+      return (*done)->result;
+    }
+  }
+  return core::MakeError(core::ErrorCode::kTimeout,
+                         fmt::format("command {} was queued but not answered in time", id),
+                         "the daemon applies queued commands within a second; check its log");
+}
+
+std::string Daemon::MetricsText() {
+  Impl& d = *impl_;
+  std::vector<api::MetricFamily> families;
+  auto family = [&](std::string name, std::string help, api::MetricType type) -> auto& {
+    families.push_back({std::move(name), std::move(help), type, {}});
+    return families.back().samples;
+  };
+  family("dbrunbook_up", "1 while the watch daemon runs", api::MetricType::kGauge)
+      .push_back({{}, d.is_running ? 1.0 : 0.0});
+  {
+    std::lock_guard lock(d.metrics_mutex);
+    for (const watch::SignalSpec& spec : watch::Signals()) {
+      auto& samples = family(fmt::format("dbrunbook_{}", spec.name),
+                             fmt::format("{} ({} signal)", spec.description,
+                                         watch::CadenceName(spec.cadence)),
+                             api::MetricType::kGauge);
+      for (const auto& [target, values] : d.last_values) {
+        auto it = values.find(std::string(spec.name));
+        if (it != values.end()) samples.push_back({{{"target", target}}, it->second});
+      }
+    }
+    auto& states = family("dbrunbook_trigger_state",
+                          "runbook trigger state per target: 0 inactive, 1 pending, 2 firing",
+                          api::MetricType::kGauge);
+    for (const watch::TriggerStatus& t : d.trigger_statuses) {
+      states.push_back({{{"target", t.target}, {"trigger", t.trigger}},
+                        static_cast<double>(static_cast<int>(t.state))});
+    }
+    auto& open = family("dbrunbook_open_incidents", "open incidents per target",
+                        api::MetricType::kGauge);
+    for (const auto& [target, n] : d.open_by_target) {
+      open.push_back({{{"target", target}}, static_cast<double>(n)});
+    }
+    auto& polls = family("dbrunbook_polls_total", "polls of the target",
+                         api::MetricType::kCounter);
+    auto& errors = family("dbrunbook_poll_errors_total",
+                          "polls that could not reach or read the target",
+                          api::MetricType::kCounter);
+    auto& overruns = family("dbrunbook_poll_overruns_total",
+                            "polls skipped because the previous one had not finished",
+                            api::MetricType::kCounter);
+    auto& seconds = family("dbrunbook_poll_duration_seconds", "duration of the last poll",
+                           api::MetricType::kGauge);
+    auto& statements = family("dbrunbook_statements_total",
+                              "statements the pollers sent to the target",
+                              api::MetricType::kCounter);
+    for (const auto& [target, stats] : d.poll_stats) {
+      const std::vector<std::pair<std::string, std::string>> labels = {{"target", target}};
+      polls.push_back({labels, static_cast<double>(stats.polls)});
+      errors.push_back({labels, static_cast<double>(stats.errors)});
+      overruns.push_back({labels, static_cast<double>(stats.overruns)});
+      seconds.push_back({labels, stats.last_seconds});
+      statements.push_back({labels, static_cast<double>(stats.statements)});
+    }
+    auto& events = family("dbrunbook_incident_events_total",
+                          "incident timeline events recorded, by kind", api::MetricType::kCounter);
+    for (const auto& [kind, n] : d.events_total) {
+      events.push_back({{{"kind", kind}}, static_cast<double>(n)});
+    }
+    auto& effects = family("dbrunbook_effects_total",
+                           "work done for incidents: diagnoses, actions by outcome, escalations",
+                           api::MetricType::kCounter);
+    for (const auto& [kind, n] : d.effects_total) {
+      effects.push_back({{{"kind", kind}}, static_cast<double>(n)});
+    }
+  }
+  {
+    std::lock_guard lock(d.effect_mutex);
+    family("dbrunbook_effects_queued", "diagnoses and actions waiting for a worker",
+           api::MetricType::kGauge)
+        .push_back({{}, static_cast<double>(d.effects.size())});
+  }
+  auto text = api::WriteExposition(families);
+  if (!text) {
+    d.Log("error", "cannot write /metrics", {{"error", text.error().ToString()}});
+    return "# dbrunbook: " + text.error().message + "\n";
+  }
+  return *text;
+}
+
+}  // namespace dbrunbook::daemon
