@@ -95,6 +95,21 @@ std::string FormatSampleValue(double value) {
   return fmt::format("{}", value);
 }
 
+MetricFamily SignalFamily(const std::vector<watch::SampleBatch>& latest) {
+  MetricFamily family;
+  family.name = "dbrunbook_signal";
+  family.help =
+      "The last value of each signal the watch daemon follows, by target and signal (README, "
+      "\"Signals\", gives each one's meaning and unit).";
+  family.type = MetricType::kGauge;
+  for (const watch::SampleBatch& batch : latest) {
+    for (const auto& [signal, value] : batch.values) {
+      family.samples.push_back(MetricSample{{{"target", batch.target}, {"signal", signal}}, value});
+    }
+  }
+  return family;
+}
+
 core::Result<std::string> WriteExposition(const std::vector<MetricFamily>& families) {
   std::string out;
   std::set<std::string, std::less<>> names;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "watch/signals.h"
 
 namespace dbrunbook::api {
 
@@ -47,6 +48,14 @@ bool IsValidLabelName(std::string_view name);
 std::string EscapeHelp(std::string_view text);
 std::string EscapeLabelValue(std::string_view text);
 std::string FormatSampleValue(double value);
+
+// The latest value of every signal of every target, as one gauge family:
+//   dbrunbook_signal{target="orders-primary",signal="threads_running"} 12
+// One family for all signals rather than one metric per signal: the signal names carry their
+// unit the runbook's way (questions_per_s), which promtool's lint rejects in metric names
+// ("should not contain abbreviated units"); as a label value it is fine. A batch's absent
+// signals have no sample (absent is not 0). Batches in the order given, signals by name.
+MetricFamily SignalFamily(const std::vector<watch::SampleBatch>& latest);
 
 // The exposition of `families`, in the given order, ending with a newline. Fails with
 // kInvalidArgument naming the family (and sample) on the first rule broken; nothing is

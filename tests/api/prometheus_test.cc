@@ -130,6 +130,30 @@ TEST(Exposition, PromtoolFlagsWhatTheWriterRefuses) {
   EXPECT_THAT(no_help.error().message, HasSubstr("HELP text is empty"));
 }
 
+TEST(Exposition, EverySignalOfTheCatalogueIsAValidSampleForPromtool) {
+  std::vector<watch::SampleBatch> batches(2);
+  batches[0].target = "orders-primary";
+  batches[1].target = "orders-replica";
+  double value = 0;
+  for (const auto& spec : watch::Signals()) {
+    batches[0].values[std::string(spec.name)] = value++;
+    batches[1].values[std::string(spec.name)] = value++;
+  }
+  batches[1].values.erase("replication_lag_seconds");  // absent: no sample, not 0
+  const MetricFamily family = SignalFamily(batches);
+  EXPECT_EQ(family.samples.size(), 2 * watch::Signals().size() - 1);
+  auto text = WriteExposition({family});
+  ASSERT_TRUE(text) << text.error().ToString();
+  EXPECT_THAT(*text, HasSubstr("dbrunbook_signal{target=\"orders-primary\","
+                               "signal=\"longest_query_seconds\"} "));
+  EXPECT_THAT(
+      *text,
+      ::testing::Not(HasSubstr("{target=\"orders-replica\",signal=\"replication_lag_seconds\"}")));
+  const ToolRun run = PromtoolCheck(*text);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, "");
+}
+
 TEST(Exposition, RefusesWhatAScraperWouldReject) {
   const auto fails = [](std::vector<MetricFamily> families, const std::string& message) {
     auto text = WriteExposition(families);

@@ -141,7 +141,7 @@ TEST_F(LogTailTest, AMissingFileIsReportedOnceAndReadFromItsStartWhenItAppears) 
   EXPECT_EQ(Poll(*tailer), 1);
 }
 
-TEST_F(LogTailTest, AFiveMegabyteLineCountsOnceAndIsNotBuffered) {
+TEST_F(LogTailTest, AFiveMegabyteLineCountsOnceAcrossPolls) {
   Append("");
   LogTailOptions options;
   options.max_read_bytes = 1 << 20;  // 1 MiB a poll: the line takes several polls
@@ -197,6 +197,31 @@ TEST_F(LogTailTest, ErrorsPerMinuteIsASlidingWindow) {
   EXPECT_EQ(tailer->ErrorsPerMinute(now_ + std::chrono::seconds(29)).at("orders-primary"), 3);
   EXPECT_EQ(tailer->ErrorsPerMinute(now_ + std::chrono::seconds(30)).at("orders-primary"), 1);
   EXPECT_EQ(tailer->ErrorsPerMinute(now_ + std::chrono::seconds(60)).at("orders-primary"), 0);
+}
+
+TEST_F(LogTailTest, CountsPerTargetAcrossFiles) {
+  const std::string worker = dir_ + "/worker.log";
+  const std::string billing = dir_ + "/billing.log";
+  Append("");
+  Append("", worker);
+  auto tailer = LogTailer::Create(
+      {{path_, "orders-primary", {}}, {worker, "orders-primary", {}}, {billing, "billing", {}}});
+  ASSERT_TRUE(tailer) << tailer.error().ToString();
+  Append(kTooMany);
+  Append(kTooMany, worker);
+  Append("ERROR Lost connection to server during query\n", billing);  // new file: counted
+  now_ += std::chrono::seconds(1);
+  const auto result = (*tailer)->Poll(now_);
+  EXPECT_EQ(result.matches.at("orders-primary"), 2);
+  EXPECT_EQ(result.matches.at("billing"), 1);
+  Append(kTooMany, worker);
+  now_ += std::chrono::seconds(1);
+  const auto next = (*tailer)->Poll(now_);
+  EXPECT_EQ(next.matches.at("orders-primary"), 1);
+  EXPECT_EQ(next.matches.at("billing"), 0);  // every target, even with nothing new
+  const auto rates = (*tailer)->ErrorsPerMinute(now_);
+  EXPECT_EQ(rates.at("orders-primary"), 3);
+  EXPECT_EQ(rates.at("billing"), 1);
 }
 
 TEST(MinuteRate, CountsTheLastSixtySeconds) {
