@@ -449,6 +449,8 @@ core::Result<int> HttpServer::Start() {
     if (m == "PATCH") server->Patch(any, httplib::Server::Handler(dispatch));
     if (m == "DELETE") server->Delete(any, httplib::Server::Handler(dispatch));
   }
+  // No route takes OPTIONS: routed too, so that it gets 405 with "Allow" (or 404), not 400.
+  server->Options(".*", dispatch);
   // Statuses cpp-httplib sets itself (413, 400, 414, ...) get the JSON error body too; a
   // response that has a body already keeps it.
   server->set_error_handler(httplib::Server::HandlerWithResponse(

@@ -15,7 +15,9 @@
 //   413  the body is larger than max_body_bytes (checked before it is read into memory).
 //   500  the handler threw: the exception is caught, the server goes on.
 //   400  a request cpp-httplib cannot parse.
-// HEAD is answered as GET without the body.
+//   A request with a body is screened (401/404/405) once its body is read, so that the body
+//   does not stay in the kept-alive connection; one without is screened before routing.
+// HEAD is answered as GET without the body; OPTIONS gets 405 (no CORS: not a browser API).
 //
 // Thread-safety: Route() before Start() only; Start() and Stop() from one thread; the access
 // log callback runs on the worker threads.

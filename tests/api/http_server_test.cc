@@ -121,6 +121,10 @@ TEST_F(HttpServerTest, UnknownPathIs404AndWrongMethodIs405WithJsonErrors) {
     EXPECT_EQ(Send("GET", "/healthz").status, 200);
   }
 
+  const auto options = Send("OPTIONS", "/api/v1/alerts");
+  EXPECT_EQ(options.status, 405);
+  EXPECT_EQ(options.Header("allow").value_or(""), "POST");
+
   const auto head = Send("HEAD", "/healthz");
   EXPECT_EQ(head.status, 200);
   EXPECT_TRUE(head.body.empty());
