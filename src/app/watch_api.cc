@@ -173,7 +173,15 @@ class Api final : public WatchApi {
         unmatched.push_back({{"alertname", alert.alertname}, {"reason", alert.unmatched_reason}});
         continue;
       }
-      daemon_.PostAlert(alert.ToExternalAlert(now));
+      watch::ExternalAlert external = alert.ToExternalAlert(now);
+      // Alertmanager's severities vary by team (critical, page, error, warning, info ...):
+      // the engine knows two.
+      const std::string severity = core::ToLower(external.severity);
+      external.severity = severity == "critical" || severity == "page" || severity == "error" ||
+                                  severity == "emergency"
+                              ? "critical"
+                              : "warning";
+      daemon_.PostAlert(std::move(external));
       ++accepted;
     }
     if (!unmatched.empty() && options_.log) {

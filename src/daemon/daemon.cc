@@ -760,16 +760,14 @@ std::string Daemon::MetricsText() {
       .push_back({{}, d.is_running ? 1.0 : 0.0});
   {
     std::lock_guard lock(d.metrics_mutex);
-    for (const watch::SignalSpec& spec : watch::Signals()) {
-      auto& samples = family(fmt::format("dbrunbook_{}", spec.name),
-                             fmt::format("{} ({} signal)", spec.description,
-                                         watch::CadenceName(spec.cadence)),
-                             api::MetricType::kGauge);
-      for (const auto& [target, values] : d.last_values) {
-        auto it = values.find(std::string(spec.name));
-        if (it != values.end()) samples.push_back({{{"target", target}}, it->second});
-      }
+    std::vector<watch::SampleBatch> latest;
+    for (const auto& [target, values] : d.last_values) {
+      watch::SampleBatch batch;
+      batch.target = target;
+      batch.values = values;
+      latest.push_back(std::move(batch));
     }
+    families.push_back(api::SignalFamily(latest));
     auto& states = family("dbrunbook_trigger_state",
                           "runbook trigger state per target: 0 inactive, 1 pending, 2 firing",
                           api::MetricType::kGauge);

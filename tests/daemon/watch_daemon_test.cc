@@ -347,7 +347,7 @@ TEST_F(WatchDaemonTest, LockPileupIsDiagnosedKilledByAutoPolicyVerifiedAndResolv
   // /metrics is valid exposition (promtool, the Prometheus project's own checker).
   auto metrics = Http("GET", "/metrics");
   ASSERT_EQ(metrics.status, 200);
-  EXPECT_THAT(metrics.body, HasSubstr("dbrunbook_longest_query_seconds{target=\"db\"}"));
+  EXPECT_THAT(metrics.body, HasSubstr("dbrunbook_signal{target=\"db\",signal=\"longest_query_seconds\"}"));
   EXPECT_THAT(metrics.body, HasSubstr("dbrunbook_trigger_state{target=\"db\",trigger=\"slow_queries\"}"));
   const std::string promtool = testing::FindInPath("promtool");
   ASSERT_FALSE(promtool.empty()) << "promtool (Debian package prometheus) is needed";
