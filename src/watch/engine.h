@@ -11,6 +11,10 @@
 // While firing, the condition holds until the value passes resolve_threshold (hysteresis). A
 // poll without the trigger's signal (not a replica: no lag) counts as "condition false",
 // except while the target is unreachable, when triggers on server signals keep their state.
+// "A poll" is a batch carrying target_unreachable (every server poll does); a batch without it
+// (cloud metrics, pushed counts) only updates the signals it carries. Signals read less often
+// than every poll (slow, cloud, external cadence) keep their last value until it is stale (3
+// of their periods: 30 s, 180 s, 180 s), then count as absent.
 //
 // Incidents: a trigger starting to fire opens an incident for its target, unless one is open
 // (then the trigger joins it). Phases: assess -> investigate -> mitigate -> verify ->
@@ -112,6 +116,9 @@ struct Incident {
   std::vector<IncidentAction> actions;
   int escalation_level = 0;
   std::set<std::string> escalations_fired;  // rule names
+  // Rule name -> since when its condition has held (persisted, so that a restart of the
+  // daemon does not restart the `after` clock of an escalation).
+  std::map<std::string, core::WallTime> escalation_since;
   std::set<std::string> deadlines_missed;   // phase names
   int relapses = 0;
   int diagnoses = 0;  // kDiagnose effects completed
@@ -131,9 +138,9 @@ struct Event {
   int64_t incident_id = 0;
   core::WallTime at{};
   // "opened", "trigger.firing", "trigger.resolved", "phase", "findings", "action.proposed",
-  // "action.approved", "action.running", "action.applied", "action.failed", "action.blocked",
-  // "action.off", "action.interrupted", "deadline.missed", "escalated", "relapse", "ack",
-  // "note", "resolved", "diagnose.failed"
+  // "action.approved", "action.running", "action.applied", "action.verified", "action.failed",
+  // "action.refused", "action.blocked", "action.off", "action.interrupted", "deadline.missed",
+  // "escalated", "relapse", "ack", "note", "resolved", "diagnose.failed"
   std::string kind;
   std::string text;  // one line for people
   nlohmann::json data = nlohmann::json::object();
