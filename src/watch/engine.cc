@@ -260,8 +260,8 @@ json TimeJson(const std::optional<WallTime>& t) {
 }
 
 std::optional<runbook::Policy> ParsePolicy(std::string_view name) {
-  for (runbook::Policy p : {runbook::Policy::kOff, runbook::Policy::kApprove,
-                            runbook::Policy::kAuto}) {
+  for (runbook::Policy p :
+       {runbook::Policy::kOff, runbook::Policy::kApprove, runbook::Policy::kAuto}) {
     if (runbook::PolicyName(p) == name) return p;
   }
   return std::nullopt;
@@ -296,8 +296,8 @@ class JsonReader {
   void String(std::string_view key, std::string& out, bool required = false) {
     const json* v = Get(key, required);
     if (v == nullptr) return;
-    if (!v->is_string()) return Fail(fmt::format("{}: expected a string, found {}", Field(key),
-                                                 v->type_name()));
+    if (!v->is_string())
+      return Fail(fmt::format("{}: expected a string, found {}", Field(key), v->type_name()));
     out = v->get<std::string>();
   }
 
@@ -355,14 +355,14 @@ class JsonReader {
     const json* v = Get(key, false);
     if (v == nullptr) return;
     if (!v->is_array()) {
-      return Fail(fmt::format("{}: expected a list of strings, found {}", Field(key),
-                              v->type_name()));
+      return Fail(
+          fmt::format("{}: expected a list of strings, found {}", Field(key), v->type_name()));
     }
     for (size_t i = 0; i < v->size(); ++i) {
       const json& item = (*v)[i];
       if (!item.is_string()) {
-        return Fail(fmt::format("{}[{}]: expected a string, found {}", Field(key), i,
-                                item.type_name()));
+        return Fail(
+            fmt::format("{}[{}]: expected a string, found {}", Field(key), i, item.type_name()));
       }
       out.insert(out.end(), item.get<std::string>());
     }
@@ -523,9 +523,9 @@ nlohmann::json IncidentToJson(const Incident& incident) {
 core::Result<Incident> IncidentFromJson(const nlohmann::json& document) {
   try {
     if (!document.is_object()) {
-      return core::MakeError(core::ErrorCode::kParse,
-                             fmt::format("incident: expected a JSON object, found {}",
-                                         document.type_name()));
+      return core::MakeError(
+          core::ErrorCode::kParse,
+          fmt::format("incident: expected a JSON object, found {}", document.type_name()));
     }
     Incident incident;
     JsonReader r(document, "");
@@ -620,11 +620,11 @@ core::Result<Incident> IncidentFromJson(const nlohmann::json& document) {
       r.Fail("resolved_at: missing for a resolved incident");
     }
     if (!r.ok()) {
-      return core::MakeError(core::ErrorCode::kParse,
-                             fmt::format("incident {}: {}",
-                                         incident.id > 0 ? std::to_string(incident.id) : "?",
-                                         r.error()),
-                             "the stored incident is damaged; repair or delete it in the store");
+      return core::MakeError(
+          core::ErrorCode::kParse,
+          fmt::format("incident {}: {}", incident.id > 0 ? std::to_string(incident.id) : "?",
+                      r.error()),
+          "the stored incident is damaged; repair or delete it in the store");
     }
     return incident;
   } catch (const nlohmann::json::exception& e) {
@@ -653,8 +653,7 @@ struct Engine::State {
 
   static void Emit(Output& out, const Incident& incident, WallTime at, std::string kind,
                    std::string text, json data = json::object()) {
-    out.events.push_back(
-        Event{incident.id, at, std::move(kind), std::move(text), std::move(data)});
+    out.events.push_back(Event{incident.id, at, std::move(kind), std::move(text), std::move(data)});
     Changed(out, incident.id);
   }
 
@@ -703,8 +702,7 @@ struct Engine::State {
   }
 
   void TriggerFired(Output& out, const std::string& target, const std::string& trigger,
-                    const std::string& severity, const std::string& text, json data,
-                    WallTime at) {
+                    const std::string& severity, const std::string& text, json data, WallTime at) {
     Incident* incident = OpenFor(target);
     const bool opening = incident == nullptr;
     if (opening) {
@@ -738,8 +736,8 @@ struct Engine::State {
       ++incident->relapses;
       incident->verify_started_at.reset();
       Emit(out, *incident, at, "relapse",
-           fmt::format("{} firing again during verify (relapse {}): back to investigate",
-                       trigger, incident->relapses),
+           fmt::format("{} firing again during verify (relapse {}): back to investigate", trigger,
+                       incident->relapses),
            {{"trigger", trigger}, {"relapses", incident->relapses}});
       SetPhase(out, *incident, Phase::kInvestigate, at, "relapse");
       Diagnose(out, *incident);
@@ -753,9 +751,9 @@ struct Engine::State {
     Emit(out, *incident, at, "trigger.resolved", text, std::move(data));
     if (incident->firing.empty() && incident->phase < Phase::kVerify) {
       incident->verify_started_at = at;
-      SetPhase(out, *incident, Phase::kVerify, at,
-               fmt::format("every trigger clear; watching for {}",
-                           Short(runbook.phases.verify_period)));
+      SetPhase(
+          out, *incident, Phase::kVerify, at,
+          fmt::format("every trigger clear; watching for {}", Short(runbook.phases.verify_period)));
     }
   }
 
@@ -803,7 +801,9 @@ struct Engine::State {
       IncidentAction* existing = FindAction(incident, m.action);
       // Each action at most once per incident; a blocked one is looked at again.
       if (existing != nullptr && existing->state != ActionState::kBlocked) continue;
-      json data = {{"action", m.action}, {"findings", codes}, {"policy", std::string(runbook::PolicyName(m.policy))}};
+      json data = {{"action", m.action},
+                   {"findings", codes},
+                   {"policy", std::string(runbook::PolicyName(m.policy))}};
       if (m.policy == runbook::Policy::kOff) {
         IncidentAction off{m.action, Key(incident.id, m.action, 1), 1, m.policy, ActionState::kOff,
                            reason};
@@ -817,14 +817,16 @@ struct Engine::State {
         if (auto it = target_it->second.find(m.action);
             it != target_it->second.end() && at - it->second < m.block) {
           if (existing != nullptr) continue;  // still blocked, already on the timeline
-          IncidentAction blocked{
-              m.action, Key(incident.id, m.action, 1), 1, m.policy, ActionState::kBlocked,
-              fmt::format("applied on {} {} ago; block {}", incident.target,
-                          Short(at - it->second), Short(m.block))};
+          IncidentAction blocked{m.action,
+                                 Key(incident.id, m.action, 1),
+                                 1,
+                                 m.policy,
+                                 ActionState::kBlocked,
+                                 fmt::format("applied on {} {} ago; block {}", incident.target,
+                                             Short(at - it->second), Short(m.block))};
           blocked.updated_at = at;
           Emit(out, incident, at, "action.blocked",
-               fmt::format("{} blocked ({}): {} (anti-flapping)", m.action, reason,
-                           blocked.reason),
+               fmt::format("{} blocked ({}): {} (anti-flapping)", m.action, reason, blocked.reason),
                std::move(data));
           incident.actions.push_back(std::move(blocked));
           continue;
@@ -908,9 +910,9 @@ struct Engine::State {
                         [](const IncidentAction& a) { return a.state == ActionState::kVerified; });
         if (!verified || incident.firing.empty()) return Condition{false};
         std::vector<std::string> firing(incident.firing.begin(), incident.firing.end());
-        return Condition{true, std::nullopt,
-                         fmt::format("mitigation verified but still firing: {}",
-                                     Join(firing, ", "))};
+        return Condition{
+            true, std::nullopt,
+            fmt::format("mitigation verified but still firing: {}", Join(firing, ", "))};
       }
       case runbook::EscalationWhen::kDeadlineMissed:
         if (incident.deadlines_missed.count(rule.phase) == 0) return Condition{false};
@@ -937,9 +939,10 @@ struct Engine::State {
       if (inserted) Changed(out, incident.id);
       const core::Duration lasted = now - it->second;
       if (lasted < rule.after) continue;
-      Escalate(out, incident, rule, rule.after > core::Duration::zero()
-                                        ? fmt::format("{} for {}", c.reason, Short(lasted))
-                                        : c.reason,
+      Escalate(out, incident, rule,
+               rule.after > core::Duration::zero()
+                   ? fmt::format("{} for {}", c.reason, Short(lasted))
+                   : c.reason,
                now);
     }
   }
@@ -981,8 +984,8 @@ struct Engine::State {
       if (now - incident.opened_at < deadline) continue;
       incident.deadlines_missed.insert(name);
       Emit(out, incident, now, "deadline.missed",
-           fmt::format("deadline for {} ({}) missed: the incident is in {}", name,
-                       Short(deadline), PhaseName(incident.phase)),
+           fmt::format("deadline for {} ({}) missed: the incident is in {}", name, Short(deadline),
+                       PhaseName(incident.phase)),
            {{"phase", name}, {"deadline_seconds", core::ToSeconds(deadline)}});
     }
   }
@@ -1038,10 +1041,10 @@ Output Engine::Restore(std::vector<Incident> open_incidents,
       // The store had two open incidents on one target: keep the older one.
       const int64_t keep = other->id;
       Incident& dup = s.open.emplace(incident.id, std::move(incident)).first->second;
-      s.Finish(out, dup, now, fmt::format("closed at restore: incident {} is open on {}", keep,
-                                          dup.target),
-               fmt::format("closed at restore: incident {} is already open on {}", keep,
-                           dup.target));
+      s.Finish(
+          out, dup, now,
+          fmt::format("closed at restore: incident {} is open on {}", keep, dup.target),
+          fmt::format("closed at restore: incident {} is already open on {}", keep, dup.target));
       continue;
     }
     Incident& restored = s.open.emplace(incident.id, std::move(incident)).first->second;
@@ -1061,11 +1064,23 @@ Output Engine::Restore(std::vector<Incident> open_incidents,
     }
     // Triggers firing at the stop are firing again (like Prometheus's restored alert state)
     // so a condition that still holds does not open a second incident or repeat the event.
+    // A trigger taken out of the runbook (or off this target) since would never be evaluated
+    // again and would keep the incident open for ever: it counts as resolved.
     TargetRuntime& target = s.target_state[restored.target];
-    for (const std::string& trigger : restored.firing) {
+    const std::set<std::string> firing = restored.firing;
+    for (const std::string& trigger : firing) {
+      const bool alert = trigger.rfind(kAlertPrefix, 0) == 0;
+      const runbook::TriggerSpec* spec = s.runbook.FindTrigger(trigger);
+      if (!alert && (spec == nullptr || !spec->AppliesTo(restored.target))) {
+        s.TriggerResolved(out, restored.target, trigger,
+                          fmt::format("trigger {} resolved: no longer in the runbook for {}",
+                                      trigger, restored.target),
+                          {{"trigger", trigger}}, now);
+        continue;
+      }
       TriggerRuntime& rt = target.triggers[trigger];
       rt.state = TriggerState::kFiring;
-      if (trigger.rfind(kAlertPrefix, 0) == 0) rt.severity = restored.severity;
+      if (alert) rt.severity = restored.severity;
     }
     // A diagnosis in flight was lost with the process; it only reads, so it runs again.
     if (restored.diagnosing) {
@@ -1140,16 +1155,15 @@ Output Engine::OnSamples(const SampleBatch& batch) {
                  {"op", std::string(runbook::ComparisonText(spec.op))},
                  {"threshold", spec.threshold}};
     s.TriggerFired(out, batch.target, spec.name,
-                   std::string(runbook::TriggerSeverityName(spec.severity)), text,
-                   std::move(data), batch.wall);
+                   std::string(runbook::TriggerSeverityName(spec.severity)), text, std::move(data),
+                   batch.wall);
   }
   for (const Transition& t : resolved) {
     const runbook::TriggerSpec& spec = *t.spec;
-    std::string text =
-        t.eval.value
-            ? fmt::format("trigger {} resolved: {} = {}", spec.name, spec.signal,
-                          Number(*t.eval.value))
-            : fmt::format("trigger {} resolved: {} {}", spec.name, spec.signal, t.eval.absent_why);
+    std::string text = t.eval.value ? fmt::format("trigger {} resolved: {} = {}", spec.name,
+                                                  spec.signal, Number(*t.eval.value))
+                                    : fmt::format("trigger {} resolved: {} {}", spec.name,
+                                                  spec.signal, t.eval.absent_why);
     if (spec.resolve_for > core::Duration::zero()) {
       text += fmt::format(" (clear for {})", Short(spec.resolve_for));
     }
@@ -1179,7 +1193,8 @@ Output Engine::OnAlert(const ExternalAlert& alert) {
                    {{"trigger", trigger}, {"alert", alert.name}}, alert.at);
   } else {
     if (rt.state != TriggerState::kFiring) return out;
-    rt.state = TriggerState::kInactive;
+    // Resolved alerts are forgotten: alert names come from outside and must not pile up.
+    target_it->second.triggers.erase(trigger);
     s.TriggerResolved(out, alert.target, trigger,
                       fmt::format("alert {} resolved{}", alert.name, summary),
                       {{"trigger", trigger}, {"alert", alert.name}}, alert.at);
@@ -1235,8 +1250,9 @@ Output Engine::OnDiagnoseDone(const DiagnoseResult& result) {
   }
   State::Emit(out, *incident, result.at, "findings",
               shown.empty() ? std::string("no findings")
-                            : fmt::format("{}: {}", core::CountOf(static_cast<int64_t>(shown.size()),
-                                                                  "finding", "findings"),
+                            : fmt::format("{}: {}",
+                                          core::CountOf(static_cast<int64_t>(shown.size()),
+                                                        "finding", "findings"),
                                           Join(shown, ", ")),
               {{"codes", codes}});
   if (incident->phase == Phase::kVerify) {
@@ -1409,9 +1425,7 @@ std::vector<const Incident*> Engine::OpenIncidents() const {
   return out;
 }
 
-const Incident* Engine::Find(int64_t incident_id) const {
-  return state_->FindAny(incident_id);
-}
+const Incident* Engine::Find(int64_t incident_id) const { return state_->FindAny(incident_id); }
 
 std::vector<TriggerStatus> Engine::Triggers() const {
   std::vector<TriggerStatus> out;

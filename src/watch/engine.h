@@ -119,7 +119,7 @@ struct Incident {
   // Rule name -> since when its condition has held (persisted, so that a restart of the
   // daemon does not restart the `after` clock of an escalation).
   std::map<std::string, core::WallTime> escalation_since;
-  std::set<std::string> deadlines_missed;   // phase names
+  std::set<std::string> deadlines_missed;  // phase names
   int relapses = 0;
   int diagnoses = 0;  // kDiagnose effects completed
   bool diagnosing = false;

@@ -113,7 +113,8 @@ TEST(IncidentJson, ResolvedIncidentRoundTrips) {
 
 TEST(IncidentJson, TheApiFieldsAreThere) {
   const json j = IncidentToJson(FullIncident());
-  for (const char* key : {"id", "target", "phase", "opened_at", "triggers", "findings", "actions"}) {
+  for (const char* key :
+       {"id", "target", "phase", "opened_at", "triggers", "findings", "actions"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
   EXPECT_EQ(j["phase"], "verify");
@@ -180,7 +181,10 @@ INSTANTIATE_TEST_SUITE_P(
                 "relapses: -1 is out of range"},
         BadCase{"resolved without resolved_at", [](json& j) { j["phase"] = "resolved"; },
                 "resolved_at: missing for a resolved incident"},
-        BadCase{"not an object", [](json& j) { j = json::array({1, 2}); },
+        BadCase{"not an object",
+                [](json& j) {
+                  j = json::array({1, 2});
+                },
                 "expected a JSON object, found array"}),
     [](const ::testing::TestParamInfo<BadCase>& info) {
       std::string name = info.param.what;
@@ -294,6 +298,53 @@ TEST(Engine, TriggersListsEveryTargetAndAlert) {
   EXPECT_EQ(open[0]->id, 5);
   EXPECT_EQ(open[0]->target, "db2");
   EXPECT_EQ(open[1]->id, 6);
+}
+
+TEST(Engine, RestoreResolvesTriggersNoLongerInTheRunbook) {
+  Incident stored;
+  stored.id = 3;
+  stored.target = "db1";
+  stored.phase = Phase::kMitigate;
+  stored.opened_at = kT0;
+  stored.triggers = {"old_trigger", "slow_queries"};
+  stored.firing = {"old_trigger", "slow_queries"};
+  Engine engine(SlowQueryRunbook(runbook::Policy::kAuto), {"db1"}, 1);
+  Output out = engine.Restore({stored}, {}, kT0 + minutes(2));
+  ASSERT_EQ(out.events.size(), 1u);
+  EXPECT_EQ(out.events[0].kind, "trigger.resolved");
+  EXPECT_EQ(out.events[0].text, "trigger old_trigger resolved: no longer in the runbook for db1");
+  const Incident* incident = engine.Find(3);
+  ASSERT_NE(incident, nullptr);
+  EXPECT_EQ(incident->firing, std::set<std::string>{"slow_queries"});
+  EXPECT_EQ(incident->phase, Phase::kMitigate);
+  // slow_queries is restored as firing: a poll where it still holds changes nothing.
+  EXPECT_TRUE(engine.OnSamples(Batch("db1", 9, minutes(3))).events.empty());
+  // New incidents continue after the restored ids.
+  engine.OnSamples(Batch("db1", 1, minutes(3) + seconds(1)));
+  EXPECT_EQ(engine.Find(3)->phase, Phase::kVerify);
+}
+
+TEST(Engine, RestoreClosesASecondOpenIncidentOnOneTarget) {
+  Incident a;
+  a.id = 4;
+  a.target = "db1";
+  a.opened_at = kT0;
+  a.firing = {"slow_queries"};
+  Incident b = a;
+  b.id = 9;
+  Engine engine(SlowQueryRunbook(runbook::Policy::kAuto), {"db1"}, 1);
+  Output out = engine.Restore({b, a}, {}, kT0 + minutes(1));
+  ASSERT_EQ(engine.OpenIncidents().size(), 1u);
+  EXPECT_EQ(engine.OpenIncidents()[0]->id, 4);
+  ASSERT_NE(engine.Find(9), nullptr);
+  EXPECT_FALSE(engine.Find(9)->open());
+  EXPECT_EQ(engine.Find(9)->resolution, "closed at restore: incident 4 is open on db1");
+  // Ids go on after the highest restored one.
+  engine.OnSamples(Batch("db1", 1, minutes(2)));
+  EXPECT_TRUE(engine.Resolve(4, "alice", "done", kT0 + minutes(2)).has_value());
+  engine.OnSamples(Batch("db1", 9, minutes(10)));
+  ASSERT_EQ(engine.OpenIncidents().size(), 1u);
+  EXPECT_EQ(engine.OpenIncidents()[0]->id, 10);
 }
 
 }  // namespace

@@ -2,8 +2,9 @@
 // engine calls, so that the engine's tests build before the runbook module lands. Linked into
 // the watch tests only (never into dbrunbook_watch). Delete this file, and link
 // dbrunbook_runbook instead, when src/runbook/runbook.cc is merged.
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "core/duration.h"
 #include "runbook/runbook.h"

@@ -33,7 +33,7 @@ using config::YamlNode;
 // ---------------------------------------------------------------------------------------
 
 std::string ScenarioDir() {
-  const char* source = std::getenv("DBRUNBOOK_SOURCE_DIR");
+  const char* source = std::getenv("DBRUNBOOK_SOURCE_DIR");  // NOLINT(concurrency-mt-unsafe)
   return source == nullptr ? std::string() : std::string(source) + "/tests/watch/scenarios";
 }
 
@@ -106,7 +106,7 @@ class Reader {
   }
   std::string Str(const YamlNode& map, std::string_view key, std::string fallback) {
     const YamlNode* n = Child(map, key);
-    return n == nullptr ? fallback : Str(*n, key);
+    return n == nullptr ? std::move(fallback) : Str(*n, key);
   }
 
   double Num(const YamlNode& node, std::string_view what) {
@@ -173,12 +173,13 @@ runbook::Runbook ReadRunbook(Reader& r, const YamlNode& node) {
       spec.signal = r.Str(t, "signal", "");
       const std::string op = r.Str(t, "op", ">");
       const std::map<std::string, runbook::Comparison> ops = {
-          {">", runbook::Comparison::kGreater},     {">=", runbook::Comparison::kGreaterEqual},
-          {"<", runbook::Comparison::kLess},        {"<=", runbook::Comparison::kLessEqual},
-          {"==", runbook::Comparison::kEqual},      {"!=", runbook::Comparison::kNotEqual}};
+          {">", runbook::Comparison::kGreater}, {">=", runbook::Comparison::kGreaterEqual},
+          {"<", runbook::Comparison::kLess},    {"<=", runbook::Comparison::kLessEqual},
+          {"==", runbook::Comparison::kEqual},  {"!=", runbook::Comparison::kNotEqual}};
       if (ops.count(op) == 0) r.Error(t, fmt::format("trigger {}: unknown op '{}'", spec.name, op));
       spec.op = ops.count(op) > 0 ? ops.at(op) : runbook::Comparison::kGreater;
-      if (const YamlNode* n = Reader::Child(t, "threshold")) spec.threshold = r.Num(*n, "threshold");
+      if (const YamlNode* n = Reader::Child(t, "threshold"))
+        spec.threshold = r.Num(*n, "threshold");
       if (const YamlNode* n = Reader::Child(t, "resolve_threshold")) {
         spec.resolve_threshold = r.Num(*n, "resolve_threshold");
       }
@@ -396,9 +397,9 @@ void ReadInputs(Reader& r, const YamlNode& list, Scenario& s) {
       }
     } else {
       bool found = false;
-      for (auto [key, kind] : {std::pair{"approve", InputKind::kApprove},
-                               std::pair{"ack", InputKind::kAck}, std::pair{"note", InputKind::kNote},
-                               std::pair{"resolve", InputKind::kResolve}}) {
+      for (auto [key, kind] :
+           {std::pair{"approve", InputKind::kApprove}, std::pair{"ack", InputKind::kAck},
+            std::pair{"note", InputKind::kNote}, std::pair{"resolve", InputKind::kResolve}}) {
         const YamlNode* c = Reader::Child(item, key);
         if (c == nullptr) continue;
         found = true;
@@ -411,8 +412,10 @@ void ReadInputs(Reader& r, const YamlNode& list, Scenario& s) {
         in.text = r.Str(*c, kind == InputKind::kResolve ? "reason" : "text", "");
         break;
       }
-      if (!found) r.Error(item, "input: none of values, unreachable, alert, diagnose_done, "
-                                "action_done, approve, ack, note, resolve, restart");
+      if (!found)
+        r.Error(item,
+                "input: none of values, unreachable, alert, diagnose_done, "
+                "action_done, approve, ack, note, resolve, restart");
     }
     r.OnlyKeys(item, allowed, "input");
     // A repeated poll: at, at+every, ... up to and including `until`.
@@ -471,6 +474,7 @@ bool Matches(const ExpectedLine& expected, const std::string& actual) {
 std::string Diff(const std::vector<std::string>& expected, const std::vector<std::string>& actual,
                  bool substring_match) {
   std::vector<ExpectedLine> parsed;
+  parsed.reserve(expected.size());
   for (const std::string& e : expected) {
     parsed.push_back(substring_match ? ParseExpected(e) : ExpectedLine{NormaliseHead(e), ""});
   }
@@ -492,10 +496,10 @@ std::string Diff(const std::vector<std::string>& expected, const std::vector<std
     if (i < n && j < m && same(i, j)) {
       out += "    " + actual[j++] + "\n";
       ++i;
-    } else if (j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      out += "  + " + actual[j++] + "\n";
-    } else {
+    } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
       out += "  - " + expected[i++] + "\n";
+    } else {
+      out += "  + " + actual[j++] + "\n";
     }
   }
   return out;
@@ -577,8 +581,8 @@ class Simulation {
       const std::string stored = IncidentToJson(incident).dump();
       auto back = IncidentFromJson(nlohmann::json::parse(stored));
       ASSERT_TRUE(back.has_value()) << back.error().ToString() << "\n" << stored;
-      ASSERT_EQ(IncidentToJson(*back).dump(), stored) << "the JSON round trip changed incident "
-                                                     << id;
+      ASSERT_EQ(IncidentToJson(*back).dump(), stored)
+          << "the JSON round trip changed incident " << id;
       if (back->open()) open.push_back(std::move(*back));
     }
     std::map<std::string, std::map<std::string, core::WallTime>> last_applied;
@@ -602,8 +606,8 @@ class Simulation {
         ADD_FAILURE() << "line " << in.line << ": expected error " << in.expect_error
                       << ", the command succeeded";
       } else if (core::ErrorCodeName(result.error().code) != in.expect_error) {
-        ADD_FAILURE() << "line " << in.line << ": expected error " << in.expect_error
-                      << ", got " << core::ErrorCodeName(result.error().code) << ": "
+        ADD_FAILURE() << "line " << in.line << ": expected error " << in.expect_error << ", got "
+                      << core::ErrorCodeName(result.error().code) << ": "
                       << result.error().ToString();
       } else {
         timeline.push_back(fmt::format("{} error {} | {}", Offset(Now()),
@@ -669,20 +673,20 @@ class Simulation {
 
   void Record(const Output& out) {
     for (const Event& e : out.events) {
-      timeline.push_back(fmt::format("{} #{} {} | {}", Offset(e.at - start_), e.incident_id,
-                                     e.kind, e.text));
+      timeline.push_back(
+          fmt::format("{} #{} {} | {}", Offset(e.at - start_), e.incident_id, e.kind, e.text));
     }
     for (const Effect& e : out.effects) {
       switch (e.kind) {
         case EffectKind::kDiagnose:
-          effects.push_back(fmt::format("{} diagnose #{} {}", Offset(Now()), e.incident_id,
-                                        e.target));
+          effects.push_back(
+              fmt::format("{} diagnose #{} {}", Offset(Now()), e.incident_id, e.target));
           break;
         case EffectKind::kApplyAction: {
           std::string params;
           for (const auto& [k, v] : e.params) params += fmt::format(" {}={}", k, v);
-          effects.push_back(fmt::format("{} apply #{} {} {} key={}{}", Offset(Now()),
-                                        e.incident_id, e.target, e.action, e.key, params));
+          effects.push_back(fmt::format("{} apply #{} {} {} key={}{}", Offset(Now()), e.incident_id,
+                                        e.target, e.action, e.key, params));
           break;
         }
         case EffectKind::kEscalate: {
@@ -747,7 +751,7 @@ void CheckFinal(Reader& r, const YamlNode& final_state, const Simulation& run) {
         EXPECT_EQ(r.Str(*n, key), actual) << where << key;
       }
     };
-    auto list = [&](std::string_view key, std::vector<std::string> actual, bool sort) {
+    auto list = [&](std::string_view key, const std::vector<std::string>& actual, bool sort) {
       if (const YamlNode* n = Reader::Child(want, key)) {
         std::vector<std::string> expected = r.List(n, key);
         if (sort) {
@@ -774,8 +778,7 @@ void CheckFinal(Reader& r, const YamlNode& final_state, const Simulation& run) {
     for (const FindingRef& f : inc.findings) codes.push_back(f.code);
     list("findings", codes, false);
     list("deadlines_missed", {inc.deadlines_missed.begin(), inc.deadlines_missed.end()}, true);
-    list("escalations_fired", {inc.escalations_fired.begin(), inc.escalations_fired.end()},
-         true);
+    list("escalations_fired", {inc.escalations_fired.begin(), inc.escalations_fired.end()}, true);
     list("prevention", inc.prevention, false);
     if (const YamlNode* actions = Reader::Child(want, "actions")) {
       // action: state, or state@generation
@@ -811,10 +814,10 @@ TEST_P(ScenarioTest, Timeline) {
   ASSERT_TRUE(doc.has_value()) << doc.error().ToString();
 
   Reader r(GetParam());
-  r.OnlyKeys(*doc,
-             {"description", "runbook", "targets", "next_id", "last_applied", "input", "end",
-              "expect"},
-             "scenario");
+  r.OnlyKeys(
+      *doc,
+      {"description", "runbook", "targets", "next_id", "last_applied", "input", "end", "expect"},
+      "scenario");
   Scenario s;
   const YamlNode* rb = Reader::Child(*doc, "runbook");
   ASSERT_NE(rb, nullptr) << GetParam() << ": `runbook` is missing";
@@ -834,18 +837,21 @@ TEST_P(ScenarioTest, Timeline) {
   ASSERT_NE(expect, nullptr) << GetParam() << ": `expect` is missing";
   r.OnlyKeys(*expect, {"timeline", "effects", "final", "triggers", "open"}, "expect");
   const YamlNode* timeline = Reader::Child(*expect, "timeline");
-  ASSERT_NE(timeline, nullptr) << GetParam() << ": `expect.timeline` is missing (write [] for "
-                                                "a scenario where nothing happens)";
+  ASSERT_NE(timeline, nullptr) << GetParam()
+                               << ": `expect.timeline` is missing (write [] for "
+                                  "a scenario where nothing happens)";
   s.timeline = r.List(timeline, "timeline");
   if (const YamlNode* effects = Reader::Child(*expect, "effects")) {
     s.effects = r.List(effects, "effects");
   }
   if (const YamlNode* open = Reader::Child(*expect, "open")) {
     std::vector<int64_t> ids;
-    for (const std::string& id : r.List(open, "open")) ids.push_back(core::ParseInt64(id).value_or(-1));
+    for (const std::string& id : r.List(open, "open"))
+      ids.push_back(core::ParseInt64(id).value_or(-1));
     s.open_incidents = ids;
   }
-  ASSERT_TRUE(r.errors.empty()) << "scenario file errors:\n" << fmt::format("{}", fmt::join(r.errors, "\n"));
+  ASSERT_TRUE(r.errors.empty()) << "scenario file errors:\n"
+                                << fmt::format("{}", fmt::join(r.errors, "\n"));
 
   Simulation run(s);
   run.Go();
