@@ -25,7 +25,10 @@
 //     "<incident>:<action>:<generation>"); policy auto -> effect kApplyAction; approve -> the
 //     action waits for Approve(); off -> recorded as "not proposed: policy off". An action
 //     applied on the same target within its `block` (anti-flapping, across incidents) is
-//     "blocked" instead.
+//     "blocked" instead (looked at again at the next diagnosis). The phase becomes mitigate
+//     only when an action now waits for approval or runs; with none, the incident stays in
+//     investigate (people must look further; its deadline can pass). A diagnosis that comes
+//     back in verify (the triggers cleared meanwhile) is recorded and proposes nothing.
 //   * every trigger of the incident inactive -> phase verify, for runbook.phases.verify_period;
 //     a trigger firing again during verify -> relapse: back to investigate, kDiagnose again.
 //     Verify period over -> resolved (duration, prevention checklist attached).
@@ -38,9 +41,14 @@
 //     a trigger still firing), deadline_missed (the phase named), trigger_firing (the trigger
 //     named). An escalation raises incident.escalation_level and emits effect kEscalate.
 //
+// Resolve() by an operator ends the incident with the reason; a trigger still firing then
+// starts over from inactive (a new incident after `for` if the problem is still there).
+//
 // Restart: the daemon persists every incident after each call (IncidentToJson) and passes
 // the open ones back to Restore(). An action found `running` at restore may or may not have
-// been applied: it becomes `interrupted` and is never repeated automatically.
+// been applied: it becomes `interrupted` and is never repeated automatically. The restored
+// incidents' firing triggers are firing again (no second incident, no repeated event); one
+// no longer in the runbook counts as resolved; a diagnosis in flight is asked for again.
 //
 // Thread-safety: none; the daemon calls it from one thread.
 #pragma once

@@ -2,9 +2,12 @@
 // points of its API that are clearer as unit tests than as scenarios.
 #include "watch/engine.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <limits>
+#include <random>
 
 #include "core/duration.h"
 
@@ -345,6 +348,179 @@ TEST(Engine, RestoreClosesASecondOpenIncidentOnOneTarget) {
   engine.OnSamples(Batch("db1", 9, minutes(10)));
   ASSERT_EQ(engine.OpenIncidents().size(), 1u);
   EXPECT_EQ(engine.OpenIncidents()[0]->id, 10);
+}
+
+TEST(Engine, ValuesThatAreNotNumbersChangeNothing) {
+  Engine engine(SlowQueryRunbook(runbook::Policy::kAuto), {"db1"}, 1);
+  for (double bad :
+       {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
+    EXPECT_TRUE(engine.OnSamples(Batch("db1", bad, seconds(1))).events.empty());
+  }
+  EXPECT_TRUE(engine.OpenIncidents().empty());
+  engine.OnSamples(Batch("db1", 9, seconds(2)));
+  ASSERT_EQ(engine.OpenIncidents().size(), 1u);
+  // A NaN while firing does not resolve it either.
+  EXPECT_TRUE(engine.OnSamples(Batch("db1", std::numeric_limits<double>::quiet_NaN(), seconds(3)))
+                  .events.empty());
+  EXPECT_EQ(engine.Find(1)->phase, Phase::kAssess);
+  // A result whose state is not an outcome is ignored.
+  engine.OnDiagnoseDone(DiagnoseResult{1, true, "", {{"lock.root_blocker", "critical", ""}}});
+  ASSERT_EQ(engine.Find(1)->actions.size(), 1u);
+  EXPECT_TRUE(engine.OnActionDone(ActionResult{1, "1:kill-queries:1", ActionState::kProposed})
+                  .events.empty());
+  EXPECT_EQ(engine.Find(1)->actions[0].state, ActionState::kRunning);
+}
+
+// Many random inputs (a fixed seed: the same sequence every run), checking after each call
+// what must always hold, and a restart through the JSON form now and then. Under the
+// sanitizers of the Debug build this also shows that no input sequence crashes the engine.
+TEST(Engine, RandomInputsKeepTheInvariants) {
+  runbook::Runbook rb = SlowQueryRunbook(runbook::Policy::kAuto);
+  rb.triggers[0].for_duration = seconds(3);
+  rb.triggers[0].resolve_for = seconds(2);
+  rb.triggers[0].resolve_threshold = 2;
+  runbook::TriggerSpec down;
+  down.name = "target_down";
+  down.signal = "target_unreachable";
+  down.op = runbook::Comparison::kEqual;
+  down.threshold = 1;
+  rb.triggers.push_back(down);
+  rb.phases.verify_period = seconds(20);
+  rb.mitigations.push_back({"tune", runbook::Policy::kApprove, {"config.small"}, seconds(30)});
+  rb.escalation.push_back({"unavailable", runbook::EscalationWhen::kUnavailable, seconds(15)});
+  rb.escalation.push_back(
+      {"degraded", runbook::EscalationWhen::kDegradedAfterMitigation, seconds(5), "", "", 2});
+  const std::vector<std::string> targets = {"db1", "db2", "db3"};
+  auto engine = std::make_unique<Engine>(rb, targets, 1);
+  std::mt19937 random(12345);  // NOLINT(cert-msc32-c,cert-msc51-cpp): reproducible on purpose
+  auto pick = [&](int n) { return static_cast<int>(random() % static_cast<unsigned>(n)); };
+  std::map<int64_t, Incident> seen;
+  std::set<ActionState> action_states;  // every state an action was seen in
+  int64_t highest = 0;
+  for (int step = 0; step < 20'000; ++step) {
+    const core::Duration now = seconds(step / 4);
+    const core::WallTime wall = kT0 + now;
+    const std::string& target = targets[pick(3)];
+    Output out;
+    switch (pick(12)) {
+      case 0:
+      case 1:
+      case 2:
+      case 3: {
+        SampleBatch b = Batch(target, pick(10), now);
+        if (pick(8) == 0) b.values = {{"target_unreachable", 1}};
+        out = engine->OnSamples(b);
+        break;
+      }
+      case 4:
+        out = engine->OnTick(wall, core::MonoTime{} + now);
+        break;
+      case 5: {
+        ExternalAlert alert;
+        alert.target = target;
+        alert.name = pick(2) == 0 ? "A" : "B";
+        alert.firing = pick(2) == 0;
+        alert.at = wall;
+        out = engine->OnAlert(alert);
+        break;
+      }
+      case 6: {
+        DiagnoseResult r{1 + pick(static_cast<int>(highest) + 1), pick(5) != 0};
+        if (pick(2) == 0) r.findings.push_back({"lock.root_blocker", "critical", ""});
+        if (pick(2) == 0) r.findings.push_back({"config.small", "warning", ""});
+        r.at = wall;
+        out = engine->OnDiagnoseDone(r);
+        break;
+      }
+      case 7: {
+        const int64_t id = 1 + pick(static_cast<int>(highest) + 1);
+        const Incident* incident = engine->Find(id);
+        ActionResult r{id, "x"};
+        if (incident != nullptr && !incident->actions.empty()) {
+          r.key = incident->actions[pick(static_cast<int>(incident->actions.size()))].key;
+        }
+        const ActionState states[] = {ActionState::kApplied, ActionState::kVerified,
+                                      ActionState::kFailed, ActionState::kRefused};
+        r.state = states[pick(4)];
+        r.at = wall;
+        out = engine->OnActionDone(r);
+        break;
+      }
+      case 8: {
+        auto result = engine->Approve(1 + pick(static_cast<int>(highest) + 1),
+                                      pick(2) == 0 ? "kill-queries" : "tune", "alice", wall);
+        if (result) out = *result;
+        break;
+      }
+      case 9: {
+        auto result = engine->Resolve(1 + pick(static_cast<int>(highest) + 1), "bob", "x", wall);
+        if (result) out = *result;
+        break;
+      }
+      case 10: {
+        auto result = engine->Ack(1 + pick(static_cast<int>(highest) + 1), "carol", wall);
+        if (result) out = *result;
+        break;
+      }
+      default: {
+        if (pick(20) != 0) break;
+        std::vector<Incident> open;
+        for (const Incident* i : engine->OpenIncidents()) {
+          auto back = IncidentFromJson(json::parse(IncidentToJson(*i).dump()));
+          ASSERT_TRUE(back.has_value()) << back.error().ToString();
+          open.push_back(*back);
+        }
+        engine = std::make_unique<Engine>(rb, targets, highest + 1);
+        out = engine->Restore(open, {}, wall);
+        break;
+      }
+    }
+    for (int64_t id : out.changed) {
+      const Incident* incident = engine->Find(id);
+      ASSERT_NE(incident, nullptr) << "changed incident " << id << " is unknown";
+      seen[id] = *incident;
+      highest = std::max(highest, id);
+      for (const IncidentAction& a : incident->actions) action_states.insert(a.state);
+    }
+    std::set<std::string> open_targets;
+    for (const Incident* i : engine->OpenIncidents()) {
+      ASSERT_TRUE(open_targets.insert(i->target).second)
+          << "two open incidents on " << i->target << " at step " << step;
+      if (i->phase == Phase::kVerify) {
+        EXPECT_TRUE(i->firing.empty()) << "incident " << i->id << " in verify with firing triggers";
+        EXPECT_TRUE(i->verify_started_at.has_value());
+      }
+      std::set<std::string> keys;
+      std::set<std::string> actions;
+      for (const IncidentAction& a : i->actions) {
+        EXPECT_TRUE(keys.insert(a.key).second) << "key " << a.key << " twice";
+        EXPECT_TRUE(actions.insert(a.action).second) << "action " << a.action << " twice";
+        EXPECT_EQ(a.key, fmt::format("{}:{}:{}", i->id, a.action, a.generation));
+      }
+    }
+    if (HasFailure()) return;
+  }
+  for (const auto& [id, incident] : seen) {
+    if (!incident.open()) {
+      EXPECT_TRUE(incident.resolved_at.has_value()) << id;
+    }
+  }
+  // The walk went through the interesting paths (else it proves little).
+  int by_verify = 0;
+  int by_operator = 0;
+  int relapses = 0;
+  for (const auto& [id, incident] : seen) {
+    by_verify += incident.resolution.rfind("triggers clear", 0) == 0 ? 1 : 0;
+    by_operator += incident.resolution.rfind("resolved by", 0) == 0 ? 1 : 0;
+    relapses += incident.relapses;
+  }
+  EXPECT_GT(highest, 10);
+  EXPECT_GT(by_verify, 0);
+  EXPECT_GT(by_operator, 0);
+  EXPECT_GT(relapses, 0);
+  EXPECT_GT(action_states.count(ActionState::kInterrupted), 0u);
+  EXPECT_GT(action_states.count(ActionState::kVerified), 0u);
+  EXPECT_GT(action_states.count(ActionState::kBlocked), 0u);
 }
 
 }  // namespace
