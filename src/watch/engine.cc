@@ -1000,8 +1000,11 @@ struct Engine::State {
     json data = {{"duration_seconds", core::ToSeconds(at - incident.opened_at)},
                  {"prevention", incident.prevention}};
     Emit(out, incident, at, "resolved",
-         fmt::format("{}; prevention checklist attached ({} items)", text,
-                     incident.prevention.size()),
+         incident.prevention.empty()
+             ? text
+             : fmt::format("{}; prevention checklist attached ({})", text,
+                           core::CountOf(static_cast<int64_t>(incident.prevention.size()), "item",
+                                         "items")),
          std::move(data));
     Close(incident);
   }
