@@ -11,6 +11,10 @@
 // While firing, the condition holds until the value passes resolve_threshold (hysteresis). A
 // poll without the trigger's signal (not a replica: no lag) counts as "condition false",
 // except while the target is unreachable, when triggers on server signals keep their state.
+// "A poll" is a batch carrying target_unreachable (every server poll does); a batch without it
+// (cloud metrics, pushed counts) only updates the signals it carries. Signals read less often
+// than every poll (slow, cloud, external cadence) keep their last value until it is stale (3
+// of their periods: 30 s, 180 s, 180 s), then count as absent.
 //
 // Incidents: a trigger starting to fire opens an incident for its target, unless one is open
 // (then the trigger joins it). Phases: assess -> investigate -> mitigate -> verify ->
@@ -21,7 +25,10 @@
 //     "<incident>:<action>:<generation>"); policy auto -> effect kApplyAction; approve -> the
 //     action waits for Approve(); off -> recorded as "not proposed: policy off". An action
 //     applied on the same target within its `block` (anti-flapping, across incidents) is
-//     "blocked" instead.
+//     "blocked" instead (looked at again at the next diagnosis). The phase becomes mitigate
+//     only when an action now waits for approval or runs; with none, the incident stays in
+//     investigate (people must look further; its deadline can pass). A diagnosis that comes
+//     back in verify (the triggers cleared meanwhile) is recorded and proposes nothing.
 //   * every trigger of the incident inactive -> phase verify, for runbook.phases.verify_period;
 //     a trigger firing again during verify -> relapse: back to investigate, kDiagnose again.
 //     Verify period over -> resolved (duration, prevention checklist attached).
@@ -34,9 +41,14 @@
 //     a trigger still firing), deadline_missed (the phase named), trigger_firing (the trigger
 //     named). An escalation raises incident.escalation_level and emits effect kEscalate.
 //
+// Resolve() by an operator ends the incident with the reason; a trigger still firing then
+// starts over from inactive (a new incident after `for` if the problem is still there).
+//
 // Restart: the daemon persists every incident after each call (IncidentToJson) and passes
 // the open ones back to Restore(). An action found `running` at restore may or may not have
-// been applied: it becomes `interrupted` and is never repeated automatically.
+// been applied: it becomes `interrupted` and is never repeated automatically. The restored
+// incidents' firing triggers are firing again (no second incident, no repeated event); one
+// no longer in the runbook counts as resolved; a diagnosis in flight is asked for again.
 //
 // Thread-safety: none; the daemon calls it from one thread.
 #pragma once
@@ -112,7 +124,10 @@ struct Incident {
   std::vector<IncidentAction> actions;
   int escalation_level = 0;
   std::set<std::string> escalations_fired;  // rule names
-  std::set<std::string> deadlines_missed;   // phase names
+  // Rule name -> since when its condition has held (persisted, so that a restart of the
+  // daemon does not restart the `after` clock of an escalation).
+  std::map<std::string, core::WallTime> escalation_since;
+  std::set<std::string> deadlines_missed;  // phase names
   int relapses = 0;
   int diagnoses = 0;  // kDiagnose effects completed
   bool diagnosing = false;
@@ -131,9 +146,9 @@ struct Event {
   int64_t incident_id = 0;
   core::WallTime at{};
   // "opened", "trigger.firing", "trigger.resolved", "phase", "findings", "action.proposed",
-  // "action.approved", "action.running", "action.applied", "action.failed", "action.blocked",
-  // "action.off", "action.interrupted", "deadline.missed", "escalated", "relapse", "ack",
-  // "note", "resolved", "diagnose.failed"
+  // "action.approved", "action.running", "action.applied", "action.verified", "action.failed",
+  // "action.refused", "action.blocked", "action.off", "action.interrupted", "deadline.missed",
+  // "escalated", "relapse", "ack", "note", "resolved", "diagnose.failed"
   std::string kind;
   std::string text;  // one line for people
   nlohmann::json data = nlohmann::json::object();
