@@ -151,6 +151,7 @@ int Main(int argc, char** argv) {
       "check",
       "validate a configuration file: every error with file:line, unknown keys with 'did you "
       "mean', and the credentials of every target (unless --offline).\n"
+      "The runbook file (--runbook FILE, else the built-in runbook) is validated the same way.\n"
       "Exit status: 0 valid, 1 invalid, 2 no file found.");
   std::string config_file;
   config_check_cmd->add_option("file", config_file, "the file (default: as --config)");
