@@ -76,11 +76,23 @@ struct InvestigateCommandOptions {
 int RunInvestigate(Env& env, const GlobalOptions& global, const InvestigateCommandOptions& options);
 
 struct ConfigCheckOptions {
-  std::optional<std::string> file;  // positional FILE; else --config / the search path
-  bool offline = false;             // do not resolve passwords and option files
+  std::optional<std::string> file;     // positional FILE; else --config / the search path
+  bool offline = false;                // do not resolve passwords and option files
+  std::optional<std::string> runbook;  // --runbook FILE; else the built-in runbook is checked
 };
-// 0 valid, 1 invalid, 2 usage (no file found).
+// Validates the configuration and the runbook file. 0 both valid, 1 either invalid, 2 usage
+// (no configuration file found, the --runbook file does not exist).
 int RunConfigCheck(Env& env, const GlobalOptions& global, const ConfigCheckOptions& options);
+
+struct RunbookShowOptions {
+  std::optional<std::string> runbook;  // --runbook FILE; else the built-in runbook
+};
+// `runbook show`: the effective runbook in readable form (triggers, phases, mitigation
+// policies, escalation chain, contacts, prevention). 0 shown, 1 the file is invalid (its
+// diagnostics on stderr).
+int RunRunbookShow(Env& env, const RunbookShowOptions& options);
+// `runbook print-default`: the built-in runbook's YAML, comments included, to copy and edit.
+int RunRunbookPrintDefault(Env& env);
 
 struct FingerprintCommandOptions {
   std::vector<std::string> files;    // FILE...; empty or "-" = standard input

@@ -155,12 +155,33 @@ int Main(int argc, char** argv) {
       "check",
       "validate a configuration file: every error with file:line, unknown keys with 'did you "
       "mean', and the credentials of every target (unless --offline).\n"
+      "The runbook file (--runbook FILE, else the built-in runbook) is validated the same way.\n"
       "Exit status: 0 valid, 1 invalid, 2 no file found.");
   std::string config_file;
   config_check_cmd->add_option("file", config_file, "the file (default: as --config)");
   config_check_cmd->add_flag("--offline", config_check.offline,
                              "do not read password environment variables, password files or "
                              "option files");
+  std::string config_check_runbook;
+  config_check_cmd->add_option("--runbook", config_check_runbook,
+                               "the runbook file to validate too (default: the built-in runbook)");
+
+  // runbook show / print-default
+  CLI::App* runbook_cmd = cli.add_subcommand("runbook", "runbook file tools");
+  runbook_cmd->require_subcommand(1);
+  app::RunbookShowOptions runbook_show;
+  std::string runbook_show_file;
+  CLI::App* runbook_show_cmd = runbook_cmd->add_subcommand(
+      "show",
+      "print the effective runbook: triggers, phase deadlines, mitigation policies, escalation\n"
+      "chain, contacts and the prevention checklist.\n"
+      "Exit status: 0 shown, 1 the runbook file is invalid (every error with file:line).");
+  runbook_show_cmd->add_option("--runbook", runbook_show_file,
+                               "the runbook file (default: the built-in runbook)");
+  CLI::App* runbook_print_cmd = runbook_cmd->add_subcommand(
+      "print-default",
+      "write the built-in runbook (runbooks/database-performance.yaml) to standard output, to\n"
+      "copy and edit: dbrunbook runbook print-default > runbook.yaml");
 
   app::FingerprintCommandOptions fingerprint;
   std::string fingerprint_query;
@@ -788,8 +809,14 @@ int Main(int argc, char** argv) {
   }
   if (config_check_cmd->parsed()) {
     if (!config_file.empty()) config_check.file = config_file;
+    if (!config_check_runbook.empty()) config_check.runbook = config_check_runbook;
     return app::RunConfigCheck(env, global, config_check);
   }
+  if (runbook_show_cmd->parsed()) {
+    if (!runbook_show_file.empty()) runbook_show.runbook = runbook_show_file;
+    return app::RunRunbookShow(env, runbook_show);
+  }
+  if (runbook_print_cmd->parsed()) return app::RunRunbookPrintDefault(env);
   if (fingerprint_cmd->parsed()) {
     if (fingerprint_cmd->count("--query") > 0) fingerprint.query = fingerprint_query;
     return app::RunFingerprint(env, fingerprint, std::cin);

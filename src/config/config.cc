@@ -15,6 +15,7 @@
 
 #include "config/dsn.h"
 #include "config/overrides.h"
+#include "config/yaml_checks.h"
 #include "config/yaml_tree.h"
 #include "core/duration.h"
 #include "core/strings.h"
@@ -121,21 +122,6 @@ const std::vector<std::string>& TlsModeNames() {
   return kNames;
 }
 
-bool Contains(const std::vector<std::string>& list, std::string_view item) {
-  return std::find(list.begin(), list.end(), item) != list.end();
-}
-
-std::string Join(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
-}
-
-std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates,
-                       std::string_view list_label) {
-  const std::string close = core::ClosestMatch(word, candidates);
-  if (!close.empty()) return fmt::format("did you mean {}?", close);
-  return fmt::format("{}: {}", list_label, fmt::join(candidates, ", "));
-}
-
 bool IsValidTargetName(std::string_view name) {
   return !name.empty() && name.size() <= kMaxNameLength &&
          std::all_of(name.begin(), name.end(), [](char c) {
@@ -185,13 +171,6 @@ bool LooksLikeAwsRegion(std::string_view region) {
 // ---------------------------------------------------------------------------------------
 // Intermediate representation: what one mapping (a target or `defaults`) says, with where.
 // ---------------------------------------------------------------------------------------
-
-template <typename T>
-struct Setting {
-  bool present = false;    // the key was written (its value may have been invalid)
-  std::optional<T> value;  // the value, when valid
-  SourceLocation where;    // of the value
-};
 
 template <typename T>
 void Inherit(Setting<T>& mine, const Setting<T>& theirs) {
@@ -299,10 +278,10 @@ Thresholds ToThresholds(const ThresholdSpecs& specs) {
 // The validator: walks the tree once, collecting every diagnostic.
 // ---------------------------------------------------------------------------------------
 
-class Validator {
+class Validator : public YamlChecker {
  public:
   Validator(std::string base_dir, std::vector<Diagnostic> errors, const ConfigSchema& schema)
-      : base_dir_(std::move(base_dir)), errors_(std::move(errors)), schema_(schema) {}
+      : YamlChecker(std::move(errors)), base_dir_(std::move(base_dir)), schema_(schema) {}
 
   ConfigResult Build(const YamlNode& root, const std::string& path) {
     Config config;
@@ -369,73 +348,13 @@ class Validator {
   }
 
  private:
-  // Diagnostics in reading order: overrides first, then by position in the file.
-  static void SortByPosition(std::vector<Diagnostic>& diagnostics) {
-    std::stable_sort(diagnostics.begin(), diagnostics.end(),
-                     [](const Diagnostic& a, const Diagnostic& b) {
-                       return std::tuple(!a.where.from_env(), a.where.line, a.where.column) <
-                              std::tuple(!b.where.from_env(), b.where.line, b.where.column);
-                     });
-  }
-
   ConfigResult Finish(Config config) {
-    SortByPosition(errors_);
-    SortByPosition(warnings_);
-    if (!errors_.empty()) {
-      std::vector<Diagnostic> all = std::move(errors_);
-      all.insert(all.end(), warnings_.begin(), warnings_.end());
-      return tl::unexpected(std::move(all));
-    }
-    config.warnings = std::move(warnings_);
+    if (auto errors = TakeDiagnostics(config.warnings)) return tl::unexpected(std::move(*errors));
     return config;
   }
 
-  void Error(const SourceLocation& where, std::string key_path, std::string message,
-             std::string hint = {}) {
-    errors_.push_back(Diagnostic{Diagnostic::Severity::kError, where, std::move(key_path),
-                                 std::move(message), std::move(hint)});
-  }
-
-  void Warn(const SourceLocation& where, std::string key_path, std::string message,
-            std::string hint = {}) {
-    warnings_.push_back(Diagnostic{Diagnostic::Severity::kWarning, where, std::move(key_path),
-                                   std::move(message), std::move(hint)});
-  }
-
-  // ----- generic shapes -----
-
-  bool ExpectMap(const YamlNode& node, const std::string& path) {
-    if (node.is_map() || node.is_null()) return true;  // `key:` alone is an empty mapping
-    Error(node.where, path, fmt::format("expected a mapping, found {}", node.KindName()));
-    return false;
-  }
-
-  // The entries of a mapping, each key once: duplicates are reported (the first one counts),
-  // and so are keys not in `known` (when given).
-  std::vector<const YamlEntry*> Entries(const YamlNode& map, const std::string& path,
-                                        const std::vector<std::string>* known) {
-    std::vector<const YamlEntry*> out;
-    std::map<std::string, const YamlEntry*> seen;
-    for (const YamlEntry& entry : map.entries) {
-      const std::string key_path = Join(path, entry.key);
-      auto [it, inserted] = seen.emplace(entry.key, &entry);
-      if (!inserted) {
-        Error(entry.key_where, key_path,
-              fmt::format("duplicate key (first set at {})", it->second->key_where.ToString()),
-              "YAML keeps only one of them: remove the other");
-        continue;
-      }
-      if (known != nullptr && !Contains(*known, entry.key)) {
-        UnknownKey(entry, key_path, *known);
-        continue;
-      }
-      out.push_back(&entry);
-    }
-    return out;
-  }
-
   void UnknownKey(const YamlEntry& entry, const std::string& key_path,
-                  const std::vector<std::string>& known) {
+                  const std::vector<std::string>& known) override {
     const std::string lower = core::ToLower(entry.key);
     if (lower == "password" || lower == "passwd" || lower == "pass" || lower == "pwd") {
       Error(entry.key_where, key_path,
@@ -449,24 +368,7 @@ class Validator {
             "put shared settings under `defaults:`");
       return;
     }
-    Error(entry.key_where, key_path, "unknown key", DidYouMean(entry.key, known, "known keys"));
-  }
-
-  // A scalar; an error for anything else, for `key:` without a value and (unless
-  // `allow_empty`) for an empty string.
-  Setting<std::string> String(const YamlNode& node, const std::string& path,
-                              bool allow_empty = false) {
-    Setting<std::string> out{true, std::nullopt, node.where};
-    if (node.is_null()) {
-      Error(node.where, path, "has no value");
-    } else if (node.kind != YamlNode::Kind::kScalar) {
-      Error(node.where, path, fmt::format("expected a string, found {}", node.KindName()));
-    } else if (node.scalar.empty() && !allow_empty) {
-      Error(node.where, path, "is empty");
-    } else {
-      out.value = node.scalar;
-    }
-    return out;
+    YamlChecker::UnknownKey(entry, key_path, known);
   }
 
   // A file system path; relative paths written in the file are made relative to its
@@ -506,19 +408,6 @@ class Validator {
     return out;
   }
 
-  Setting<double> Number(const YamlNode& node, const std::string& path) {
-    const Setting<std::string> text = String(node, path);
-    Setting<double> out{true, std::nullopt, node.where};
-    if (!text.value) return out;
-    const auto number = core::ParseDouble(*text.value);
-    if (!number || !std::isfinite(*number)) {
-      Error(node.where, path, fmt::format("'{}' is not a number", *text.value));
-    } else {
-      out.value = *number;
-    }
-    return out;
-  }
-
   Setting<TlsMode> Mode(const YamlNode& node, const std::string& path) {
     const Setting<std::string> text = String(node, path);
     Setting<TlsMode> out{true, std::nullopt, node.where};
@@ -537,7 +426,7 @@ class Validator {
     if (!ExpectMap(node, "investigate")) return;
     SourceLocation critical_where = node.where;
     for (const YamlEntry* entry : Entries(node, "investigate", &InvestigateKeys())) {
-      const std::string path = Join("investigate", entry->key);
+      const std::string path = JoinKeyPath("investigate", entry->key);
       if (entry->key == "replication_lag_critical") critical_where = entry->value.where;
       const std::string& key = entry->key;
       const Setting<std::string> text = String(entry->value, path);
@@ -619,7 +508,7 @@ class Validator {
   void ParseAssess(const YamlNode& node, AssessSettings& out) {
     if (!ExpectMap(node, "assess")) return;
     for (const YamlEntry* entry : Entries(node, "assess", &AssessKeys())) {
-      const std::string path = Join("assess", entry->key);
+      const std::string path = JoinKeyPath("assess", entry->key);
       if (entry->key == "thresholds") {
         ThresholdSpecs specs;
         ParseThresholds(entry->value, path, specs);
@@ -644,7 +533,7 @@ class Validator {
   void ParseLog(const YamlNode& node, std::string& level) {
     if (!ExpectMap(node, "log")) return;
     for (const YamlEntry* entry : Entries(node, "log", &LogKeys())) {
-      const std::string path = Join("log", entry->key);
+      const std::string path = JoinKeyPath("log", entry->key);
       const Setting<std::string> text = String(entry->value, path);
       if (!text.value) continue;
       const std::string lower = core::ToLower(*text.value);
@@ -660,7 +549,7 @@ class Validator {
   void ParseThresholds(const YamlNode& node, const std::string& path, ThresholdSpecs& out) {
     if (!ExpectMap(node, path)) return;
     for (const YamlEntry* check : Entries(node, path, nullptr)) {
-      const std::string check_path = Join(path, check->key);
+      const std::string check_path = JoinKeyPath(path, check->key);
       if (check->key.empty()) {
         Error(check->key_where, path, "empty check name");
         continue;
@@ -680,7 +569,7 @@ class Validator {
       if (!ExpectMap(check->value, check_path)) continue;
       for (const YamlEntry* entry : Entries(check->value, check_path, &ThresholdKeys())) {
         Setting<double>& field = entry->key == "warn" ? spec.warn : spec.critical;
-        field = Number(entry->value, Join(check_path, entry->key));
+        field = Number(entry->value, JoinKeyPath(check_path, entry->key));
       }
       if (!spec.warn.present && !spec.critical.present) {
         Error(check->value.where, check_path, "sets neither warn nor critical",
@@ -693,7 +582,7 @@ class Validator {
   void ParseTls(const YamlNode& node, const std::string& path, TlsSpec& out) {
     if (!ExpectMap(node, path)) return;
     for (const YamlEntry* entry : Entries(node, path, &TlsKeys())) {
-      const std::string key_path = Join(path, entry->key);
+      const std::string key_path = JoinKeyPath(path, entry->key);
       const std::string& key = entry->key;
       if (key == "mode") {
         out.mode = Mode(entry->value, key_path);
@@ -717,7 +606,7 @@ class Validator {
     out.own = true;
     out.where = node.where;
     for (const YamlEntry* entry : Entries(node, path, &CloudKeys())) {
-      const std::string key_path = Join(path, entry->key);
+      const std::string key_path = JoinKeyPath(path, entry->key);
       const std::string& key = entry->key;
       Setting<std::string> value = String(entry->value, key_path);
       if (key == "provider") {
@@ -774,7 +663,7 @@ class Validator {
                  std::map<std::string, std::string>& out) {
     if (!ExpectMap(node, path)) return;
     for (const YamlEntry* entry : Entries(node, path, nullptr)) {
-      const std::string key_path = Join(path, entry->key);
+      const std::string key_path = JoinKeyPath(path, entry->key);
       if (entry->key.empty()) {
         Error(entry->key_where, path, "empty tag name");
         continue;
@@ -845,7 +734,7 @@ class Validator {
     for (const YamlEntry* entry : Entries(map, spec.path, &TargetKeys())) {
       const std::string& key = entry->key;
       const YamlNode& value = entry->value;
-      const std::string path = Join(spec.path, key);
+      const std::string path = JoinKeyPath(spec.path, key);
       if (is_defaults && IsPerTargetKey(key)) {
         Error(entry->key_where, path, "cannot be set in defaults",
               "it differs from target to target: set it in each target");
@@ -976,7 +865,7 @@ class Validator {
       if (present) clashes.emplace_back(key);
     }
     if (!clashes.empty()) {
-      Error(spec.dsn.where, Join(spec.path, "dsn"),
+      Error(spec.dsn.where, JoinKeyPath(spec.path, "dsn"),
             fmt::format("dsn cannot be combined with {} (the DSN holds the whole address)",
                         fmt::join(clashes, ", ")),
             "put everything in the DSN, or replace dsn by host/port/user keys");
@@ -997,7 +886,7 @@ class Validator {
                            std::string_view parameter) {
       if (!value) return;
       if (setting.present) {
-        Error(setting.where, Join(spec.path, key),
+        Error(setting.where, JoinKeyPath(spec.path, key),
               fmt::format("is also set by the dsn ({})", parameter), "set it in one place");
         return;
       }
@@ -1022,7 +911,7 @@ class Validator {
             "e.g. host: 10.0.0.5, or dsn: mysql://monitor@10.0.0.5:3306/");
     }
     if (spec.password_env.present && spec.password_file.present) {
-      Error(spec.password_file.where, Join(spec.path, "password_file"),
+      Error(spec.password_file.where, JoinKeyPath(spec.path, "password_file"),
             "password_env and password_file are both set", "keep one of them");
     }
 
@@ -1030,7 +919,7 @@ class Validator {
     const bool verifies = tls.mode.value && (*tls.mode.value == TlsMode::kVerifyCa ||
                                              *tls.mode.value == TlsMode::kVerifyIdentity);
     if (verifies && !tls.ca.present && !tls.capath.present && !option_file) {
-      Error(tls.mode.where, Join(spec.path, "tls.mode"),
+      Error(tls.mode.where, JoinKeyPath(spec.path, "tls.mode"),
             fmt::format("{} needs tls.ca or tls.capath to check the server certificate",
                         mysql::TlsModeName(*tls.mode.value)),
             "set tls.ca to the CA bundle (for RDS and Aurora: the RDS CA bundle)");
@@ -1040,7 +929,7 @@ class Validator {
     if (mode_does_not_verify || mode_defaults) {
       for (auto [key, setting] : {std::pair{"ca", &tls.ca}, std::pair{"capath", &tls.capath}}) {
         if (!setting->present) continue;
-        Warn(setting->where, Join(spec.path, fmt::format("tls.{}", key)),
+        Warn(setting->where, JoinKeyPath(spec.path, fmt::format("tls.{}", key)),
              fmt::format("{} is ignored unless mode is VERIFY_CA or VERIFY_IDENTITY", key),
              "set tls.mode: VERIFY_CA (or VERIFY_IDENTITY) to verify the server certificate");
       }
@@ -1051,7 +940,7 @@ class Validator {
     // inherited from defaults, without an identifier, is no cloud identity: see ToTargetConfig.)
     const CloudSpec& cloud = spec.cloud;
     if (cloud.own && !cloud.instance_identifier.present && !cloud.cluster_identifier.present) {
-      Error(cloud.where, Join(spec.path, "cloud"),
+      Error(cloud.where, JoinKeyPath(spec.path, "cloud"),
             "names neither db_instance_identifier nor db_cluster_identifier",
             "set the RDS instance (db_instance_identifier), the Aurora cluster "
             "(db_cluster_identifier), or both");
@@ -1065,7 +954,7 @@ class Validator {
       if (!spec.name.value) continue;
       auto [it, inserted] = by_name.emplace(*spec.name.value, &spec);
       if (!inserted) {
-        Error(spec.name.where, Join(spec.path, "name"),
+        Error(spec.name.where, JoinKeyPath(spec.path, "name"),
               fmt::format("duplicate target name '{}' (first used at {})", *spec.name.value,
                           it->second->name.where.ToString()),
               "target names must be unique");
@@ -1084,7 +973,8 @@ class Validator {
     };
     for (const auto& spec : specs) {
       if (spec.replica_of.value) {
-        check(spec, *spec.replica_of.value, spec.replica_of.where, Join(spec.path, "replica_of"));
+        check(spec, *spec.replica_of.value, spec.replica_of.where,
+              JoinKeyPath(spec.path, "replica_of"));
       }
       for (size_t i = 0; i < spec.replicas.size(); ++i) {
         check(spec, spec.replicas[i].name, spec.replicas[i].where,
@@ -1143,15 +1033,8 @@ class Validator {
   }
 
   std::string base_dir_;
-  std::vector<Diagnostic> errors_;
-  std::vector<Diagnostic> warnings_;
   const ConfigSchema& schema_;
 };
-
-Diagnostic FileError(const std::string& path, std::string message, std::string hint) {
-  return Diagnostic{Diagnostic::Severity::kError, SourceLocation{path, 0, 0, ""}, "",
-                    std::move(message), std::move(hint)};
-}
 
 bool IsRegularFile(const std::string& path) {
   std::error_code ec;
@@ -1200,28 +1083,10 @@ ConfigResult ParseConfig(std::string_view yaml_text, const std::string& display_
 
 ConfigResult LoadConfig(const std::string& path, const core::Environment& env,
                         const ConfigSchema& schema) {
-  std::error_code ec;
-  const auto status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) {
-    return tl::unexpected(std::vector<Diagnostic>{FileError(
-        path, "the configuration file does not exist", "pass --config or set DBRUNBOOK_CONFIG")});
-  }
-  if (!fs::is_regular_file(status)) {
-    return tl::unexpected(
-        std::vector<Diagnostic>{FileError(path, "the configuration path is not a file", "")});
-  }
-  if (fs::file_size(path, ec) > kMaxConfigBytes || ec) {
-    return tl::unexpected(std::vector<Diagnostic>{
-        FileError(path, "the configuration file is too large (over 4 MiB) or unreadable", "")});
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  if (in) text << in.rdbuf();
-  if (!in || in.bad()) {
-    return tl::unexpected(std::vector<Diagnostic>{
-        FileError(path, "the configuration file cannot be read", "check its permissions")});
-  }
-  return ParseConfig(text.str(), path, env, schema);
+  auto text =
+      ReadYamlFile(path, "configuration", kMaxConfigBytes, "pass --config or set DBRUNBOOK_CONFIG");
+  if (!text) return tl::unexpected(std::vector<Diagnostic>{text.error()});
+  return ParseConfig(*text, path, env, schema);
 }
 
 core::Result<std::string> FindConfigFile(const std::optional<std::string>& cli_path,

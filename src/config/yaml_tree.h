@@ -1,5 +1,5 @@
-// Internal to the config module: a YAML document as a plain tree that remembers where each
-// node was written.
+// Internal to the modules that read YAML files (config, runbook): a YAML document as a plain
+// tree that remembers where each node was written.
 //
 // yaml-cpp throws and silently keeps only the first of duplicate keys on lookup; this tree
 // is built once, inside one try/catch, and keeps every mapping entry in document order

@@ -71,10 +71,16 @@
 //     - Review the slow query log weekly
 //
 // Rules, each reported with file:line:column and key path, all at once: unknown keys (with
-// "did you mean"), duplicate keys and names, wrong types, an unknown signal, action, finding
-// code or escalation condition, resolve_threshold on the wrong side of the threshold,
-// deadlines out of order (assess <= investigate <= mitigate), a contact level with no rule,
-// levels < 1. Warnings: review overdue, a mitigation whose `on` list is empty.
+// "did you mean"), duplicate keys and names, wrong types, an unknown signal, action, action
+// parameter, finding code or escalation condition, a parameter value of the wrong type
+// (RunbookSchema::param_types), resolve_threshold on the wrong side of the threshold (or
+// with == / !=), deadlines out of order (assess <= investigate <= mitigate), `phase` /
+// `trigger` missing or misplaced in an escalation rule, a trigger_firing rule naming no
+// trigger, levels < 1, durations without a unit or beyond 30 days. Warnings: review overdue,
+// last_reviewed in the future, a contact level no escalation rule reaches (never notified),
+// a mitigation with policy approve or auto whose `on` list is empty (never proposed).
+// Trigger `targets` are kept as written: the caller checks them against the configuration
+// (app::CheckRunbookFile does for `config check`).
 //
 // Thread-safety: free functions without shared state; a Runbook is a plain value.
 #pragma once
@@ -96,6 +102,9 @@ enum class Comparison { kGreater, kGreaterEqual, kLess, kLessEqual, kEqual, kNot
 std::string_view ComparisonText(Comparison op);  // ">", ">=", ...
 // Whether `value op threshold` holds.
 bool Compare(double value, Comparison op, double threshold);
+
+// A duration as the file writes it: "0s", "500ms", "5m", "1h30m", "180d".
+std::string DurationText(core::Duration d);
 
 enum class TriggerSeverity { kWarning, kCritical };
 std::string_view TriggerSeverityName(TriggerSeverity severity);  // "warning", "critical"
@@ -194,6 +203,15 @@ struct Runbook {
 
 using RunbookResult = tl::expected<Runbook, std::vector<config::Diagnostic>>;
 
+// How an action parameter's value is checked (RunbookSchema::param_types).
+enum class ParamType {
+  kString,    // any scalar (RE2 patterns, names)
+  kDuration,  // core::ParseDuration: "300s", "10m"
+  kCount,     // a whole number >= 0
+  kNumber,    // a number >= 0
+  kBool,      // true / false
+};
+
 // What the program knows that the runbook module does not; empty lists are not checked.
 struct RunbookSchema {
   std::vector<std::string> signals;        // watch::SignalNames()
@@ -201,6 +219,9 @@ struct RunbookSchema {
   std::vector<std::string> finding_codes;  // codes findings may carry
   // Parameter names each action accepts (absent action: any).
   std::map<std::string, std::vector<std::string>> action_params;
+  // The type of a parameter's value, by parameter name (absent: any scalar), checked with
+  // the value's position so a wrong value is found by `config check`, not at 3 a.m.
+  std::map<std::string, ParamType> param_types;
 };
 
 // The default runbook's YAML text, as shipped in runbooks/database-performance.yaml.
