@@ -68,10 +68,8 @@ class Api final : public WatchApi {
                       return api::Response::Text(200, daemon_.MetricsText(),
                                                  std::string(api::kExpositionContentType));
                     }),
-        server_.Get("/api/v1/incidents",
-                    [this](const api::Request& r) { return Incidents(r); }),
-        server_.Get("/api/v1/incidents/:id",
-                    [this](const api::Request& r) { return Incident(r); }),
+        server_.Get("/api/v1/incidents", [this](const api::Request& r) { return Incidents(r); }),
+        server_.Get("/api/v1/incidents/:id", [this](const api::Request& r) { return Incident(r); }),
         server_.Post("/api/v1/incidents/:id/:verb",
                      [this](const api::Request& r) { return Command(r); }),
         server_.Post("/api/v1/alerts", [this](const api::Request& r) { return Alerts(r); }),
@@ -185,8 +183,8 @@ class Api final : public WatchApi {
       ++accepted;
     }
     if (!unmatched.empty() && options_.log) {
-      options_.log("warn", fmt::format("{} alert(s) from Alertmanager matched no target",
-                                       unmatched.size()),
+      options_.log("warn",
+                   fmt::format("{} alert(s) from Alertmanager matched no target", unmatched.size()),
                    {{"unmatched", unmatched}});
     }
     return api::Response::Json(200, {{"accepted", accepted}, {"unmatched", unmatched}});
@@ -224,8 +222,9 @@ core::Result<std::unique_ptr<WatchApi>> StartWatchApi(daemon::Daemon& daemon,
   auto port = api->Start();
   if (!port) return core::Fail(port.error());
   if (options.log) {
-    options.log("info", fmt::format("API listening on {}:{}{}", address->first, *port,
-                                    options.token.empty() ? " (no token)" : " (bearer token)"),
+    options.log("info",
+                fmt::format("API listening on {}:{}{}", address->first, *port,
+                            options.token.empty() ? " (no token)" : " (bearer token)"),
                 {});
   }
   return std::unique_ptr<WatchApi>(std::move(api));

@@ -11,9 +11,9 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "app/runbooks.h"
 #include "app/targets.h"
 #include "app/watch_api.h"
-#include "app/watch_schema.h"
 #include "core/duration.h"
 #include "core/strings.h"
 #include "core/text.h"
@@ -51,8 +51,7 @@ core::Result<std::unique_ptr<store::Store>> OpenStore(Env& env,
 class LogSink {
  public:
   LogSink(Env& env, bool json) : env_(env), json_(json) {}
-  void operator()(std::string_view level, std::string_view message,
-                  const nlohmann::json& fields) {
+  void operator()(std::string_view level, std::string_view message, const nlohmann::json& fields) {
     const std::string at = core::FormatRfc3339(env_.clock.WallNow());
     std::string line;
     if (json_) {
@@ -89,21 +88,19 @@ class SignalStopper {
     sigemptyset(&set_);
     sigaddset(&set_, SIGINT);
     sigaddset(&set_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
     thread_ = std::thread([this] {
       while (!done_) {
         timespec timeout{0, 200'000'000};
-        if (sigtimedwait(&set_, nullptr, &timeout) > 0) {
-          stop_();
-          return;
-        }
+        if (sigtimedwait(&set_, nullptr, &timeout) > 0) stop_();
       }
     });
   }
+  // The signals stay blocked: one arriving while the process exits is not delivered (it
+  // would kill it with a signal status after a clean stop).
   ~SignalStopper() {
     done_ = true;
     thread_.join();
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
   }
   SignalStopper(const SignalStopper&) = delete;
   SignalStopper& operator=(const SignalStopper&) = delete;
@@ -111,7 +108,6 @@ class SignalStopper {
  private:
   std::function<void()> stop_;
   sigset_t set_{};
-  sigset_t old_{};
   std::atomic<bool> done_{false};
   std::thread thread_;
 };
@@ -136,6 +132,18 @@ std::optional<std::string> ReadToken(Env& env, const WatchOptions& options) {
 
 int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options) {
   const std::string prefix = std::string(kWatch) + ": ";
+  // SIGINT/SIGTERM are blocked before any thread starts (threads inherit the mask), so that
+  // only the stopper's thread takes them: a signal delivered to an HTTP or poll thread would
+  // kill the process instead of stopping it cleanly.
+  std::atomic<daemon::Daemon*> running{nullptr};
+  std::atomic<bool> stop_early{false};
+  SignalStopper stopper([&] {
+    if (daemon::Daemon* d = running.load()) {
+      d->Stop();
+    } else {
+      stop_early = true;
+    }
+  });
   if (options.log_format != "text" && options.log_format != "json") {
     env.err << prefix << "--log-format must be text or json\n";
     return kExitUsage;
@@ -149,11 +157,7 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
     return kExitUsage;
   }
 
-  const std::string today = core::FormatRfc3339(env.clock.WallNow()).substr(0, 10);
-  runbook::RunbookResult book =
-      options.runbook_path
-          ? runbook::LoadRunbook(*options.runbook_path, WatchRunbookSchema(), today)
-          : runbook::DefaultRunbook(WatchRunbookSchema(), today);
+  runbook::RunbookResult book = LoadRunbookOrDefault(options.runbook_path, env.clock);
   if (!book) {
     PrintDiagnostics(env, book.error());
     env.err << prefix << "the runbook has errors; `dbrunbook config check --runbook FILE` "
@@ -165,9 +169,8 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
   for (const runbook::TriggerSpec& trigger : book->triggers) {
     for (const std::string& name : trigger.targets) {
       if (config.Find(name) == nullptr) {
-        env.err << trigger.where.ToString() << ": trigger " << trigger.name
-                << " names target '" << Clean(name) << "', which " << config.path
-                << " does not define\n";
+        env.err << trigger.where.ToString() << ": trigger " << trigger.name << " names target '"
+                << Clean(name) << "', which " << config.path << " does not define\n";
         bad_targets = true;
       }
     }
@@ -206,20 +209,36 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
   }
   daemon_options.interval = options.interval.value_or(config.assess.interval);
   daemon_options.investigate = InvestigateOptionsFor(&config);
-  if (options.listen != "off") daemon_options.listen = options.listen;
+  const config::WatchSettings& watch = config.watch;
+  if (watch.slow_interval) daemon_options.slow_interval = *watch.slow_interval;
+  if (watch.poll_workers) daemon_options.poll_workers = *watch.poll_workers;
+  if (watch.sample_every) daemon_options.sample_every = *watch.sample_every;
+  if (watch.samples_kept) daemon_options.samples_kept = *watch.samples_kept;
+  for (const config::AppLogSettings& log : watch.app_logs) {
+    daemon_options.app_logs.push_back({log.path, log.target, log.patterns});
+  }
+  // --listen on the command line wins over watch.listen.
+  const std::string listen = options.listen_given || !watch.listen ? options.listen : *watch.listen;
+  if (listen != "off") daemon_options.listen = listen;
   auto sink = std::make_shared<LogSink>(env, options.log_format == "json");
   daemon_options.log = [sink](std::string_view level, std::string_view message,
                               const nlohmann::json& fields) { (*sink)(level, message, fields); };
 
   // The daemon shares the command's session factory (it outlives the daemon).
   std::shared_ptr<mysql::SessionFactory> factory(&env.sessions, [](mysql::SessionFactory*) {});
-  auto created = daemon::Daemon::Create(*book, std::move(targets), daemon_options, factory,
-                                        env.clock);
+  auto created =
+      daemon::Daemon::Create(*book, std::move(targets), daemon_options, factory, env.clock);
   if (!created) {
     env.err << prefix << created.error().ToString() << "\n";
     return kExitUsage;
   }
   daemon::Daemon& d = **created;
+  // The store's lease before the API: a second daemon on the same store stops here, without
+  // having listened anywhere.
+  if (auto started = d.Start(); !started) {
+    env.err << prefix << started.error().ToString() << "\n";
+    return started.error().code == core::ErrorCode::kUnavailable ? kExitUsage : kExitCannotAssess;
+  }
 
   auto token = ReadToken(env, options);
   if (!token) {
@@ -228,9 +247,10 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
     return kExitUsage;
   }
   std::unique_ptr<WatchApi> api;
-  if (options.listen != "off") {
+  if (listen != "off") {
     WatchApiOptions api_options;
-    api_options.listen = options.listen;
+    api_options.listen = listen;
+    if (!watch.alert_labels.empty()) api_options.alert_labels = watch.alert_labels;
     api_options.token = *token;
     api_options.log = daemon_options.log;
     for (const config::TargetConfig& t : config.targets) {
@@ -246,8 +266,10 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
     api = std::move(*started);
   }
 
-  SignalStopper stopper([&d] { d.Stop(); });
+  running = &d;
+  if (stop_early) d.Stop();  // a signal came while starting: Run() returns at once
   auto ran = d.Run();
+  running = nullptr;
   if (api) api->Stop();
   if (!ran) {
     env.err << prefix << ran.error().ToString() << "\n";
@@ -268,15 +290,15 @@ nlohmann::json ListJson(const std::vector<store::IncidentRecord>& records) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& r : records) {
     nlohmann::json state = nlohmann::json::parse(r.state_json, nullptr, false);
-    list.push_back({{"id", r.id},
-                    {"target", r.target},
-                    {"phase", r.phase},
-                    {"severity", r.severity},
-                    {"opened_at", r.opened_at},
-                    {"resolved_at", r.resolved_at.empty() ? nlohmann::json() : r.resolved_at},
-                    {"triggers", state.is_object() && state.contains("triggers")
-                                     ? state["triggers"]
-                                     : nlohmann::json::array()}});
+    list.push_back(
+        {{"id", r.id},
+         {"target", r.target},
+         {"phase", r.phase},
+         {"severity", r.severity},
+         {"opened_at", r.opened_at},
+         {"resolved_at", r.resolved_at.empty() ? nlohmann::json() : nlohmann::json(r.resolved_at)},
+         {"triggers", state.is_object() && state.contains("triggers") ? state["triggers"]
+                                                                      : nlohmann::json::array()}});
   }
   return list;
 }
@@ -315,8 +337,8 @@ int RunIncidents(Env& env, const IncidentsOptions& options) {
         triggers += t.is_string() ? t.get<std::string>() : t.dump();
       }
     }
-    env.out << fmt::format("{:>5}  {:<20} {:<12} {:<9} {:<10} {}\n", r.id, Clean(r.target),
-                           r.phase, r.severity, Ago(r.opened_at, now), Clean(triggers));
+    env.out << fmt::format("{:>5}  {:<20} {:<12} {:<9} {:<10} {}\n", r.id, Clean(r.target), r.phase,
+                           r.severity, Ago(r.opened_at, now), Clean(triggers));
   }
   return kExitOk;
 }
@@ -378,7 +400,8 @@ int ShowIncident(Env& env, store::Store& store, const IncidentCommandOptions& op
   for (const auto& e : *timeline) {
     std::string offset;
     if (auto at = core::ParseRfc3339(e.at); at && opened) {
-      offset = "+" + core::FormatDuration(std::chrono::duration_cast<core::Duration>(*at - *opened));
+      offset =
+          "+" + core::FormatDuration(std::chrono::duration_cast<core::Duration>(*at - *opened));
     }
     env.out << fmt::format("  {:<24} {:>9}  {:<18} {}\n", e.at, offset, e.kind, Clean(e.text));
   }
@@ -430,9 +453,9 @@ int RunIncidentCommand(Env& env, const IncidentCommandOptions& options) {
     env.err << prefix << lease.error().ToString() << "\n";
     return kExitCannotAssess;
   }
-  const int64_t now_epoch = std::chrono::duration_cast<std::chrono::seconds>(
-                                env.clock.WallNow().time_since_epoch())
-                                .count();
+  const int64_t now_epoch =
+      std::chrono::duration_cast<std::chrono::seconds>(env.clock.WallNow().time_since_epoch())
+          .count();
   if (!*lease || (*lease)->heartbeat_epoch + 15 < now_epoch) {
     env.err << prefix << "no dbrunbook watch is running with the store " << (*store)->path()
             << " — start it (`dbrunbook watch --store " << (*store)->path()

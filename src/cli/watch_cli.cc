@@ -79,11 +79,13 @@ WatchCommands::WatchCommands(CLI::App& cli) {
 std::optional<int> WatchCommands::RunIfParsed(app::Env& env, const app::GlobalOptions& global) {
   if (watch_->parsed()) {
     if (!runbook_.empty()) watch_options_.runbook_path = runbook_;
+    watch_options_.listen_given = watch_->count("--listen") > 0;
     if (!store_.empty()) watch_options_.store_path = store_;
     if (!token_file_.empty()) watch_options_.token_file = token_file_;
     if (!interval_.empty()) {
       auto parsed = core::ParseDuration(interval_, /*bare_unit_seconds=*/true);
-      if (!parsed || *parsed < std::chrono::milliseconds(100) || *parsed > std::chrono::minutes(1)) {
+      if (!parsed || *parsed < std::chrono::milliseconds(100) ||
+          *parsed > std::chrono::minutes(1)) {
         std::cerr << "dbrunbook watch: --interval must be a duration from 100ms to 60s (got '"
                   << interval_ << "')\n";
         return app::kExitUsage;

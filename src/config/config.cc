@@ -36,7 +36,7 @@ constexpr std::uintmax_t kMaxConfigBytes = 4 << 20;
 
 const std::vector<std::string>& TopLevelKeys() {
   static const std::vector<std::string> kKeys = {
-      "targets", "defaults",        "assess",        "investigate",
+      "targets", "defaults",        "assess",        "investigate",          "watch",
       "log",     "protected_users", "failover_hook", "failover_block_period"};
   return kKeys;
 }
@@ -82,6 +82,18 @@ const std::vector<std::string>& ThresholdKeys() {
 
 const std::vector<std::string>& AssessKeys() {
   static const std::vector<std::string> kKeys = {"interval", "thresholds"};
+  return kKeys;
+}
+
+const std::vector<std::string>& WatchKeys() {
+  static const std::vector<std::string> kKeys = {"listen",       "slow_interval", "poll_workers",
+                                                 "sample_every", "samples_kept",  "alert_labels",
+                                                 "app_logs"};
+  return kKeys;
+}
+
+const std::vector<std::string>& AppLogKeys() {
+  static const std::vector<std::string> kKeys = {"path", "target", "patterns"};
   return kKeys;
 }
 
@@ -298,6 +310,7 @@ class Validator : public YamlChecker {
       if (entry->key == "defaults") defaults = entry;
       if (entry->key == "assess") ParseAssess(entry->value, config.assess);
       if (entry->key == "investigate") ParseInvestigate(entry->value, config.investigate);
+      if (entry->key == "watch") ParseWatch(entry->value, config.watch);
       if (entry->key == "log") ParseLog(entry->value, config.log_level);
       if (entry->key == "failover_hook") {
         const Setting<std::string> hook = String(entry->value, "failover_hook");
@@ -343,6 +356,14 @@ class Validator : public YamlChecker {
       Error(targets->value.where, "targets",
             fmt::format("expected a list of targets, found {}", targets->value.KindName()),
             "write each target as a list item: `- name: orders-primary`");
+    }
+    for (const AppLogSettings& log : config.watch.app_logs) {
+      if (!log.target.empty() && config.Find(log.target) == nullptr) {
+        std::vector<std::string> names;
+        for (const auto& t : config.targets) names.push_back(t.name);
+        Error(log.where, "watch.app_logs", fmt::format("target '{}' is not configured", log.target),
+              DidYouMean(log.target, names, "targets are"));
+      }
     }
     return Finish(std::move(config));
   }
@@ -421,6 +442,110 @@ class Validator : public YamlChecker {
   }
 
   // ----- sections -----
+
+  void ParseWatch(const YamlNode& node, WatchSettings& out) {
+    if (!ExpectMap(node, "watch")) return;
+    for (const YamlEntry* entry : Entries(node, "watch", &WatchKeys())) {
+      const std::string path = JoinKeyPath("watch", entry->key);
+      const std::string& key = entry->key;
+      if (key == "alert_labels") {
+        if (entry->value.kind != YamlNode::Kind::kSequence || entry->value.items.empty()) {
+          Error(entry->value.where, path,
+                fmt::format("expected a list of label names, found {}", entry->value.KindName()),
+                "write [dbrunbook_target, instance]");
+          continue;
+        }
+        for (size_t i = 0; i < entry->value.items.size(); ++i) {
+          const Setting<std::string> label =
+              String(entry->value.items[i], fmt::format("{}[{}]", path, i));
+          if (label.value) out.alert_labels.push_back(*label.value);
+        }
+        continue;
+      }
+      if (key == "app_logs") {
+        ParseAppLogs(entry->value, path, out.app_logs);
+        continue;
+      }
+      const Setting<std::string> text = String(entry->value, path);
+      if (!text.value) continue;
+      if (key == "listen") {
+        if (*text.value != "off" && text.value->rfind(':') == std::string::npos) {
+          Error(entry->value.where, path, fmt::format("'{}' is not HOST:PORT", *text.value),
+                "write 127.0.0.1:9473, [::1]:9473, or off");
+          continue;
+        }
+        out.listen = *text.value;
+        continue;
+      }
+      if (key == "poll_workers" || key == "samples_kept") {
+        const int64_t low = key == "poll_workers" ? 1 : 10;
+        const int64_t high = key == "poll_workers" ? 1024 : 10'000'000;
+        const auto number = core::ParseInt64(*text.value);
+        if (!number || *number < low || *number > high) {
+          Error(entry->value.where, path,
+                fmt::format("'{}' is not a whole number from {} to {}", *text.value, low, high));
+          continue;
+        }
+        (key == "poll_workers" ? out.poll_workers : out.samples_kept) = static_cast<int>(*number);
+        continue;
+      }
+      auto duration = core::ParseDuration(*text.value);
+      const core::Duration high = key == "slow_interval" ? core::Duration(std::chrono::minutes(10))
+                                                         : core::Duration(std::chrono::hours(1));
+      if (!duration || *duration < std::chrono::seconds(1) || *duration > high) {
+        Error(entry->value.where, path,
+              fmt::format("'{}' is not a duration from 1s to {}", *text.value,
+                          key == "slow_interval" ? "10m" : "1h"));
+        continue;
+      }
+      (key == "slow_interval" ? out.slow_interval : out.sample_every) = *duration;
+    }
+  }
+
+  void ParseAppLogs(const YamlNode& node, const std::string& path,
+                    std::vector<AppLogSettings>& out) {
+    if (node.kind != YamlNode::Kind::kSequence) {
+      Error(node.where, path,
+            fmt::format("expected a list of log files, found {}", node.KindName()),
+            "write `- {path: /var/log/app.log, target: orders-primary}`");
+      return;
+    }
+    for (size_t i = 0; i < node.items.size(); ++i) {
+      const std::string item_path = fmt::format("{}[{}]", path, i);
+      const YamlNode& item = node.items[i];
+      if (!ExpectMap(item, item_path)) continue;
+      AppLogSettings log;
+      log.where = item.where;
+      for (const YamlEntry* entry : Entries(item, item_path, &AppLogKeys())) {
+        const std::string key_path = JoinKeyPath(item_path, entry->key);
+        if (entry->key == "path") {
+          if (auto file = FilePath(entry->value, key_path); file.value) log.path = *file.value;
+        } else if (entry->key == "target") {
+          if (auto target = String(entry->value, key_path); target.value) {
+            log.target = *target.value;
+          }
+        } else if (entry->key == "patterns") {
+          if (entry->value.kind != YamlNode::Kind::kSequence) {
+            Error(entry->value.where, key_path,
+                  fmt::format("expected a list of RE2 patterns, found {}", entry->value.KindName()),
+                  R"(write ["Too many connections", "Lost connection"])");
+            continue;
+          }
+          for (size_t p = 0; p < entry->value.items.size(); ++p) {
+            const Setting<std::string> pattern =
+                String(entry->value.items[p], fmt::format("{}[{}]", key_path, p));
+            if (pattern.value) log.patterns.push_back(*pattern.value);
+          }
+        }
+      }
+      if (log.path.empty() || log.target.empty()) {
+        Error(item.where, item_path, "a log file needs path and target",
+              "write `- {path: /var/log/app.log, target: orders-primary}`");
+        continue;
+      }
+      out.push_back(std::move(log));
+    }
+  }
 
   void ParseInvestigate(const YamlNode& node, InvestigateSettings& out) {
     if (!ExpectMap(node, "investigate")) return;

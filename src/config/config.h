@@ -70,6 +70,21 @@
 //     max_tables_for_details: 10000    # above this many tables, cheaper sources are used
 //     digest_top: 10                   # statements shown from the digest
 //
+//   watch:                            # `dbrunbook watch` (defaults shown)
+//     listen: 127.0.0.1:9473           # the API's HOST:PORT, or off (--listen wins)
+//     slow_interval: 10s               # probe connection, history list length: 1s to 10m
+//     poll_workers: 16                 # polls running at once: 1 to 1024
+//     sample_every: 10s                # a target's samples stored this often (every poll
+//                                      # while it has an open incident): 1s to 1h
+//     samples_kept: 8640               # per target, the oldest go first: 10 to 10000000
+//     alert_labels: [dbrunbook_target, instance, job]  # Alertmanager labels that name the
+//                                      # target (by name, host:port or host)
+//     app_logs:                        # application logs tailed for connectivity errors
+//       - path: /var/log/app/orders.log   # relative: to this file's directory
+//         target: orders-primary       # a configured target
+//         patterns: ["Too many connections"]   # RE2; default: the MySQL/MariaDB client
+//                                      # error texts (README, "Application log files")
+//
 //   log:
 //     level: info                      # trace, debug, info (default), warn, error, off
 //
@@ -227,11 +242,31 @@ struct InvestigateSettings {
   std::optional<int> max_findings_per_code;
 };
 
+// One application log file the watch daemon tails for database connectivity errors.
+struct AppLogSettings {
+  std::string path;
+  std::string target;
+  std::vector<std::string> patterns;  // RE2; empty: the built-in client error texts
+  SourceLocation where;
+};
+
+// `dbrunbook watch` (the daemon); unset keys keep the built-in defaults.
+struct WatchSettings {
+  std::optional<std::string> listen;            // HOST:PORT of the API, or "off"
+  std::optional<core::Duration> slow_interval;  // slow signals (default 10s)
+  std::optional<int> poll_workers;              // polls at once (default 16)
+  std::optional<core::Duration> sample_every;   // stored samples (default 10s)
+  std::optional<int> samples_kept;              // per target (default 8640)
+  std::vector<std::string> alert_labels;        // Alertmanager labels naming the target
+  std::vector<AppLogSettings> app_logs;
+};
+
 struct Config {
   std::string path;  // the file it was read from (the display path for ParseConfig)
   std::vector<TargetConfig> targets;
   AssessSettings assess;
   InvestigateSettings investigate;
+  WatchSettings watch;
   std::string log_level = "info";
   // Users never killed on any target (top-level protected_users).
   std::vector<std::string> protected_users;

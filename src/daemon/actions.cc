@@ -19,8 +19,8 @@ constexpr std::string_view kKillQueries = "kill-queries";
 
 watch::ActionResult Result(const watch::Effect& effect, watch::ActionState state,
                            std::string detail, std::string run_id, core::Clock& clock) {
-  return {effect.incident_id, effect.key, state, std::move(detail), std::move(run_id),
-          clock.WallNow()};
+  return {effect.incident_id, effect.key,        state,
+          std::move(detail),  std::move(run_id), clock.WallNow()};
 }
 
 core::Result<double> Seconds(const std::map<std::string, std::string>& params,
@@ -117,8 +117,7 @@ watch::ActionResult ApplyAction(const DaemonTarget& target, const watch::Effect&
   auto criteria = CriteriaFrom(effect.params, reason, target);
   if (!criteria) {
     write(store::Phase::kRefused, "", "", "bad runbook parameters", criteria.error().ToString());
-    return Result(effect, watch::ActionState::kRefused, criteria.error().ToString(), run_id,
-                  clock);
+    return Result(effect, watch::ActionState::kRefused, criteria.error().ToString(), run_id, clock);
   }
   auto matcher = steps::KillMatcher::Create(*criteria);
   if (!matcher) {
@@ -149,9 +148,8 @@ watch::ActionResult ApplyAction(const DaemonTarget& target, const watch::Effect&
                     plan->excluded.size(), effect.incident_id, effect.key),
         "");
   if (plan->victims.empty()) {
-    const std::string detail =
-        fmt::format("nothing to kill: no session matches {} ({} spared)", plan->criteria,
-                    plan->excluded.size());
+    const std::string detail = fmt::format("nothing to kill: no session matches {} ({} spared)",
+                                           plan->criteria, plan->excluded.size());
     return Result(effect, watch::ActionState::kRefused, detail, run_id, clock);
   }
 
@@ -182,8 +180,8 @@ watch::ActionResult ApplyAction(const DaemonTarget& target, const watch::Effect&
     if (o.status == steps::KillStatus::kKilled) ++killed;
     parts.push_back(fmt::format("connection {}: {}", o.connection_id, o.detail));
   }
-  const std::string detail = fmt::format("{} of {} killed ({})", killed, outcomes.size(),
-                                         fmt::join(parts, "; "));
+  const std::string detail =
+      fmt::format("{} of {} killed ({})", killed, outcomes.size(), fmt::join(parts, "; "));
   if (killed == outcomes.size()) {
     return Result(effect, watch::ActionState::kVerified, detail, run_id, clock);
   }

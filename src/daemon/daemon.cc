@@ -1,9 +1,11 @@
 #include "daemon/daemon.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -73,6 +75,7 @@ struct Daemon::Impl {
 
   std::atomic<bool> stop{false};
   std::atomic<bool> is_running{false};
+  bool started = false;
 
   // Inbox of the engine thread.
   std::mutex inbox_mutex;
@@ -97,11 +100,13 @@ struct Daemon::Impl {
 
   // What /metrics and the API read, published by the threads that own the data.
   std::mutex metrics_mutex;
-  std::map<std::string, PollStats> poll_stats;                     // by target
-  std::map<std::string, std::map<std::string, double>> last_values;  // by target
+  std::map<std::string, PollStats> poll_stats;  // by target
+  // By target and signal: the last value and when it came (slow and pushed signals are not
+  // in every batch; a value older than three of its periods is no longer shown).
+  std::map<std::string, std::map<std::string, std::pair<double, core::MonoTime>>> last_values;
   std::vector<watch::TriggerStatus> trigger_statuses;
-  std::map<std::string, int> open_by_target;  // open incidents per target
-  std::map<std::string, uint64_t> events_total;  // by kind
+  std::map<std::string, int> open_by_target;      // open incidents per target
+  std::map<std::string, uint64_t> events_total;   // by kind
   std::map<std::string, uint64_t> effects_total;  // "diagnose", "action:<state>", "escalate"
 
   // The API's own store handle (a reader; WAL lets it read while the engine writes).
@@ -192,8 +197,9 @@ void Daemon::Impl::HandleOutput(const watch::Output& output) {
       Log("warn",
           fmt::format("escalation level {} ({}) for incident {} on {}: {}", effect.level,
                       effect.rule, effect.incident_id, effect.target,
-                      effect.contacts.empty() ? std::string("no contact at this level")
-                                              : fmt::format("{}", fmt::join(effect.contacts, ", "))),
+                      effect.contacts.empty()
+                          ? std::string("no contact at this level")
+                          : fmt::format("{}", fmt::join(effect.contacts, ", "))),
           {{"incident", effect.incident_id}, {"target", effect.target}, {"level", effect.level}});
       std::lock_guard lock(metrics_mutex);
       ++effects_total["escalate"];
@@ -226,7 +232,8 @@ void Daemon::Impl::StoreSamples(const watch::SampleBatch& batch) {
   if (auto s = store->AppendSamples({{batch.target, EpochMillis(batch.wall), values.dump()}},
                                     options.samples_kept);
       !s) {
-    Log("error", "cannot store samples", {{"target", batch.target}, {"error", s.error().ToString()}});
+    Log("error", "cannot store samples",
+        {{"target", batch.target}, {"error", s.error().ToString()}});
   }
 }
 
@@ -248,7 +255,8 @@ void Daemon::Impl::Handle(const Message& message) {
     }
     {
       std::lock_guard lock(metrics_mutex);
-      last_values[batch->target] = merged.values;
+      auto& values = last_values[batch->target];
+      for (const auto& [signal, value] : merged.values) values[signal] = {value, batch->mono};
     }
     StoreSamples(merged);
     HandleOutput(engine->OnSamples(merged));
@@ -273,9 +281,9 @@ void Daemon::Impl::RunCommands() {
   }
   for (const store::CommandRecord& c : *pending) {
     const core::WallTime now = clock.WallNow();
-    core::Result<watch::Output> out = core::MakeError(
-        core::ErrorCode::kInvalidArgument, fmt::format("unknown command '{}'", c.kind),
-        "use approve, ack, note or resolve");
+    core::Result<watch::Output> out = core::MakeError(core::ErrorCode::kInvalidArgument,
+                                                      fmt::format("unknown command '{}'", c.kind),
+                                                      "use approve, ack, note or resolve");
     if (c.kind == "approve") {
       out = engine->Approve(c.incident_id, c.action, c.who, now);
     } else if (c.kind == "ack") {
@@ -342,6 +350,18 @@ core::Status Daemon::Impl::Start() {
   store::DaemonLease me{pid, HostName(), core::FormatRfc3339(clock.WallNow()), 0, options.listen};
   auto holder = store->AcquireDaemonLease(me, EpochSeconds(clock.WallNow()), kLeaseStaleSeconds);
   if (!holder) return core::Fail(holder.error());
+  if (*holder && (*holder)->host == me.host && kill(static_cast<pid_t>((*holder)->pid), 0) != 0 &&
+      errno == ESRCH) {
+    // The previous daemon on this host died without releasing the lease (kill -9, a crash):
+    // no need to wait for its heartbeat to age.
+    Log("warn",
+        fmt::format("the previous daemon (pid {}) is gone; taking over the store", (*holder)->pid));
+    if (auto released = store->ReleaseDaemonLease((*holder)->pid); !released) {
+      return core::Fail(released.error());
+    }
+    holder = store->AcquireDaemonLease(me, EpochSeconds(clock.WallNow()), kLeaseStaleSeconds);
+    if (!holder) return core::Fail(holder.error());
+  }
   if (*holder) {
     return core::MakeError(
         core::ErrorCode::kUnavailable,
@@ -363,13 +383,11 @@ core::Status Daemon::Impl::Start() {
   std::vector<watch::Incident> restored;
   for (const store::IncidentRecord& record : *open) {
     nlohmann::json json = nlohmann::json::parse(record.state_json, nullptr, false);
-    auto incident = json.is_discarded()
-                        ? core::Result<watch::Incident>(core::MakeError(
-                              core::ErrorCode::kParse, "not JSON", ""))
-                        : watch::IncidentFromJson(json);
+    auto incident = json.is_discarded() ? core::Result<watch::Incident>(core::MakeError(
+                                              core::ErrorCode::kParse, "not JSON", ""))
+                                        : watch::IncidentFromJson(json);
     if (!incident) {
-      Log("error", fmt::format("incident {} in the store cannot be read; left as it is",
-                               record.id),
+      Log("error", fmt::format("incident {} in the store cannot be read; left as it is", record.id),
           {{"error", incident.error().ToString()}});
       continue;
     }
@@ -437,8 +455,8 @@ void Daemon::Impl::Scheduler() {
       }
     }
     poll_cv.notify_all();
-    const auto wait = std::max<core::Duration>(next - clock.MonotonicNow(),
-                                               std::chrono::milliseconds(5));
+    const auto wait =
+        std::max<core::Duration>(next - clock.MonotonicNow(), std::chrono::milliseconds(5));
     std::unique_lock lock(inbox_mutex);  // any mutex: the wait is only a sleep Stop() can cut
     inbox_cv.wait_for(lock, std::min<core::Duration>(wait, std::chrono::milliseconds(100)),
                       [&] { return stop.load(); });
@@ -508,7 +526,11 @@ void Daemon::Impl::EffectWorker() {
           {{"incident", effect.incident_id}, {"target", effect.target}});
       watch::DiagnoseResult result =
           target == nullptr
-              ? watch::DiagnoseResult{effect.incident_id, false, "unknown target", {}, clock.WallNow()}
+              ? watch::DiagnoseResult{effect.incident_id,
+                                      false,
+                                      "unknown target",
+                                      {},
+                                      clock.WallNow()}
               : Diagnose(*target, effect.incident_id, *factory, clock, options.investigate, audit);
       Post(std::move(result));
     } else if (effect.kind == watch::EffectKind::kApplyAction) {
@@ -518,8 +540,8 @@ void Daemon::Impl::EffectWorker() {
           {{"incident", effect.incident_id}, {"target", effect.target}, {"action", effect.action}});
       watch::ActionResult result;
       if (target == nullptr) {
-        result = {effect.incident_id, effect.key, watch::ActionState::kRefused, "unknown target",
-                  "", clock.WallNow()};
+        result = {effect.incident_id, effect.key, watch::ActionState::kRefused,
+                  "unknown target",   "",         clock.WallNow()};
       } else {
         result = ApplyAction(*target, effect, effect.reason, *factory, clock, audit);
       }
@@ -546,7 +568,8 @@ void Daemon::Impl::Loop() {
     if (clock.MonotonicNow() >= next_tick) {
       Tick();
       next_tick += std::chrono::seconds(1);
-      if (next_tick <= clock.MonotonicNow()) next_tick = clock.MonotonicNow() + std::chrono::seconds(1);
+      if (next_tick <= clock.MonotonicNow())
+        next_tick = clock.MonotonicNow() + std::chrono::seconds(1);
     }
   }
 }
@@ -573,12 +596,19 @@ core::Result<std::unique_ptr<Daemon>> Daemon::Create(runbook::Runbook runbook,
   return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
 }
 
+core::Status Daemon::Start() {
+  if (impl_->started) return core::Ok();
+  if (auto started = impl_->Start(); !started) return started;
+  impl_->started = true;
+  return core::Ok();
+}
+
 core::Status Daemon::Run() {
   Impl& d = *impl_;
-  if (auto started = d.Start(); !started) return started;
+  if (auto started = Start(); !started) return started;
   d.is_running = true;
-  const int pollers = std::min<int>(d.options.poll_workers,
-                                    std::max<int>(static_cast<int>(d.targets.size()), 1));
+  const int pollers =
+      std::min<int>(d.options.poll_workers, std::max<int>(static_cast<int>(d.targets.size()), 1));
   d.threads.emplace_back([&d] { d.Scheduler(); });
   for (int i = 0; i < pollers; ++i) d.threads.emplace_back([&d] { d.PollWorker(); });
   for (int i = 0; i < d.options.effect_workers; ++i) {
@@ -751,73 +781,99 @@ core::Result<std::string> Daemon::Command(int64_t incident_id, const std::string
 
 std::string Daemon::MetricsText() {
   Impl& d = *impl_;
-  std::vector<api::MetricFamily> families;
-  auto family = [&](std::string name, std::string help, api::MetricType type) -> auto& {
-    families.push_back({std::move(name), std::move(help), type, {}});
-    return families.back().samples;
+  using Labels = std::vector<std::pair<std::string, std::string>>;
+  auto family = [](std::string name, std::string help, api::MetricType type) {
+    return api::MetricFamily{std::move(name), std::move(help), type, {}};
   };
-  family("dbrunbook_up", "1 while the watch daemon runs", api::MetricType::kGauge)
-      .push_back({{}, d.is_running ? 1.0 : 0.0});
+  std::vector<api::MetricFamily> families;
+  api::MetricFamily up =
+      family("dbrunbook_up", "1 while the watch daemon runs", api::MetricType::kGauge);
+  up.samples.push_back({{}, d.is_running ? 1.0 : 0.0});
+  families.push_back(std::move(up));
   {
     std::lock_guard lock(d.metrics_mutex);
     std::vector<watch::SampleBatch> latest;
+    const core::MonoTime now = d.clock.MonotonicNow();
     for (const auto& [target, values] : d.last_values) {
       watch::SampleBatch batch;
       batch.target = target;
-      batch.values = values;
+      for (const auto& [signal, value] : values) {
+        const watch::SignalSpec* spec = watch::FindSignal(signal);
+        const core::Duration period =
+            spec == nullptr || spec->cadence == watch::Cadence::kFast ? d.options.interval
+            : spec->cadence == watch::Cadence::kSlow                  ? d.options.slow_interval
+                                                     : core::Duration(std::chrono::seconds(60));
+        if (now - value.second <= 3 * period) batch.values[signal] = value.first;
+      }
       latest.push_back(std::move(batch));
     }
     families.push_back(api::SignalFamily(latest));
-    auto& states = family("dbrunbook_trigger_state",
-                          "runbook trigger state per target: 0 inactive, 1 pending, 2 firing",
-                          api::MetricType::kGauge);
+
+    api::MetricFamily states =
+        family("dbrunbook_trigger_state",
+               "runbook trigger state per target: 0 inactive, 1 pending, 2 firing",
+               api::MetricType::kGauge);
     for (const watch::TriggerStatus& t : d.trigger_statuses) {
-      states.push_back({{{"target", t.target}, {"trigger", t.trigger}},
-                        static_cast<double>(static_cast<int>(t.state))});
+      states.samples.push_back({Labels{{"target", t.target}, {"trigger", t.trigger}},
+                                static_cast<double>(static_cast<int>(t.state))});
     }
-    auto& open = family("dbrunbook_open_incidents", "open incidents per target",
-                        api::MetricType::kGauge);
+    families.push_back(std::move(states));
+
+    api::MetricFamily open =
+        family("dbrunbook_open_incidents", "open incidents per target", api::MetricType::kGauge);
     for (const auto& [target, n] : d.open_by_target) {
-      open.push_back({{{"target", target}}, static_cast<double>(n)});
+      open.samples.push_back({Labels{{"target", target}}, static_cast<double>(n)});
     }
-    auto& polls = family("dbrunbook_polls_total", "polls of the target",
-                         api::MetricType::kCounter);
-    auto& errors = family("dbrunbook_poll_errors_total",
-                          "polls that could not reach or read the target",
-                          api::MetricType::kCounter);
-    auto& overruns = family("dbrunbook_poll_overruns_total",
-                            "polls skipped because the previous one had not finished",
-                            api::MetricType::kCounter);
-    auto& seconds = family("dbrunbook_poll_duration_seconds", "duration of the last poll",
-                           api::MetricType::kGauge);
-    auto& statements = family("dbrunbook_statements_total",
-                              "statements the pollers sent to the target",
-                              api::MetricType::kCounter);
+    families.push_back(std::move(open));
+
+    api::MetricFamily polls =
+        family("dbrunbook_polls_total", "polls of the target", api::MetricType::kCounter);
+    api::MetricFamily errors =
+        family("dbrunbook_poll_errors_total", "polls that could not reach or read the target",
+               api::MetricType::kCounter);
+    api::MetricFamily overruns = family("dbrunbook_poll_overruns_total",
+                                        "polls skipped because the previous one had not finished",
+                                        api::MetricType::kCounter);
+    api::MetricFamily seconds = family("dbrunbook_poll_duration_seconds",
+                                       "duration of the last poll", api::MetricType::kGauge);
+    api::MetricFamily statements =
+        family("dbrunbook_statements_total", "statements the pollers sent to the target",
+               api::MetricType::kCounter);
     for (const auto& [target, stats] : d.poll_stats) {
-      const std::vector<std::pair<std::string, std::string>> labels = {{"target", target}};
-      polls.push_back({labels, static_cast<double>(stats.polls)});
-      errors.push_back({labels, static_cast<double>(stats.errors)});
-      overruns.push_back({labels, static_cast<double>(stats.overruns)});
-      seconds.push_back({labels, stats.last_seconds});
-      statements.push_back({labels, static_cast<double>(stats.statements)});
+      const Labels labels = {{"target", target}};
+      polls.samples.push_back({labels, static_cast<double>(stats.polls)});
+      errors.samples.push_back({labels, static_cast<double>(stats.errors)});
+      overruns.samples.push_back({labels, static_cast<double>(stats.overruns)});
+      seconds.samples.push_back({labels, stats.last_seconds});
+      statements.samples.push_back({labels, static_cast<double>(stats.statements)});
     }
-    auto& events = family("dbrunbook_incident_events_total",
-                          "incident timeline events recorded, by kind", api::MetricType::kCounter);
+    for (api::MetricFamily* f : {&polls, &errors, &overruns, &seconds, &statements}) {
+      families.push_back(std::move(*f));
+    }
+
+    api::MetricFamily events =
+        family("dbrunbook_incident_events_total", "incident timeline events recorded, by kind",
+               api::MetricType::kCounter);
     for (const auto& [kind, n] : d.events_total) {
-      events.push_back({{{"kind", kind}}, static_cast<double>(n)});
+      events.samples.push_back({Labels{{"kind", kind}}, static_cast<double>(n)});
     }
-    auto& effects = family("dbrunbook_effects_total",
-                           "work done for incidents: diagnoses, actions by outcome, escalations",
-                           api::MetricType::kCounter);
+    families.push_back(std::move(events));
+    api::MetricFamily effects =
+        family("dbrunbook_effects_total",
+               "work done for incidents: diagnoses, actions by outcome, escalations",
+               api::MetricType::kCounter);
     for (const auto& [kind, n] : d.effects_total) {
-      effects.push_back({{{"kind", kind}}, static_cast<double>(n)});
+      effects.samples.push_back({Labels{{"kind", kind}}, static_cast<double>(n)});
     }
+    families.push_back(std::move(effects));
   }
   {
     std::lock_guard lock(d.effect_mutex);
-    family("dbrunbook_effects_queued", "diagnoses and actions waiting for a worker",
-           api::MetricType::kGauge)
-        .push_back({{}, static_cast<double>(d.effects.size())});
+    api::MetricFamily queued =
+        family("dbrunbook_effects_queued", "diagnoses and actions waiting for a worker",
+               api::MetricType::kGauge);
+    queued.samples.push_back({{}, static_cast<double>(d.effects.size())});
+    families.push_back(std::move(queued));
   }
   auto text = api::WriteExposition(families);
   if (!text) {

@@ -25,11 +25,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -37,8 +36,8 @@
 #include "mysql/session.h"
 #include "runbook/runbook.h"
 #include "steps/assess.h"
-#include "tail/log_tail.h"
 #include "steps/step.h"
+#include "tail/log_tail.h"
 #include "watch/engine.h"
 
 namespace dbrunbook::daemon {
@@ -92,8 +91,11 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  // Takes the store's daemon lease, restores open incidents, starts the threads and runs the
-  // engine until Stop(). kUnavailable when another daemon holds the store.
+  // Opens the store, takes its daemon lease and restores the open incidents. kUnavailable
+  // when another live daemon holds the store (a holder on this host whose process is gone is
+  // replaced at once; one elsewhere once its heartbeat is 15 s old).
+  core::Status Start();
+  // Starts the threads and runs the engine until Stop(); calls Start() first if needed.
   core::Status Run();
   // Asks Run() to return (from a signal handler's thread or any other): async-signal-safe.
   void Stop();

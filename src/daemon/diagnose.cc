@@ -42,8 +42,8 @@ nlohmann::json ReplicaJson(const std::vector<collect::ReplicaChannel>& channels)
                     {"source_host", c.source_host},
                     {"io", collect::ThreadStateName(c.io)},
                     {"sql", collect::ThreadStateName(c.sql)},
-                    {"seconds_behind", c.seconds_behind ? nlohmann::json(*c.seconds_behind)
-                                                        : nlohmann::json()},
+                    {"seconds_behind",
+                     c.seconds_behind ? nlohmann::json(*c.seconds_behind) : nlohmann::json()},
                     {"last_io_errno", c.last_io_errno},
                     {"last_io_error", c.last_io_error},
                     {"last_sql_errno", c.last_sql_errno},
@@ -131,8 +131,7 @@ watch::DiagnoseResult Diagnose(const DaemonTarget& target, int64_t incident_id,
   });
 
   // Assessment and investigation (the runbook's minutes 0-15, at once).
-  const steps::Assessment assessment =
-      steps::RunAssessment(session, clock, target.assess);
+  const steps::Assessment assessment = steps::RunAssessment(session, clock, target.assess);
   evidence.push_back({incident_id, at, "assessment", report::AssessmentJson(assessment).dump()});
   const auto investigation_steps = steps::MakeInvestigationSteps(options);
   const steps::Investigation investigation =
@@ -155,8 +154,8 @@ watch::DiagnoseResult Diagnose(const DaemonTarget& target, int64_t incident_id,
     const std::string severity = check.level == steps::Level::kCritical ? "critical" : "warning";
     const std::string title = fmt::format("{}: {}", check.title, check.display);
     result.findings.push_back({code, severity, title});
-    findings.push_back({incident_id, 0, at, code, severity, title,
-                        report::CheckJson(check).dump()});
+    findings.push_back(
+        {incident_id, 0, at, code, severity, title, report::CheckJson(check).dump()});
   }
 
   if (store != nullptr) {

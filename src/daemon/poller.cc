@@ -161,7 +161,8 @@ void TargetPoller::PollSlow(watch::SampleBatch& batch) {
     probe_failures_.push_back(batch.mono);
     errors_.push_back("probe connection: " + connected.error().ToString());
   }
-  while (!probe_failures_.empty() && batch.mono - probe_failures_.front() > std::chrono::minutes(1)) {
+  while (!probe_failures_.empty() &&
+         batch.mono - probe_failures_.front() > std::chrono::minutes(1)) {
     probe_failures_.pop_front();
   }
   batch.values["connect_failures_per_min"] = static_cast<double>(probe_failures_.size());

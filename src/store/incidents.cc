@@ -211,20 +211,20 @@ core::Status Store::SaveFindings(int64_t incident_id, int diagnosis,
                                  const std::vector<FindingRecord>& findings) {
   sqlite3* db = impl_->db.get();
   return Transaction(db, path_, [&]() -> core::Status {
-    if (auto s = Run(db, path_,
-                     "DELETE FROM incident_finding WHERE incident_id = ? AND diagnosis = ?",
-                     {incident_id, int64_t{diagnosis}}, "cannot save the findings");
+    if (auto s =
+            Run(db, path_, "DELETE FROM incident_finding WHERE incident_id = ? AND diagnosis = ?",
+                {incident_id, int64_t{diagnosis}}, "cannot save the findings");
         !s) {
       return s;
     }
     for (const FindingRecord& f : findings) {
       const std::string at = f.at.empty() ? Now() : f.at;
-      if (auto s = Run(db, path_,
-                       "INSERT INTO incident_finding (incident_id, diagnosis, at, code, severity, "
-                       "title, finding_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       {incident_id, int64_t{diagnosis}, at, f.code, f.severity, f.title,
-                        f.finding_json},
-                       "cannot save the findings");
+      if (auto s = Run(
+              db, path_,
+              "INSERT INTO incident_finding (incident_id, diagnosis, at, code, severity, "
+              "title, finding_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+              {incident_id, int64_t{diagnosis}, at, f.code, f.severity, f.title, f.finding_json},
+              "cannot save the findings");
           !s) {
         return s;
       }
@@ -302,8 +302,7 @@ core::Status Store::AppendSamples(const std::vector<SampleRecord>& samples, int 
       if (auto s = Run(db, path_,
                        "DELETE FROM signal_sample WHERE target = ? AND at_ms < (SELECT at_ms FROM "
                        "signal_sample WHERE target = ? ORDER BY at_ms DESC LIMIT 1 OFFSET ?)",
-                       {target, target, int64_t{keep_per_target - 1}},
-                       "cannot trim the samples");
+                       {target, target, int64_t{keep_per_target - 1}}, "cannot trim the samples");
           !s) {
         return s;
       }
@@ -344,12 +343,12 @@ core::Result<std::map<std::string, std::map<std::string, std::string>>> Store::L
 
 core::Result<int64_t> Store::QueueCommand(const CommandRecord& command) {
   const std::string at = command.at.empty() ? Now() : command.at;
-  if (auto s = Run(impl_->db.get(), path_,
-                   "INSERT INTO daemon_command (incident_id, kind, action, who, text, at, "
-                   "done_at, ok, result) VALUES (?, ?, ?, ?, ?, ?, '', 0, '')",
-                   {command.incident_id, command.kind, command.action, command.who, command.text,
-                    at},
-                   "cannot queue the command");
+  if (auto s =
+          Run(impl_->db.get(), path_,
+              "INSERT INTO daemon_command (incident_id, kind, action, who, text, at, "
+              "done_at, ok, result) VALUES (?, ?, ?, ?, ?, ?, '', 0, '')",
+              {command.incident_id, command.kind, command.action, command.who, command.text, at},
+              "cannot queue the command");
       !s) {
     return core::Fail(s.error());
   }
@@ -370,9 +369,9 @@ core::Status Store::FinishCommand(int64_t id, bool ok, std::string_view result) 
 }
 
 core::Result<std::optional<CommandRecord>> Store::Command(int64_t id) {
-  auto rows = Query<CommandRecord>(impl_->db.get(), path_,
-                                   fmt::format("{}WHERE id = ?", kCommandColumns), {id},
-                                   "cannot read the command", ReadCommand);
+  auto rows =
+      Query<CommandRecord>(impl_->db.get(), path_, fmt::format("{}WHERE id = ?", kCommandColumns),
+                           {id}, "cannot read the command", ReadCommand);
   if (!rows) return core::Fail(rows.error());
   if (rows->empty()) return std::optional<CommandRecord>();
   return std::optional<CommandRecord>(std::move(rows->front()));
@@ -384,8 +383,8 @@ core::Result<std::optional<DaemonLease>> Store::AcquireDaemonLease(const DaemonL
   sqlite3* db = impl_->db.get();
   std::optional<DaemonLease> holder;
   auto status = Transaction(db, path_, [&]() -> core::Status {
-    auto rows = Query<DaemonLease>(db, path_, kLeaseColumns, {}, "cannot read the daemon lease",
-                                   ReadLease);
+    auto rows =
+        Query<DaemonLease>(db, path_, kLeaseColumns, {}, "cannot read the daemon lease", ReadLease);
     if (!rows) return core::Fail(rows.error());
     if (!rows->empty() && rows->front().pid != me.pid &&
         rows->front().heartbeat_epoch + stale_after_s >= now_epoch) {
@@ -403,8 +402,8 @@ core::Result<std::optional<DaemonLease>> Store::AcquireDaemonLease(const DaemonL
 }
 
 core::Status Store::Heartbeat(int64_t pid, int64_t now_epoch) {
-  auto statement = Prepare(impl_->db.get(), path_,
-                           "UPDATE daemon_lease SET heartbeat_epoch = ? WHERE pid = ?");
+  auto statement =
+      Prepare(impl_->db.get(), path_, "UPDATE daemon_lease SET heartbeat_epoch = ? WHERE pid = ?");
   if (!statement) return core::Fail(statement.error());
   Bind(statement->get(), {now_epoch, pid});
   if (sqlite3_step(statement->get()) != SQLITE_DONE) {

@@ -271,8 +271,9 @@ TEST(ConfigTest, ReportsUnknownKeysEverywhere) {
             "critical?");
   EXPECT_EQ(Error("targets: []\nlog: {levle: info}\n"),
             "dbrunbook.yaml:2:7: log.levle: unknown key — did you mean level?");
-  EXPECT_THAT(Error("targets: []\ncompletely_different: 1\n"),
-              HasSubstr("unknown key — known keys: targets, defaults, assess, investigate, log"));
+  EXPECT_THAT(
+      Error("targets: []\ncompletely_different: 1\n"),
+      HasSubstr("unknown key — known keys: targets, defaults, assess, investigate, watch, log"));
   EXPECT_THAT(Error("targets:\n  - {name: a, host: h, cloud: {region: eu-west-1, regoin: x, "
                     "db_instance_identifier: a}}\n"),
               HasSubstr("targets[0] (a).cloud.regoin: unknown key — did you mean region?"));
@@ -862,6 +863,52 @@ investigate:
                                     "number from 1 to 100"),
                           HasSubstr("dbrunbook.yaml:5:29: investigate.replication_lag_critical: "
                                     "is below replication_lag_warning")));
+}
+
+TEST(ConfigWatchTest, ReadsTheWatchSection) {
+  const Config config = Parse(
+      "targets:\n  - {name: db, host: h}\n"
+      "watch:\n"
+      "  listen: 127.0.0.1:9999\n"
+      "  slow_interval: 5s\n"
+      "  poll_workers: 8\n"
+      "  sample_every: 30s\n"
+      "  samples_kept: 100\n"
+      "  alert_labels: [service, instance]\n"
+      "  app_logs:\n"
+      "    - {path: logs/app.log, target: db, patterns: [\"Too many connections\"]}\n"
+      "    - {path: /var/log/b.log, target: db}\n");
+  EXPECT_EQ(config.watch.listen, "127.0.0.1:9999");
+  EXPECT_EQ(config.watch.slow_interval, std::chrono::seconds(5));
+  EXPECT_EQ(config.watch.poll_workers, 8);
+  EXPECT_EQ(config.watch.sample_every, std::chrono::seconds(30));
+  EXPECT_EQ(config.watch.samples_kept, 100);
+  EXPECT_EQ(config.watch.alert_labels, (std::vector<std::string>{"service", "instance"}));
+  ASSERT_EQ(config.watch.app_logs.size(), 2U);
+  EXPECT_EQ(config.watch.app_logs[0].target, "db");
+  EXPECT_TRUE(config.watch.app_logs[0].path.ends_with("logs/app.log"));
+  EXPECT_EQ(config.watch.app_logs[0].patterns, (std::vector<std::string>{"Too many connections"}));
+  EXPECT_EQ(config.watch.app_logs[1].path, "/var/log/b.log");
+  EXPECT_TRUE(config.watch.app_logs[1].patterns.empty());
+}
+
+TEST(ConfigWatchTest, ReportsBadWatchKeysWithTheirPosition) {
+  EXPECT_EQ(Error("targets: []\nwatch: {poll_workers: 0}\n"),
+            "dbrunbook.yaml:2:23: watch.poll_workers: '0' is not a whole number from 1 to 1024");
+  EXPECT_EQ(Error("targets: []\nwatch: {slow_interval: 100ms}\n"),
+            "dbrunbook.yaml:2:24: watch.slow_interval: '100ms' is not a duration from 1s to 10m");
+  EXPECT_EQ(Error("targets: []\nwatch: {listen: 9473}\n"),
+            "dbrunbook.yaml:2:17: watch.listen: '9473' is not HOST:PORT — write 127.0.0.1:9473, "
+            "[::1]:9473, or off");
+  EXPECT_EQ(Error("targets: []\nwatch: {lisen: x}\n"),
+            "dbrunbook.yaml:2:9: watch.lisen: unknown key — did you mean listen?");
+  EXPECT_THAT(Error("targets:\n  - {name: db, host: h}\nwatch:\n  app_logs:\n"
+                    "    - {path: a.log, target: dv}\n"),
+              HasSubstr("dbrunbook.yaml:5:7: watch.app_logs: target 'dv' is not configured"));
+  EXPECT_THAT(Error("targets: []\nwatch:\n  app_logs:\n    - {path: a.log}\n"),
+              HasSubstr("watch.app_logs[0]: a log file needs path and target"));
+  EXPECT_THAT(Error("targets: []\nwatch:\n  app_logs: a.log\n"),
+              HasSubstr("watch.app_logs: expected a list of log files, found a string"));
 }
 
 }  // namespace

@@ -120,18 +120,23 @@ class WatchDaemonTest : public testing::CliFixture {
     config_ = Write("dbrunbook.yaml",
                     "targets:\n"
                     "  - name: db\n"
-                    "    socket: " + server_.socket + "\n"
-                    "    user: root\n"
-                    "  - name: db2\n"
-                    "    socket: " + server_.socket + "\n"
-                    "    user: root\n"
-                    "investigate:\n"
-                    "  digest_interval: 0s\n"
-                    "  long_query: 2s\n"
-                    "watch:\n"
-                    "  slow_interval: 2s\n"
-                    "  app_logs:\n"
-                    "    - {path: " + applog_ + ", target: db2}\n");
+                    "    socket: " +
+                        server_.socket +
+                        "\n"
+                        "    user: root\n"
+                        "  - name: db2\n"
+                        "    socket: " +
+                        server_.socket +
+                        "\n"
+                        "    user: root\n"
+                        "investigate:\n"
+                        "  digest_interval: 0s\n"
+                        "  long_query: 2s\n"
+                        "watch:\n"
+                        "  slow_interval: 2s\n"
+                        "  app_logs:\n"
+                        "    - {path: " +
+                        applog_ + ", target: db2}\n");
     auto transport = cloud::CurlTransport::Create();
     ASSERT_TRUE(transport) << transport.error().ToString();
     http_ = std::move(*transport);
@@ -146,25 +151,29 @@ class WatchDaemonTest : public testing::CliFixture {
     return Write("runbook-" + policy + ".yaml",
                  "runbook: {name: watch-test, version: 1, owner: tests}\n"
                  "triggers:\n"
+                 // db2 is the same server under another name (for the application log):
+                 // only db watches its queries.
                  "  - {name: slow_queries, signal: longest_query_seconds, op: \">\", threshold: 2,"
-                 " severity: critical}\n"
+                 " severity: critical, targets: [db]}\n"
                  "  - {name: database_unreachable, signal: target_unreachable, op: \">=\","
-                 " threshold: 1, for: 2s, severity: critical}\n"
+                 " threshold: 1, for: 2s, severity: critical, targets: [db]}\n"
                  "  - {name: app_errors, signal: app_errors_per_min, op: \">\", threshold: 0,"
-                 " severity: warning}\n"
+                 " severity: warning, targets: [db2]}\n"
                  "phases:\n"
                  "  assess: {deadline: 5m}\n"
                  "  investigate: {deadline: 15m}\n"
                  "  mitigate: {deadline: 30m}\n"
                  "  verify: {period: 3s}\n"
                  "mitigations:\n"
-                 "  kill-queries: {policy: " + policy + ", on: [lock.root_blocker], min_wait: 1s}\n"
-                 "escalation:\n"
-                 "  - {name: database-unavailable, when: unavailable, after: 3s, level: 1}\n"
-                 "contacts:\n"
-                 "  - {name: dba, role: DBA on call, level: 1, channels: []}\n"
-                 "prevention:\n"
-                 "  - Review the slow query log weekly\n");
+                 "  kill-queries: {policy: " +
+                     policy +
+                     ", on: [lock.root_blocker], min_wait: 1s}\n"
+                     "escalation:\n"
+                     "  - {name: database-unavailable, when: unavailable, after: 3s, level: 1}\n"
+                     "contacts:\n"
+                     "  - {name: dba, role: DBA on call, level: 1, channels: []}\n"
+                     "prevention:\n"
+                     "  - Review the slow query log weekly\n");
   }
 
   std::unique_ptr<DaemonProcess> Start(const std::string& runbook) {
@@ -172,9 +181,12 @@ class WatchDaemonTest : public testing::CliFixture {
         binary_,
         std::vector<std::string>{"--config", config_, "watch", "--runbook", runbook, "--store",
                                  store_, "--listen", "127.0.0.1:0"},
-        (dir_ / "daemon.log").string(), (dir_ / "home").string());
+        (dir_ / ("daemon-" + std::to_string(++starts_) + ".log")).string(),
+        (dir_ / "home").string());
+    current_ = d.get();
     port_ = d->WaitForPort(std::chrono::seconds(20));
     EXPECT_GT(port_, 0) << d->Log();
+    EXPECT_TRUE(d->Alive()) << d->Log();
     return d;
   }
 
@@ -212,7 +224,8 @@ class WatchDaemonTest : public testing::CliFixture {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     ADD_FAILURE() << "no matching incident on " << target << " within " << timeout.count()
-                  << "s; last: " << last.dump(2).substr(0, 6000);
+                  << "s; last: " << last.dump(2).substr(0, 6000) << "\ndaemon log:\n"
+                  << (current_ != nullptr ? current_->Log() : "");
     return json();
   }
 
@@ -235,15 +248,17 @@ class WatchDaemonTest : public testing::CliFixture {
   }
 
   // Session A holds row 1 (idle in its transaction); session B waits for it on a thread.
+  // Members destroyed in reverse order: the waiter's future (which joins its thread) before
+  // the session the thread uses.
   struct Pileup {
     std::unique_ptr<mysql::Session> holder;
     uint64_t holder_id = 0;
-    std::future<core::Result<mysql::ResultSet>> waiter;
     std::unique_ptr<mysql::Session> waiter_session;
+    std::future<core::Result<mysql::ResultSet>> waiter;
   };
   Pileup MakePileup() {
     Pileup p;
-    mysql::ConnectorSessionFactory factory;
+    mysql::ConnectorSessionFactory factory(clock_);
     mysql::ConnectOptions options;
     options.socket = server_.socket;
     options.user = "root";
@@ -267,11 +282,14 @@ class WatchDaemonTest : public testing::CliFixture {
     return p;
   }
 
+  core::RealClock clock_;  // outlives the sessions made with it
   testing::SandboxServer server_;
   std::string store_;
   std::string config_;
   std::string applog_;
   int port_ = 0;
+  DaemonProcess* current_ = nullptr;  // the last one started
+  int starts_ = 0;                    // each start logs to its own file
   std::unique_ptr<cloud::CurlTransport> http_;
 };
 
@@ -286,7 +304,8 @@ TEST_F(WatchDaemonTest, LockPileupIsDiagnosedKilledByAutoPolicyVerifiedAndResolv
   ASSERT_TRUE(pileup.holder);
 
   // The waiter crosses 2 s at about started + 2 s; the incident must open within two polls.
-  json opened = WaitIncident("db", [](const json&) { return true; }, std::chrono::seconds(20));
+  json opened = WaitIncident(
+      "db", [](const json&) { return true; }, std::chrono::seconds(20));
   ASSERT_FALSE(opened.is_null());
   const double open_seconds = std::chrono::duration<double>(Clock::now() - started).count();
   EXPECT_LT(open_seconds, 2.0 + 2.0 + 1.0) << "threshold 2 s, two 1 s polls, 1 s of slack";
@@ -303,8 +322,8 @@ TEST_F(WatchDaemonTest, LockPileupIsDiagnosedKilledByAutoPolicyVerifiedAndResolv
 
   EXPECT_EQ(ActionState(resolved, "kill-queries"), "verified") << resolved.dump(2);
   for (const char* kind : {"opened", "findings", "action.applied", "resolved"}) {
-    EXPECT_TRUE(HasEvent(resolved, kind) || (std::string(kind) == "action.applied" &&
-                                             HasEvent(resolved, "action.verified")))
+    EXPECT_TRUE(HasEvent(resolved, kind) ||
+                (std::string(kind) == "action.applied" && HasEvent(resolved, "action.verified")))
         << kind << " missing: " << resolved["timeline"].dump(2);
   }
   EXPECT_THAT(resolved.dump(), HasSubstr("Review the slow query log weekly"));
@@ -320,8 +339,8 @@ TEST_F(WatchDaemonTest, LockPileupIsDiagnosedKilledByAutoPolicyVerifiedAndResolv
       named = true;
     }
   }
-  EXPECT_TRUE(named) << "connection " << pileup.holder_id << " not named as root blocker: "
-                     << doc["diagnoses"].dump(2);
+  EXPECT_TRUE(named) << "connection " << pileup.holder_id
+                     << " not named as root blocker: " << doc["diagnoses"].dump(2);
   EXPECT_THAT(doc["evidence"].dump(), HasSubstr("processlist"));
   EXPECT_THAT(doc["evidence"].dump(), HasSubstr("innodb_status"));
 
@@ -347,8 +366,10 @@ TEST_F(WatchDaemonTest, LockPileupIsDiagnosedKilledByAutoPolicyVerifiedAndResolv
   // /metrics is valid exposition (promtool, the Prometheus project's own checker).
   auto metrics = Http("GET", "/metrics");
   ASSERT_EQ(metrics.status, 200);
-  EXPECT_THAT(metrics.body, HasSubstr("dbrunbook_signal{target=\"db\",signal=\"longest_query_seconds\"}"));
-  EXPECT_THAT(metrics.body, HasSubstr("dbrunbook_trigger_state{target=\"db\",trigger=\"slow_queries\"}"));
+  EXPECT_THAT(metrics.body,
+              HasSubstr("dbrunbook_signal{target=\"db\",signal=\"longest_query_seconds\"}"));
+  EXPECT_THAT(metrics.body,
+              HasSubstr("dbrunbook_trigger_state{target=\"db\",trigger=\"slow_queries\"}"));
   const std::string promtool = testing::FindInPath("promtool");
   ASSERT_FALSE(promtool.empty()) << "promtool (Debian package prometheus) is needed";
   auto checked = Shell("'" + promtool + "' check metrics", metrics.body);
@@ -417,12 +438,12 @@ TEST_F(WatchDaemonTest, AlertsPushedSignalsAndAppLogLinesOpenIncidentsAndBadBodi
   auto v3 = Http("POST", "/api/v1/alerts", R"({"version":"3","status":"firing","alerts":[]})");
   EXPECT_EQ(v3.status, 400);
   EXPECT_THAT(v3.body, HasSubstr("version"));
-  auto unknown = Http("POST", "/api/v1/signals",
-                      R"({"target":"nope","signals":{"app_errors_per_min":3}})");
+  auto unknown =
+      Http("POST", "/api/v1/signals", R"({"target":"nope","signals":{"app_errors_per_min":3}})");
   EXPECT_EQ(unknown.status, 400);
   EXPECT_THAT(unknown.body, HasSubstr("nope"));
-  auto server_signal = Http("POST", "/api/v1/signals",
-                            R"({"target":"db","signals":{"threads_running":3}})");
+  auto server_signal =
+      Http("POST", "/api/v1/signals", R"({"target":"db","signals":{"threads_running":3}})");
   EXPECT_EQ(server_signal.status, 400);
   auto huge = Http("POST", "/api/v1/signals", std::string(2 << 20, ' '));
   EXPECT_EQ(huge.status, 413);
@@ -439,7 +460,9 @@ TEST_F(WatchDaemonTest, AlertsPushedSignalsAndAppLogLinesOpenIncidentsAndBadBodi
   ASSERT_EQ(posted.status, 200) << posted.body;
   json from_alert = WaitIncident(
       "db",
-      [](const json& i) { return i["triggers"].dump().find("MySQLHighLatency") != std::string::npos; },
+      [](const json& i) {
+        return i["triggers"].dump().find("MySQLHighLatency") != std::string::npos;
+      },
       std::chrono::seconds(10));
   EXPECT_FALSE(from_alert.is_null());
 
@@ -447,7 +470,8 @@ TEST_F(WatchDaemonTest, AlertsPushedSignalsAndAppLogLinesOpenIncidentsAndBadBodi
   std::ofstream(applog_, std::ios::app)
       << "2026-11-27 06:00:01 ERROR pool: SQLSTATE[HY000] [1040] Too many connections\n";
   json from_log = WaitIncident(
-      "db2", [](const json& i) { return i["triggers"].dump().find("app_errors") != std::string::npos; },
+      "db2",
+      [](const json& i) { return i["triggers"].dump().find("app_errors") != std::string::npos; },
       std::chrono::seconds(10));
   EXPECT_FALSE(from_log.is_null()) << daemon->Log();
   EXPECT_EQ(daemon->Signal(SIGTERM), 0);

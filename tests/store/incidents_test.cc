@@ -188,7 +188,7 @@ TEST_F(IncidentStoreTest, OneDaemonHoldsTheLeaseUntilItGoesStale) {
   EXPECT_EQ((*b)->listen, "127.0.0.1:9101");
   ASSERT_TRUE(store_->Heartbeat(100, 1010));
   EXPECT_TRUE(store_->AcquireDaemonLease(second, 1020, 15)->has_value());  // 1010 + 15 >= 1020
-  auto c = store_->AcquireDaemonLease(second, 1026, 15);  // stale: replaced
+  auto c = store_->AcquireDaemonLease(second, 1026, 15);                   // stale: replaced
   ASSERT_TRUE(c);
   EXPECT_FALSE(c->has_value());
   auto lost = store_->Heartbeat(100, 1027);
