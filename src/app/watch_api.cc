@@ -164,11 +164,10 @@ class Api final : public WatchApi {
     auto payload = api::ParseAlertmanagerWebhook(request.body, rules);
     if (!payload) return api::Response::FromError(400, payload.error());
     const core::WallTime now = std::chrono::system_clock::now();
-    nlohmann::json unmatched = nlohmann::json::array();
-    size_t accepted = 0;
+    size_t unmatched = 0;
     for (const api::AlertmanagerAlert& alert : payload->alerts) {
       if (alert.target.empty()) {
-        unmatched.push_back({{"alertname", alert.alertname}, {"reason", alert.unmatched_reason}});
+        ++unmatched;
         continue;
       }
       watch::ExternalAlert external = alert.ToExternalAlert(now);
@@ -180,14 +179,15 @@ class Api final : public WatchApi {
                               ? "critical"
                               : "warning";
       daemon_.PostAlert(std::move(external));
-      ++accepted;
     }
-    if (!unmatched.empty() && options_.log) {
+    nlohmann::json summary = api::AlertmanagerSummaryJson(*payload);
+    if (unmatched > 0 && options_.log) {
       options_.log("warn",
-                   fmt::format("{} alert(s) from Alertmanager matched no target", unmatched.size()),
-                   {{"unmatched", unmatched}});
+                   fmt::format("{} alert(s) from Alertmanager matched no target", unmatched),
+                   {{"alerts", summary["alerts"]}});
     }
-    return api::Response::Json(200, {{"accepted", accepted}, {"unmatched", unmatched}});
+    // 200 even for unmatched alerts: Alertmanager would retry the whole group for ever.
+    return api::Response::Json(200, summary);
   }
 
   api::Response Signals(const api::Request& request) {

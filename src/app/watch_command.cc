@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "app/cloud.h"
 #include "app/commands.h"
 #include "app/runbooks.h"
 #include "app/targets.h"
@@ -192,6 +193,29 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
     target.protected_users = config.ProtectedUsersFor(t);
     target.tags = t.tags;
     target.assess = AssessOptionsFor(&config, &t);
+    if (t.cloud) {
+      // CPU and freeable memory from the provider's metrics (CloudWatch for AWS): the
+      // newest one-minute average of the last ten minutes.
+      const cloud::CloudResource resource = CloudResourceOf(*t.cloud);
+      auto provider = MakeCloudProvider(env, resource);
+      if (!provider) {
+        env.err << prefix << "target '" << t.name << "': " << provider.error().ToString() << "\n";
+        unresolved = true;
+        continue;
+      }
+      std::shared_ptr<cloud::CloudProvider> shared(std::move(*provider));
+      target.cloud_metrics = [shared, resource]() -> core::Result<std::map<std::string, double>> {
+        auto report = shared->Metrics(resource, std::chrono::minutes(10), std::chrono::seconds(60));
+        if (!report) return core::Fail(report.error());
+        std::map<std::string, double> values;
+        for (const cloud::MetricSummary& m : report->metrics) {
+          if (m.averages.empty()) continue;
+          if (m.name == "CPUUtilization") values["cpu_percent"] = m.averages.back();
+          if (m.name == "FreeableMemory") values["freeable_memory_bytes"] = m.averages.back();
+        }
+        return values;
+      };
+    }
     targets.push_back(std::move(target));
   }
   if (unresolved) return kExitUsage;

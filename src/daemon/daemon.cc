@@ -50,6 +50,16 @@ struct PollSlot {
   std::unique_ptr<TargetPoller> poller;
   bool in_flight = false;  // guarded by Impl::poll_mutex
   core::MonoTime next_due{};
+  // The cloud metrics: their own cadence, their own in-flight flag (a slow cloud API never
+  // delays the server's polls).
+  bool cloud_in_flight = false;
+  core::MonoTime cloud_next_due{};
+};
+
+// A poll job: the server poll of slot `index`, or its cloud metrics.
+struct PollJob {
+  size_t index = 0;
+  bool cloud = false;
 };
 
 struct Daemon::Impl {
@@ -86,7 +96,7 @@ struct Daemon::Impl {
   std::mutex poll_mutex;
   std::condition_variable poll_cv;
   std::vector<PollSlot> slots;
-  std::deque<size_t> poll_queue;
+  std::deque<PollJob> poll_queue;
 
   // Effects.
   std::mutex effect_mutex;
@@ -108,6 +118,7 @@ struct Daemon::Impl {
   std::map<std::string, int> open_by_target;      // open incidents per target
   std::map<std::string, uint64_t> events_total;   // by kind
   std::map<std::string, uint64_t> effects_total;  // "diagnose", "action:<state>", "escalate"
+  std::map<std::string, uint64_t> cloud_errors;   // failed cloud metric reads, by target
 
   // The API's own store handle (a reader; WAL lets it read while the engine writes).
   std::mutex api_store_mutex;
@@ -146,6 +157,7 @@ struct Daemon::Impl {
   // --- other threads ---
   void Scheduler();
   void PollWorker();
+  void PollCloud(size_t index);
   void EffectWorker();
 
   std::vector<std::thread> threads;
@@ -450,8 +462,19 @@ void Daemon::Impl::Scheduler() {
           continue;
         }
         slot.in_flight = true;
-        poll_queue.push_back(i);
+        poll_queue.push_back({i, false});
         next = std::min(next, slot.next_due);
+      }
+      for (size_t i = 0; i < slots.size(); ++i) {
+        PollSlot& slot = slots[i];
+        if (!targets[i].cloud_metrics || slot.cloud_in_flight) continue;
+        if (slot.cloud_next_due > now) {
+          next = std::min(next, slot.cloud_next_due);
+          continue;
+        }
+        slot.cloud_next_due = now + options.cloud_interval;
+        slot.cloud_in_flight = true;
+        poll_queue.push_back({i, true});
       }
     }
     poll_cv.notify_all();
@@ -465,13 +488,18 @@ void Daemon::Impl::Scheduler() {
 
 void Daemon::Impl::PollWorker() {
   while (true) {
-    size_t index = 0;
+    PollJob job;
     {
       std::unique_lock lock(poll_mutex);
       poll_cv.wait(lock, [&] { return stop || !poll_queue.empty(); });
       if (stop) return;
-      index = poll_queue.front();
+      job = poll_queue.front();
       poll_queue.pop_front();
+    }
+    const size_t index = job.index;
+    if (job.cloud) {
+      PollCloud(index);
+      continue;
     }
     TargetPoller& poller = *slots[index].poller;
     const core::MonoTime start = clock.MonotonicNow();
@@ -495,6 +523,32 @@ void Daemon::Impl::PollWorker() {
     }
     Post(std::move(batch));
   }
+}
+
+void Daemon::Impl::PollCloud(size_t index) {
+  const DaemonTarget& target = targets[index];
+  watch::SampleBatch batch;
+  batch.target = target.name;
+  batch.wall = clock.WallNow();
+  batch.mono = clock.MonotonicNow();
+  // No target_unreachable: the engine only updates the signals a cloud batch carries.
+  auto values = target.cloud_metrics();
+  if (values) {
+    batch.values = std::move(*values);
+  } else {
+    std::lock_guard lock(metrics_mutex);
+    ++cloud_errors[target.name];
+  }
+  {
+    std::lock_guard lock(poll_mutex);
+    slots[index].cloud_in_flight = false;
+  }
+  if (!values) {
+    Log("warn", fmt::format("cloud metrics of {}: {}", target.name, values.error().ToString()),
+        {{"target", target.name}});
+    return;
+  }
+  if (!batch.values.empty()) Post(std::move(batch));
 }
 
 void Daemon::Impl::EffectWorker() {
@@ -847,7 +901,12 @@ std::string Daemon::MetricsText() {
       seconds.samples.push_back({labels, stats.last_seconds});
       statements.samples.push_back({labels, static_cast<double>(stats.statements)});
     }
-    for (api::MetricFamily* f : {&polls, &errors, &overruns, &seconds, &statements}) {
+    api::MetricFamily cloud = family("dbrunbook_cloud_errors_total",
+                                     "cloud metric reads that failed", api::MetricType::kCounter);
+    for (const auto& [target, n] : d.cloud_errors) {
+      cloud.samples.push_back({Labels{{"target", target}}, static_cast<double>(n)});
+    }
+    for (api::MetricFamily* f : {&polls, &errors, &overruns, &seconds, &statements, &cloud}) {
       families.push_back(std::move(*f));
     }
 

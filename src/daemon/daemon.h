@@ -48,12 +48,17 @@ struct DaemonTarget {
   std::vector<std::string> protected_users;
   std::map<std::string, std::string> tags;
   steps::AssessOptions assess;  // thresholds, expected role and replicas (app::AssessOptionsFor)
+  // The cloud-cadence signals (cpu_percent, freeable_memory_bytes) from the provider's
+  // metrics; empty for a target without a cloud: section. Called on a poll worker every
+  // DaemonOptions::cloud_interval, one call at a time per target.
+  std::function<core::Result<std::map<std::string, double>>()> cloud_metrics;
 };
 
 struct DaemonOptions {
   std::string store_path;
   core::Duration interval = std::chrono::seconds(1);
   core::Duration slow_interval = std::chrono::seconds(10);
+  core::Duration cloud_interval = std::chrono::seconds(60);  // CloudWatch's own period
   int poll_workers = 16;  // bounded concurrency of polls
   int effect_workers = 4;
   // Samples kept per target in the store's ring buffer, and how often one is stored (every

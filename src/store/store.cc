@@ -227,7 +227,13 @@ core::Status PrepareFile(const std::string& path) {
                            fmt::format("audit store {}: is a directory", path),
                            "name a file with --store");
   }
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  // Only a missing file is created here. An existing one is never opened and closed outside
+  // SQLite: closing any descriptor of a database file drops every POSIX lock this process holds
+  // on it, including those of SQLite connections already open on it (a second Store in the
+  // same process, as the watch daemon's threads have), which silently breaks their locking.
+  if (fs::exists(file, ec)) return core::Ok();
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST) return core::Ok();  // created meanwhile by someone else
   if (fd < 0) {
     return core::MakeError(core::ErrorCode::kIo,
                            fmt::format("audit store {}: cannot open: {}", path,

@@ -30,13 +30,15 @@ namespace {
 
 using json = nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Clock = std::chrono::steady_clock;
 
 // The daemon as a child process, its stderr in a file.
 class DaemonProcess {
  public:
   DaemonProcess(const std::string& binary, const std::vector<std::string>& args,
-                const std::string& log_path, const std::string& home)
+                const std::string& log_path, const std::string& home,
+                const std::vector<std::pair<std::string, std::string>>& env = {})
       : log_path_(log_path) {
     pid_ = fork();
     if (pid_ == 0) {
@@ -46,6 +48,9 @@ class DaemonProcess {
       (void)out;
       setenv("HOME", home.c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
       unsetenv("XDG_STATE_HOME");       // NOLINT(concurrency-mt-unsafe)
+      for (const auto& [name, value] : env) {
+        setenv(name.c_str(), value.c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
+      }
       std::vector<char*> argv;
       argv.push_back(const_cast<char*>(binary.c_str()));
       for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -176,13 +181,15 @@ class WatchDaemonTest : public testing::CliFixture {
                      "  - Review the slow query log weekly\n");
   }
 
-  std::unique_ptr<DaemonProcess> Start(const std::string& runbook) {
+  std::unique_ptr<DaemonProcess> Start(
+      const std::string& runbook,
+      const std::vector<std::pair<std::string, std::string>>& env = {}) {
     auto d = std::make_unique<DaemonProcess>(
         binary_,
         std::vector<std::string>{"--config", config_, "watch", "--runbook", runbook, "--store",
                                  store_, "--listen", "127.0.0.1:0"},
         (dir_ / ("daemon-" + std::to_string(++starts_) + ".log")).string(),
-        (dir_ / "home").string());
+        (dir_ / "home").string(), env);
     current_ = d.get();
     port_ = d->WaitForPort(std::chrono::seconds(20));
     EXPECT_GT(port_, 0) << d->Log();
@@ -191,12 +198,13 @@ class WatchDaemonTest : public testing::CliFixture {
   }
 
   cloud::HttpResponse Http(const std::string& method, const std::string& path,
-                           const std::string& body = "") {
+                           const std::string& body = "", const std::string& token = "") {
     cloud::HttpRequest r;
     r.method = method;
     r.url = "http://127.0.0.1:" + std::to_string(port_) + path;
     r.body = body;
     if (!body.empty()) r.headers.push_back({"Content-Type", "application/json"});
+    if (!token.empty()) r.headers.push_back({"Authorization", "Bearer " + token});
     r.timeout = std::chrono::seconds(15);
     auto answer = http_->Send(r);
     EXPECT_TRUE(answer) << answer.error().ToString();
@@ -475,6 +483,56 @@ TEST_F(WatchDaemonTest, AlertsPushedSignalsAndAppLogLinesOpenIncidentsAndBadBodi
       std::chrono::seconds(10));
   EXPECT_FALSE(from_log.is_null()) << daemon->Log();
   EXPECT_EQ(daemon->Signal(SIGTERM), 0);
+}
+
+TEST_F(WatchDaemonTest, OneDaemonPerStoreATokenGuardsTheApiAndABadRunbookIsRefused) {
+  const std::string token = "s3cret-watch-token-4242";
+  auto daemon = Start(Runbook("approve"), {{"DBRUNBOOK_API_TOKEN", token}});
+  ASSERT_GT(port_, 0);
+  EXPECT_EQ(Http("GET", "/healthz").status, 200) << "no token needed for the health check";
+  auto refused = Http("GET", "/api/v1/incidents");
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(refused.body.find(token), std::string::npos);
+  EXPECT_EQ(Http("GET", "/metrics").status, 401);
+  auto allowed = Http("GET", "/api/v1/incidents", "", token);
+  EXPECT_EQ(allowed.status, 200) << allowed.body;
+  EXPECT_EQ(Http("GET", "/api/v1/incidents/99", "", token).status, 404);
+  EXPECT_EQ(Http("GET", "/api/v1/incidents/abc", "", token).status, 400);
+  auto approve =
+      Http("POST", "/api/v1/incidents/99/approve", R"({"action":"kill-queries"})", token);
+  EXPECT_EQ(approve.status, 409) << approve.body;
+  EXPECT_THAT(approve.body, HasSubstr("99"));
+
+  // A second daemon on the same store stops before listening, naming the first.
+  auto second = Shell("HOME='" + (dir_ / "home").string() + "' \"$B\" --config '" + config_ +
+                      "' watch --runbook '" + Runbook("approve") + "' --store '" + store_ +
+                      "' --listen 127.0.0.1:0");
+  EXPECT_EQ(second.status, 2) << second.Describe();
+  EXPECT_THAT(second.err, HasSubstr("is used by another dbrunbook watch"));
+  EXPECT_THAT(second.err, Not(HasSubstr("API listening")));
+
+  // CLI commands go through the running daemon; an unknown incident is refused.
+  auto unknown = Shell("\"$B\" incident ack 77 --store '" + store_ + "'");
+  EXPECT_EQ(unknown.status, 1) << unknown.Describe();
+  EXPECT_THAT(unknown.err, HasSubstr("77"));
+  EXPECT_EQ(daemon->Signal(SIGTERM), 0);
+  EXPECT_EQ(daemon->Log().find(token), std::string::npos) << "the token is never logged";
+
+  // Without a daemon, an approval is not queued for later.
+  auto nobody = Shell("\"$B\" incident approve 1 kill-queries --store '" + store_ + "'");
+  EXPECT_EQ(nobody.status, 3) << nobody.Describe();
+  EXPECT_THAT(nobody.err, HasSubstr("no dbrunbook watch is running"));
+
+  // A runbook with an error: exit 2 with file:line, nothing started.
+  const std::string bad = Write("bad-runbook.yaml",
+                                "runbook: {name: bad, version: 1, owner: t}\n"
+                                "triggers:\n"
+                                "  - {name: x, signal: threads_runing, op: \">\", threshold: 1}\n");
+  auto invalid = Shell("\"$B\" --config '" + config_ + "' watch --runbook '" + bad + "' --store '" +
+                       store_ + "'");
+  EXPECT_EQ(invalid.status, 2) << invalid.Describe();
+  EXPECT_THAT(invalid.err, HasSubstr("bad-runbook.yaml:3:"));
+  EXPECT_THAT(invalid.err, HasSubstr("threads_running"));
 }
 
 // Last: it stops the test's server.

@@ -1,8 +1,10 @@
 // The watch daemon's part of the store on temporary files: incidents with their timeline in
 // one transaction, findings per diagnosis, evidence, the sample ring buffer, commands, the
 // daemon lease, and the anti-flapping memory read from the audit log.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -219,6 +221,52 @@ TEST_F(IncidentStoreTest, LastAppliedReadsTheAuditLog) {
   ASSERT_TRUE(last);
   ASSERT_EQ(last->size(), 1U);
   EXPECT_EQ(last->at("db1").at("kill-queries"), "2026-11-27T05:20:00Z");
+}
+
+// Whether another process sees a lock of ours anywhere on the file (fcntl F_GETLK from a
+// child: the parent's locks conflict with a write lock over the whole file).
+bool LockedForAnotherProcess(const std::string& path) {
+  int fds[2];
+  if (pipe(fds) != 0) return false;
+  const pid_t child = fork();
+  if (child == 0) {
+    close(fds[0]);
+    const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+    struct flock probe {};
+    probe.l_type = F_WRLCK;
+    probe.l_whence = SEEK_SET;
+    probe.l_start = 0;
+    probe.l_len = 0;  // the whole file, and beyond (SQLite locks bytes past 1 GiB)
+    const char locked = fd >= 0 && fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+    (void)!write(fds[1], &locked, 1);
+    _exit(0);
+  }
+  close(fds[1]);
+  char locked = 0;
+  (void)!read(fds[0], &locked, 1);
+  close(fds[0]);
+  waitpid(child, nullptr, 0);
+  return locked != 0;
+}
+
+// The watch daemon opens several Stores on one file in one process (its threads). Opening one
+// must not disturb the others: closing any descriptor of the file drops every POSIX lock the
+// process holds on it, those of the SQLite connections already open included, and another
+// process may then take the WAL for abandoned (checkpoint and delete it) while the first
+// connection still writes to it — its later writes are lost to every other reader.
+TEST_F(IncidentStoreTest, OpeningASecondStoreInTheProcessKeepsTheFirstOnesLocks) {
+  CommandRecord c;
+  c.incident_id = 1;
+  c.kind = "ack";
+  ASSERT_TRUE(store_->QueueCommand(c));
+  // A read keeps the connection's shared lock while the statement is open; the WAL-mode
+  // connection holds its lock on the file between statements too.
+  ASSERT_TRUE(LockedForAnotherProcess(path_)) << "an open store holds a lock on its file";
+  auto second = Store::Open(path_);
+  ASSERT_TRUE(second) << second.error().ToString();
+  EXPECT_TRUE(LockedForAnotherProcess(path_)) << "opening a second store dropped the locks";
+  ASSERT_TRUE(store_->QueueCommand(c));
+  EXPECT_EQ((*second)->PendingCommands()->size(), 2U);
 }
 
 }  // namespace
