@@ -8,8 +8,11 @@ std::optional<double> StatusSample::Get(std::string_view name) const {
   return core::ParseDouble(it->second);
 }
 
-core::Result<StatusSample> SampleStatus(TargetSession& target, core::Clock& clock) {
-  auto result = target.session->Query(target.dialect.GlobalStatus());
+namespace {
+
+core::Result<StatusSample> Sample(TargetSession& target, core::Clock& clock,
+                                  const std::string& statement) {
+  auto result = target.session->Query(statement);
   if (!result) return core::Fail(result.error());
   StatusSample sample;
   // The midpoint would be more exact, but a local SHOW STATUS takes well under a millisecond
@@ -22,6 +25,18 @@ core::Result<StatusSample> SampleStatus(TargetSession& target, core::Clock& cloc
     if (name && value) sample.values.emplace(std::string(*name), std::string(*value));
   }
   return sample;
+}
+
+}  // namespace
+
+core::Result<StatusSample> SampleStatus(TargetSession& target, core::Clock& clock) {
+  return Sample(target, clock, target.dialect.GlobalStatus());
+}
+
+core::Result<StatusSample> SampleStatus(TargetSession& target, core::Clock& clock,
+                                        const std::vector<std::string>& names,
+                                        const std::vector<std::string>& prefixes) {
+  return Sample(target, clock, target.dialect.GlobalStatusOf(names, prefixes));
 }
 
 std::optional<double> Delta(const StatusSample& before, const StatusSample& after,

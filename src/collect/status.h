@@ -27,6 +27,10 @@ struct StatusSample {
 };
 
 core::Result<StatusSample> SampleStatus(TargetSession& target, core::Clock& clock);
+// Only the counters named (and those starting with a prefix): Dialect::GlobalStatusOf.
+core::Result<StatusSample> SampleStatus(TargetSession& target, core::Clock& clock,
+                                        const std::vector<std::string>& names,
+                                        const std::vector<std::string>& prefixes);
 
 // Per-second rate of a counter between two samples. nullopt when the counter is missing in
 // either sample, the interval is empty, or the counter went backwards (server restart or

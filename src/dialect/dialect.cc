@@ -187,6 +187,35 @@ std::string Dialect::CapabilitiesStatement() const {
 
 std::string Dialect::GlobalStatus() const { return "SHOW GLOBAL STATUS"; }
 
+std::string Dialect::GlobalStatusOf(const std::vector<std::string>& names,
+                                    const std::vector<std::string>& prefixes) const {
+  auto plain = [](const std::string& name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+    });
+  };
+  std::vector<std::string> parts;
+  std::vector<std::string> quoted;
+  for (const std::string& name : names) {
+    if (plain(name)) quoted.push_back(fmt::format("'{}'", name));
+  }
+  if (!quoted.empty()) {
+    parts.push_back(fmt::format("Variable_name IN ({})", fmt::join(quoted, ", ")));
+  }
+  for (const std::string& prefix : prefixes) {
+    if (!plain(prefix)) continue;
+    // '_' is a LIKE wildcard: escaped so that the prefix matches only itself.
+    std::string escaped;
+    for (char c : prefix) {
+      if (c == '_') escaped += "\\";
+      escaped += c;
+    }
+    parts.push_back(fmt::format("Variable_name LIKE '{}%'", escaped));
+  }
+  if (parts.empty()) return GlobalStatus();
+  return fmt::format("SHOW GLOBAL STATUS WHERE {}", fmt::join(parts, " OR "));
+}
+
 std::string Dialect::GlobalVariables() const { return "SHOW GLOBAL VARIABLES"; }
 
 std::string Dialect::ProcesslistSelect(std::string_view where, int limit) const {

@@ -177,6 +177,22 @@ TEST_F(CollectTest, StatusRatesComeFromTwoSamples) {
   EXPECT_TRUE(history->has_value());  // MariaDB: Innodb_history_list_length status variable
 }
 
+TEST_F(CollectTest, AFilteredStatusSampleHasOnlyTheCountersAsked) {
+  TargetSession target = Open(primary_.MonitorOptions());
+  auto sample = SampleStatus(target, clock_, {"Questions", "Threads_running", "No_such_counter"},
+                             {"Connection_errors_"});
+  ASSERT_TRUE(sample) << sample.error().ToString();
+  EXPECT_TRUE(sample->Get("Questions"));
+  EXPECT_TRUE(sample->Get("Threads_running"));
+  EXPECT_TRUE(sample->Get("Connection_errors_max_connections"));
+  EXPECT_FALSE(sample->Get("Threads_connected"));  // not asked
+  for (const auto& [name, value] : sample->values) {
+    EXPECT_TRUE(name == "Questions" || name == "Threads_running" ||
+                name.rfind("Connection_errors_", 0) == 0)
+        << name;
+  }
+}
+
 TEST_F(CollectTest, ReplicationFromBothSides) {
   TargetSession primary = Open(primary_.MonitorOptions());
   auto channels = ReadReplicaStatus(primary);

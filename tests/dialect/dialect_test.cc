@@ -390,6 +390,13 @@ TEST(DialectFlavorsTest, ChoosesTheStatementsThatWorkOnEachFlavor) {
     EXPECT_EQ(dialect.KillQueryId(7), c.kill_query_id);
     EXPECT_EQ(dialect.GlobalStatus(), "SHOW GLOBAL STATUS");
     EXPECT_EQ(dialect.GlobalVariables(), "SHOW GLOBAL VARIABLES");
+    EXPECT_EQ(dialect.GlobalStatusOf({"Questions", "Threads_running"}, {"Connection_errors_"}),
+              "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Threads_running') OR "
+              "Variable_name LIKE 'Connection\\_errors\\_%'");
+    // Anything but a status name is left out: never quoted into the statement.
+    EXPECT_EQ(dialect.GlobalStatusOf({"Questions", "x' OR '1"}, {}),
+              "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions')");
+    EXPECT_EQ(dialect.GlobalStatusOf({}, {}), "SHOW GLOBAL STATUS");
   }
 }
 
