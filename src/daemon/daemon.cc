@@ -92,6 +92,10 @@ struct Daemon::Impl {
   std::condition_variable inbox_cv;
   std::deque<Message> inbox;
 
+  // The scheduler's sleep.
+  std::mutex scheduler_mutex;
+  std::condition_variable scheduler_cv;
+
   // Polls.
   std::mutex poll_mutex;
   std::condition_variable poll_cv;
@@ -480,9 +484,11 @@ void Daemon::Impl::Scheduler() {
     poll_cv.notify_all();
     const auto wait =
         std::max<core::Duration>(next - clock.MonotonicNow(), std::chrono::milliseconds(5));
-    std::unique_lock lock(inbox_mutex);  // any mutex: the wait is only a sleep Stop() can cut
-    inbox_cv.wait_for(lock, std::min<core::Duration>(wait, std::chrono::milliseconds(100)),
-                      [&] { return stop.load(); });
+    // A sleep Stop() can cut short; its own condition variable, so that a Post() meant to
+    // wake the engine thread never wakes the scheduler instead.
+    std::unique_lock lock(scheduler_mutex);
+    scheduler_cv.wait_for(lock, std::min<core::Duration>(wait, std::chrono::milliseconds(100)),
+                          [&] { return stop.load(); });
   }
 }
 
@@ -697,6 +703,7 @@ core::Status Daemon::Run() {
 
 void Daemon::Stop() {
   impl_->stop = true;
+  impl_->scheduler_cv.notify_all();
   impl_->inbox_cv.notify_all();
   impl_->poll_cv.notify_all();
   impl_->effect_cv.notify_all();

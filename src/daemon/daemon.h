@@ -102,7 +102,8 @@ class Daemon {
   core::Status Start();
   // Starts the threads and runs the engine until Stop(); calls Start() first if needed.
   core::Status Run();
-  // Asks Run() to return (from a signal handler's thread or any other): async-signal-safe.
+  // Asks Run() to return; from any thread (the watch command calls it from the thread that
+  // takes SIGINT and SIGTERM). Not async-signal-safe: never call it from a signal handler.
   void Stop();
 
   // --- for the HTTP API ---
