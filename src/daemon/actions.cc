@@ -76,7 +76,13 @@ core::Result<steps::KillCriteria> CriteriaFrom(const std::map<std::string, std::
   // Proposed by a root blocker: only a rollback releases the locks, so the victims are the
   // roots of the blocking trees (and the kill is of the connection).
   if (reason.find("lock.root_blocker") != std::string::npos) c.root_blockers = true;
-  if (c.root_blockers) c.kill_query = false;
+  if (c.root_blockers) {
+    // The runbook gives one parameter set for both ways the action is proposed: busy and idle
+    // time are for long runners, min_wait for root blockers (the matcher refuses the mix).
+    c.kill_query = false;
+    c.busy_seconds.reset();
+    c.idle_seconds.reset();
+  }
   c.protected_users = target.protected_users;
   return c;
 }

@@ -97,7 +97,9 @@ class WatchDaemonTest : public testing::CliFixture {
                  "mitigations:\n"
                  "  kill-queries: {policy: " +
                      policy +
-                     ", on: [lock.root_blocker], min_wait: 1s}\n"
+                     // As the default runbook: busy_time for long runners and min_wait for
+                     // root blockers in one parameter set.
+                     ", on: [lock.root_blocker], busy_time: 300s, min_wait: 1s, max_victims: 10}\n"
                      "escalation:\n"
                      "  - {name: database-unavailable, when: unavailable, after: 3s, level: 1}\n"
                      "contacts:\n"
