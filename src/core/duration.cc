@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "core/strings.h"
+#include "core/text.h"
 
 namespace dbrunbook::core {
 namespace {
@@ -110,79 +111,101 @@ std::string FormatRfc3339(WallTime t) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis.count());
 }
 
-Result<WallTime> ParseRfc3339(std::string_view text) {
-  auto bad = [&]() -> Result<WallTime> {
-    return MakeError(ErrorCode::kParse,
-                     fmt::format("'{}' is not an RFC 3339 time", text.substr(0, 64)),
-                     "write it as 2026-11-27T06:30:00Z (UTC) or with an offset, +02:00");
-  };
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+std::optional<WallTime> ParseRfc3339Value(std::string_view text) {
   size_t pos = 0;
-  auto digits = [&](size_t n, int& out) {
-    if (pos + n > text.size()) return false;
-    out = 0;
-    for (size_t i = 0; i < n; ++i) {
+  auto number = [&](size_t digits) -> std::optional<int> {
+    if (pos + digits > text.size()) return std::nullopt;
+    int value = 0;
+    for (size_t i = 0; i < digits; ++i) {
       const char c = text[pos + i];
-      if (c < '0' || c > '9') return false;
-      out = out * 10 + (c - '0');
+      if (c < '0' || c > '9') return std::nullopt;
+      value = value * 10 + (c - '0');
     }
-    pos += n;
-    return true;
+    pos += digits;
+    return value;
   };
-  auto expect = [&](std::string_view options) {
-    if (pos >= text.size() || options.find(text[pos]) == std::string_view::npos) return false;
-    ++pos;
-    return true;
+  auto expect = [&](std::string_view any_of) {
+    if (pos < text.size() && any_of.find(text[pos]) != std::string_view::npos) {
+      ++pos;
+      return true;
+    }
+    return false;
   };
-  int year = 0;
-  int month = 0;
-  int day = 0;
-  int hour = 0;
-  int minute = 0;
-  int second = 0;
-  if (!digits(4, year) || !expect("-") || !digits(2, month) || !expect("-") || !digits(2, day) ||
-      !expect("Tt ") || !digits(2, hour) || !expect(":") || !digits(2, minute) || !expect(":") ||
-      !digits(2, second)) {
-    return bad();
-  }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    return bad();
-  }
-  std::chrono::nanoseconds fraction{0};
-  if (pos < text.size() && text[pos] == '.') {
-    ++pos;
-    int64_t scale = 100'000'000;
-    const size_t start = pos;
+  const auto year = number(4);
+  if (!year || *year < 1 || !expect("-")) return std::nullopt;
+  const auto month = number(2);
+  if (!month || *month < 1 || *month > 12 || !expect("-")) return std::nullopt;
+  const auto day = number(2);
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (!day || *day < 1) return std::nullopt;
+  const int month_days = kDays[*month - 1] + (*month == 2 && IsLeap(*year) ? 1 : 0);
+  if (*day > month_days || !expect("Tt ")) return std::nullopt;
+  const auto hour = number(2);
+  if (!hour || *hour > 23 || !expect(":")) return std::nullopt;
+  const auto minute = number(2);
+  if (!minute || *minute > 59 || !expect(":")) return std::nullopt;
+  const auto second = number(2);
+  if (!second || *second > 60) return std::nullopt;  // 60: a leap second, folded below
+  int64_t nanos = 0;
+  if (expect(".")) {
+    size_t digits = 0;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      fraction += std::chrono::nanoseconds((text[pos] - '0') * scale);
-      scale /= 10;
+      if (digits < 9) nanos = nanos * 10 + (text[pos] - '0');
+      ++digits;
       ++pos;
     }
-    if (pos == start) return bad();
+    if (digits == 0) return std::nullopt;
+    for (size_t i = digits; i < 9; ++i) nanos *= 10;
   }
-  int offset_seconds = 0;
-  if (expect("Zz")) {
-    offset_seconds = 0;
-  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+  int64_t offset_minutes = 0;
+  if (!expect("Zz")) {
+    if (pos >= text.size() || (text[pos] != '+' && text[pos] != '-')) return std::nullopt;
     const int sign = text[pos] == '-' ? -1 : 1;
     ++pos;
-    int oh = 0;
-    int om = 0;
-    if (!digits(2, oh) || !expect(":") || !digits(2, om) || oh > 23 || om > 59) return bad();
-    offset_seconds = sign * (oh * 3600 + om * 60);
-  } else {
-    return bad();
+    const auto off_hour = number(2);
+    if (!off_hour || *off_hour > 23 || !expect(":")) return std::nullopt;
+    const auto off_minute = number(2);
+    if (!off_minute || *off_minute > 59) return std::nullopt;
+    offset_minutes = int64_t{sign} * (int64_t{*off_hour} * 60 + *off_minute);
   }
-  if (pos != text.size()) return bad();
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = std::min(second, 59);
-  const std::time_t t = timegm(&tm);
-  return WallTime{} + std::chrono::seconds(t - offset_seconds) +
-         std::chrono::duration_cast<WallTime::duration>(fraction);
+  if (pos != text.size()) return std::nullopt;
+  const int64_t days =
+      DaysFromCivil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day));
+  const int64_t seconds = days * 86400 + int64_t{*hour} * 3600 + int64_t{*minute} * 60 +
+                          std::min(*second, 59) - offset_minutes * 60;
+  // system_clock counts nanoseconds in 64 bits on Linux: about +-292 years around 1970, so
+  // year 1 does not fit. Clamp to the representable range (only Go's zero time lands there).
+  using std::chrono::duration_cast;
+  using Rep = WallTime::duration;
+  constexpr int64_t kMinSeconds = -(int64_t{292} * 365 * 86400);
+  constexpr int64_t kMaxSeconds = int64_t{292} * 365 * 86400;
+  if (seconds <= kMinSeconds) return WallTime::min();
+  if (seconds >= kMaxSeconds) return WallTime::max();
+  return WallTime(duration_cast<Rep>(std::chrono::seconds(seconds)) +
+                  duration_cast<Rep>(std::chrono::nanoseconds(nanos)));
+}
+
+}  // namespace
+
+Result<WallTime> ParseRfc3339(std::string_view text) {
+  if (auto t = ParseRfc3339Value(text)) return *t;
+  return MakeError(ErrorCode::kParse,
+                   fmt::format("'{}' is not an RFC 3339 time", OneLine(text, 64)),
+                   "write it as 2026-11-27T06:30:00Z (UTC) or with an offset, +02:00");
 }
 
 }  // namespace dbrunbook::core

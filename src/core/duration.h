@@ -19,8 +19,11 @@ std::string FormatSeconds(double seconds);
 
 // RFC 3339 UTC with millisecond precision: "2026-11-26T15:38:28.123Z".
 std::string FormatRfc3339(WallTime t);
-// Parses RFC 3339 ("2026-11-26T15:38:28Z", "...28.123456Z", "...28+02:00"; 't'/'z' and a
-// space for 'T' accepted) to a wall time. kParse naming the text when it is not one.
+// Parses RFC 3339 ("2026-11-26T15:38:28Z", "...28.123456789Z", "...28+02:00"; 't'/'z' and a
+// space for 'T' accepted; real calendar days only; a leap second reads as :59) to a wall time.
+// A time outside what system_clock holds (before 1678 or after 2261) reads as WallTime::min() /
+// max(): in practice only Go's zero time, 0001-01-01T00:00:00Z. kParse naming the text when it
+// is not one.
 Result<WallTime> ParseRfc3339(std::string_view text);
 
 }  // namespace dbrunbook::core

@@ -193,66 +193,9 @@ Evaluation Evaluate(const runbook::TriggerSpec& spec, const TriggerRuntime& rt,
 }
 
 std::optional<WallTime> ParseRfc3339(std::string_view text) {
-  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
-  auto digits = [&](size_t pos, size_t n) -> std::optional<int> {
-    if (pos + n > text.size()) return std::nullopt;
-    int v = 0;
-    for (size_t i = pos; i < pos + n; ++i) {
-      if (text[i] < '0' || text[i] > '9') return std::nullopt;
-      v = v * 10 + (text[i] - '0');
-    }
-    return v;
-  };
-  if (text.size() < 20 || text[4] != '-' || text[7] != '-' ||
-      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || text[13] != ':' ||
-      text[16] != ':') {
-    return std::nullopt;
-  }
-  auto year = digits(0, 4);
-  auto month = digits(5, 2);
-  auto day = digits(8, 2);
-  auto hour = digits(11, 2);
-  auto minute = digits(14, 2);
-  auto second = digits(17, 2);
-  if (!year || !month || !day || !hour || !minute || !second || *hour > 23 || *minute > 59 ||
-      *second > 60) {
-    return std::nullopt;
-  }
-  const std::chrono::year_month_day ymd{std::chrono::year(*year),
-                                        std::chrono::month(static_cast<unsigned>(*month)),
-                                        std::chrono::day(static_cast<unsigned>(*day))};
-  if (!ymd.ok()) return std::nullopt;
-  size_t pos = 19;
-  int64_t nanos = 0;
-  if (pos < text.size() && text[pos] == '.') {
-    ++pos;
-    int64_t scale = 100'000'000;
-    const size_t start = pos;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      nanos += (text[pos] - '0') * scale;
-      scale /= 10;
-      ++pos;
-    }
-    if (pos == start) return std::nullopt;
-  }
-  int offset_minutes = 0;
-  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
-    ++pos;
-  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
-    auto oh = digits(pos + 1, 2);
-    auto om = digits(pos + 4, 2);
-    if (!oh || !om || pos + 3 >= text.size() || text[pos + 3] != ':') return std::nullopt;
-    offset_minutes = (*oh * 60 + *om) * (text[pos] == '-' ? -1 : 1);
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != text.size()) return std::nullopt;
-  const auto days = std::chrono::sys_days(ymd);
-  return WallTime(std::chrono::duration_cast<WallTime::duration>(
-      days.time_since_epoch() + std::chrono::hours(*hour) + std::chrono::minutes(*minute) +
-      std::chrono::seconds(*second) - std::chrono::minutes(offset_minutes) +
-      std::chrono::nanoseconds(nanos)));
+  auto t = core::ParseRfc3339(text);
+  if (!t) return std::nullopt;
+  return *t;
 }
 
 json TimeJson(const std::optional<WallTime>& t) {

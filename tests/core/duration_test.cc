@@ -70,8 +70,12 @@ TEST(DurationTest, ParsesRfc3339AndRoundTrips) {
   EXPECT_EQ(ParseRfc3339("2023-11-14T23:13:20+01:00").value(), WallTime{} + seconds(1700000000));
   EXPECT_EQ(ParseRfc3339("2023-11-14t22:13:20.5z").value(),
             WallTime{} + seconds(1700000000) + milliseconds(500));
-  for (const char* bad : {"", "2023-11-14", "2023-11-14T22:13:20", "2023-13-14T22:13:20Z",
-                          "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20Zjunk", "yesterday"}) {
+  // Go's zero time (Alertmanager's "not ended") is before what system_clock holds.
+  EXPECT_EQ(ParseRfc3339("0001-01-01T00:00:00Z").value(), WallTime::min());
+  EXPECT_EQ(ParseRfc3339("2024-02-29T00:00:00Z").value(), WallTime{} + seconds(1709164800));
+  for (const char* bad :
+       {"", "2023-11-14", "2023-11-14T22:13:20", "2023-13-14T22:13:20Z", "2023-02-29T00:00:00Z",
+        "2023-11-14T24:00:00Z", "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20Zjunk", "yesterday"}) {
     auto r = ParseRfc3339(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, ErrorCode::kParse);
