@@ -253,11 +253,11 @@ int RunMitigateFailover(Env& env, const GlobalOptions& global,
 inline constexpr std::string_view kDefaultListen = "127.0.0.1:9473";
 
 struct WatchOptions {
-  std::optional<std::string> runbook_path;  // --runbook; else the built-in runbook
+  std::optional<std::string> runbook_path;           // --runbook; else the built-in runbook
   std::string listen = std::string(kDefaultListen);  // --listen HOST:PORT, or "off"
   bool listen_given = false;  // --listen was on the command line (else watch.listen applies)
-  std::optional<std::string> store_path;             // --store
-  std::string log_format = "text";                   // --log-format text|json
+  std::optional<std::string> store_path;  // --store
+  std::string log_format = "text";        // --log-format text|json
   // The API's bearer token: --api-token-file, else the variable --api-token-env names
   // (default DBRUNBOOK_API_TOKEN) when it is set; else no token (loopback only).
   std::optional<std::string> token_file;

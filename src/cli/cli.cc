@@ -1,5 +1,4 @@
 #include "cli/cli.h"
-#include "cli/watch_cli.h"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <tuple>
 
 #include "app/commands.h"
+#include "cli/watch_cli.h"
 #include "core/duration.h"
 #include "core/strings.h"
 #include "mysql/connector_session.h"

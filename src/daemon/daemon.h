@@ -59,7 +59,7 @@ struct DaemonOptions {
   core::Duration interval = std::chrono::seconds(1);
   core::Duration slow_interval = std::chrono::seconds(10);
   core::Duration cloud_interval = std::chrono::seconds(60);  // CloudWatch's own period
-  int poll_workers = 16;  // bounded concurrency of polls
+  int poll_workers = 16;                                     // bounded concurrency of polls
   int effect_workers = 4;
   // Samples kept per target in the store's ring buffer, and how often one is stored (every
   // poll while the target has an open incident).
