@@ -2,6 +2,7 @@
 // cpu_percent and freeable_memory_bytes from CloudWatch (moto behind the SigV4-verifying
 // proxy), and the runbook's high-CPU and low-memory triggers open an incident on them. The
 // values come from datapoints this test puts into moto, read back through the daemon's API.
+// The server polled is the shared sandbox primary (the daemon only reads it).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -31,7 +32,7 @@ class WatchCloudTest : public testing::CliFixture {
     auto moto = testing::LoadMotoFixture();
     ASSERT_TRUE(moto) << moto.error().ToString();
     moto_ = *moto;
-    auto server = testing::LoadSandbox("watchdb");
+    auto server = testing::LoadSandbox("primary");
     ASSERT_TRUE(server) << server.error().ToString();
     server_ = *server;
     auto transport = cloud::CurlTransport::Create();
