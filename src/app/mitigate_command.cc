@@ -240,22 +240,9 @@ int RunMitigateKillQueries(Env& env, const GlobalOptions& global,
   steps::ExecuteOptions execute;
   execute.on_event = [&](const steps::Victim& v, steps::KillEvent event,
                          const steps::KillOutcome& o) {
-    const std::string subject = fmt::format("connection {}", v.session.id);
-    const std::string error = o.error ? o.error->ToString() : "";
-    switch (event) {
-      case steps::KillEvent::kRefused:
-        audit.Write(store::Phase::kRefused, subject, v.sql, o.detail, error);
-        break;
-      case steps::KillEvent::kApplied:
-        audit.Write(store::Phase::kApplied, subject, v.sql, "kill sent", error);
-        break;
-      case steps::KillEvent::kFailed:
-        audit.Write(store::Phase::kFailed, subject, v.sql, o.detail, error);
-        break;
-      case steps::KillEvent::kVerified:
-        audit.Write(store::Phase::kVerified, subject, v.sql, o.detail, error);
-        break;
-    }
+    const steps::KillAudit entry = steps::AuditOf(v, event, o);
+    audit.Write(store::ParsePhase(entry.phase).value_or(store::Phase::kFailed), entry.subject,
+                v.sql, entry.result, entry.error);
   };
   run.outcomes = steps::ExecuteKills(*target, env.clock, *run.plan, execute);
   const bool all = std::all_of(run.outcomes.begin(), run.outcomes.end(), [](const auto& o) {

@@ -162,22 +162,9 @@ watch::ActionResult ApplyAction(const DaemonTarget& target, const watch::Effect&
   steps::ExecuteOptions execute;
   execute.on_event = [&](const steps::Victim& v, steps::KillEvent event,
                          const steps::KillOutcome& o) {
-    const std::string subject = fmt::format("connection {}", v.session.id);
-    const std::string error = o.error ? o.error->ToString() : "";
-    switch (event) {
-      case steps::KillEvent::kRefused:
-        write(store::Phase::kRefused, subject, v.sql, o.detail, error);
-        break;
-      case steps::KillEvent::kApplied:
-        write(store::Phase::kApplied, subject, v.sql, "kill sent", error);
-        break;
-      case steps::KillEvent::kFailed:
-        write(store::Phase::kFailed, subject, v.sql, o.detail, error);
-        break;
-      case steps::KillEvent::kVerified:
-        write(store::Phase::kVerified, subject, v.sql, o.detail, error);
-        break;
-    }
+    const steps::KillAudit entry = steps::AuditOf(v, event, o);
+    write(store::ParsePhase(entry.phase).value_or(store::Phase::kFailed), entry.subject, v.sql,
+          entry.result, entry.error);
   };
   const auto outcomes = steps::ExecuteKills(*session, clock, *plan, execute);
   std::vector<std::string> parts;

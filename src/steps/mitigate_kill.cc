@@ -585,4 +585,27 @@ std::vector<KillOutcome> ExecuteKills(collect::TargetSession& target, core::Cloc
   return outcomes;
 }
 
+KillAudit AuditOf(const Victim& victim, KillEvent event, const KillOutcome& outcome) {
+  KillAudit audit;
+  audit.subject = fmt::format("connection {}", victim.session.id);
+  audit.error = outcome.error ? outcome.error->ToString() : "";
+  audit.result = outcome.detail;
+  switch (event) {
+    case KillEvent::kRefused:
+      audit.phase = "refused";
+      break;
+    case KillEvent::kApplied:
+      audit.phase = "applied";
+      audit.result = "kill sent";
+      break;
+    case KillEvent::kFailed:
+      audit.phase = "failed";
+      break;
+    case KillEvent::kVerified:
+      audit.phase = "verified";
+      break;
+  }
+  return audit;
+}
+
 }  // namespace dbrunbook::steps

@@ -219,6 +219,18 @@ struct ExecuteOptions {
   std::function<void(const Victim&, KillEvent, const KillOutcome&)> on_event;
 };
 
+// How one event of a victim reads in the audit log: the phase (store::PhaseName's spelling:
+// "refused", "applied", "failed", "verified"), the subject ("connection 42"), the result and
+// the error text. Shared by `mitigate kill-queries` and the watch daemon, so both audit kills
+// the same way.
+struct KillAudit {
+  std::string_view phase;
+  std::string subject;
+  std::string result;
+  std::string error;
+};
+KillAudit AuditOf(const Victim& victim, KillEvent event, const KillOutcome& outcome);
+
 // Whether `now` is still the session planned as `then`, `elapsed` later: same connection,
 // command, statement text and query id (where the flavor has one), and a start time that did
 // not move (the session's time grew by about `elapsed`, not reset).
