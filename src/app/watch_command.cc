@@ -14,6 +14,7 @@
 #include "app/commands.h"
 #include "app/runbooks.h"
 #include "app/targets.h"
+#include "app/watch_actions.h"
 #include "app/watch_api.h"
 #include "core/duration.h"
 #include "core/strings.h"
@@ -244,6 +245,9 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
   // --listen on the command line wins over watch.listen.
   const std::string listen = options.listen_given || !watch.listen ? options.listen : *watch.listen;
   if (listen != "off") daemon_options.listen = listen;
+  // failover, scale-up and tune: the mitigate commands themselves, in-process.
+  daemon_options.run_action =
+      MakeWatchActionRunner(env, global, config, *book, daemon_options.store_path);
   auto sink = std::make_shared<LogSink>(env, options.log_format == "json");
   daemon_options.log = [sink](std::string_view level, std::string_view message,
                               const nlohmann::json& fields) { (*sink)(level, message, fields); };

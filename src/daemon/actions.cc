@@ -89,11 +89,21 @@ core::Result<steps::KillCriteria> CriteriaFrom(const std::map<std::string, std::
 
 }  // namespace
 
-std::vector<std::string> UnattendedActions() { return {std::string(kKillQueries)}; }
+std::vector<std::string> UnattendedActions(bool with_runner) {
+  if (!with_runner) return {std::string(kKillQueries)};
+  return {std::string(kKillQueries), "failover", "scale-up", "tune", "index"};
+}
 
 watch::ActionResult ApplyAction(const DaemonTarget& target, const watch::Effect& effect,
                                 const std::string& reason, mysql::SessionFactory& factory,
-                                core::Clock& clock, store::Store* audit) {
+                                core::Clock& clock, store::Store* audit,
+                                const ActionRunner& run_action) {
+  if (effect.action != kKillQueries && run_action) {
+    // The command's own planning, pre-checks, guardrails, verification and audit.
+    ActionOutcome outcome = run_action(target, effect);
+    return Result(effect, outcome.state, std::move(outcome.detail), std::move(outcome.run_id),
+                  clock);
+  }
   const std::string run_id = fmt::format("{}-{}-incident{}", core::FormatRfc3339(clock.WallNow()),
                                          getpid(), effect.incident_id);
   auto write = [&](store::Phase phase, const std::string& subject, const std::string& plan,

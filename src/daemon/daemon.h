@@ -54,6 +54,15 @@ struct DaemonTarget {
   std::function<core::Result<std::map<std::string, double>>()> cloud_metrics;
 };
 
+// What an action run by DaemonOptions::run_action came to.
+struct ActionOutcome {
+  watch::ActionState state = watch::ActionState::kRefused;  // applied, verified, failed, refused
+  std::string detail;  // one line for the timeline: never a password or a statement's text
+  std::string run_id;  // the audit run id of the attempt
+};
+// Runs an action of an incident (effect.action, effect.params, effect.reason) on `target`.
+using ActionRunner = std::function<ActionOutcome(const DaemonTarget&, const watch::Effect&)>;
+
 struct DaemonOptions {
   std::string store_path;
   core::Duration interval = std::chrono::seconds(1);
@@ -72,6 +81,12 @@ struct DaemonOptions {
   core::Duration external_ttl = std::chrono::minutes(2);
   // The HTTP API's address ("" when none), recorded in the daemon lease for the CLI.
   std::string listen;
+  // Runs failover, scale-up, tune and index for an incident with the same planning,
+  // pre-checks, guardrails, verification and audit as `dbrunbook mitigate ACTION --apply`
+  // (app/watch_command.cc sets it; without it these actions come back refused). Called on an
+  // effect worker, one action per target at a time; actions of two targets may run at once
+  // (the failover's recovery lock in the store keeps one recovery per cluster).
+  ActionRunner run_action;
   // One log line per event (text or JSON, as the caller formats it).
   std::function<void(std::string_view level, std::string_view message,
                      const nlohmann::json& fields)>

@@ -67,7 +67,7 @@ const std::vector<std::string>& DeadlinePhases() {
 }
 
 const std::vector<std::string>& MitigationKeys() {
-  static const std::vector<std::string> kKeys = {"policy", "on", "block"};
+  static const std::vector<std::string> kKeys = {"policy", "on", "block", "after"};
   return kKeys;
 }
 
@@ -229,6 +229,7 @@ class Validator : public config::YamlChecker {
       Error(whole_file, "triggers", "missing", "add `triggers:` with at least one trigger");
     }
     CheckEscalationReferences(runbook);
+    CheckOnTriggers(runbook);
     CheckContactLevels(runbook);
     return Finish(std::move(runbook));
   }
@@ -680,14 +681,18 @@ class Validator : public config::YamlChecker {
       } else if (key == "block") {
         const auto block = DurationValue(entry->value, key_path, true);
         if (block.value) out.block = *block.value;
+      } else if (key == "after") {
+        const auto after = DurationValue(entry->value, key_path, true);
+        if (after.value) out.after = *after.value;
       } else {
         ParseParam(entry->value, key, key_path, out.params);
       }
     }
     if (out.policy != Policy::kOff && out.on.empty()) {
       Warn(out.where, JoinKeyPath(path, "on"),
-           "lists no finding code: the action is never proposed",
-           "list the finding codes that propose it, or set policy: off");
+           "lists nothing that proposes the action: it is never proposed",
+           "list the finding codes, trigger.NAME or target.unavailable that propose it, or set "
+           "policy: off");
     }
   }
 
@@ -695,7 +700,9 @@ class Validator : public config::YamlChecker {
     if (node.is_null()) return;
     if (node.kind != YamlNode::Kind::kSequence) {
       Error(node.where, path,
-            fmt::format("expected a list of finding codes, found {}", node.KindName()),
+            fmt::format("expected a list of finding codes, trigger.NAME or target.unavailable, "
+                        "found {}",
+                        node.KindName()),
             "write on: [lock.root_blocker, query.long_running]");
       return;
     }
@@ -703,17 +710,39 @@ class Validator : public config::YamlChecker {
       const std::string item_path = fmt::format("{}[{}]", path, i);
       const Setting<std::string> code = String(node.items[i], item_path);
       if (!code.value) continue;
-      if (!schema_.finding_codes.empty() && !Contains(schema_.finding_codes, *code.value)) {
-        Error(code.where, item_path, fmt::format("unknown finding code '{}'", *code.value),
-              DidYouMean(*code.value, schema_.finding_codes, "finding codes are"));
+      const std::string& value = *code.value;
+      if (value.starts_with(kOnTriggerPrefix)) {
+        // Checked once every trigger is known (the triggers may come after).
+        on_trigger_refs_.push_back(
+            OnTriggerRef{value.substr(kOnTriggerPrefix.size()), code.where, item_path});
+      } else if (value != kOnTargetUnavailable && !schema_.finding_codes.empty() &&
+                 !Contains(schema_.finding_codes, value)) {
+        std::vector<std::string> known = schema_.finding_codes;
+        known.emplace_back(kOnTargetUnavailable);
+        std::string hint = DidYouMean(value, known, "finding codes are");
+        if (!hint.starts_with("did you mean")) {
+          hint += "; or trigger.NAME (a trigger of this runbook) or target.unavailable";
+        }
+        Error(code.where, item_path, fmt::format("unknown finding code '{}'", value), hint);
         continue;
       }
-      if (Contains(out, *code.value)) {
-        Error(code.where, item_path, fmt::format("'{}' is listed twice", *code.value),
+      if (Contains(out, value)) {
+        Error(code.where, item_path, fmt::format("'{}' is listed twice", value),
               "remove one of them");
         continue;
       }
-      out.push_back(*code.value);
+      out.push_back(value);
+    }
+  }
+
+  void CheckOnTriggers(const Runbook& runbook) {
+    std::vector<std::string> names;
+    for (const auto& trigger : runbook.triggers) names.push_back(trigger.name);
+    for (const OnTriggerRef& ref : on_trigger_refs_) {
+      if (Contains(names, ref.name)) continue;
+      Error(ref.where, ref.path, fmt::format("no trigger is named '{}'", ref.name),
+            names.empty() ? std::string("define it under triggers:")
+                          : DidYouMean(ref.name, names, "triggers are"));
     }
   }
 
@@ -949,7 +978,14 @@ class Validator : public config::YamlChecker {
   std::string file_;
   const RunbookSchema& schema_;
   std::optional<std::chrono::sys_days> today_;
-  std::vector<RuleRefs> trigger_refs_;  // of the rules that name a trigger, in order
+  std::vector<RuleRefs> trigger_refs_;
+  // trigger.NAME entries of the mitigations' `on` lists.
+  struct OnTriggerRef {
+    std::string name;
+    SourceLocation where;
+    std::string path;
+  };
+  std::vector<OnTriggerRef> on_trigger_refs_;  // of the rules that name a trigger, in order
   std::vector<std::pair<SourceLocation, std::string>> contact_levels_;  // per contact kept
 };
 

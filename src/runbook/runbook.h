@@ -43,13 +43,18 @@
 //   mitigations:                      # optional; action -> policy; actions not listed: off
 //     kill-queries:
 //       policy: auto                  # off | approve | auto (default approve)
-//       on: [lock.root_blocker, query.long_running]   # finding codes that propose it
+//       on: [lock.root_blocker, query.long_running]   # what proposes it: finding codes of the
+//                                     # diagnosis, trigger.NAME (while that trigger fires in
+//                                     # the incident) or target.unavailable (the target
+//                                     # unreachable for `after`)
 //       busy_time: 300s               # action parameters (per action, checked by the
 //       min_wait: 10s                 #   RunbookSchema's parameter names)
 //       max_victims: 10
 //       block: 1h                     # anti-flapping: not proposed again for the same target
 //                                     # within this time after it was applied (default 1h)
-//     failover: {policy: approve, on: [replication.broken]}
+//     failover: {policy: approve, on: [target.unavailable], after: 30s, max_lag: 10s}
+//                                     # after: how long the target must have been unreachable
+//                                     # before target.unavailable proposes it (default 30s)
 //
 //   escalation:                       # rules, in order; each fires once per incident
 //     - name: database-unavailable
@@ -72,7 +77,7 @@
 //
 // Rules, each reported with file:line:column and key path, all at once: unknown keys (with
 // "did you mean"), duplicate keys and names, wrong types, an unknown signal, action, action
-// parameter, finding code or escalation condition, a parameter value of the wrong type
+// parameter, finding code (or trigger.NAME naming no trigger) or escalation condition, a parameter value of the wrong type
 // (RunbookSchema::param_types), resolve_threshold on the wrong side of the threshold (or
 // with == / !=), deadlines out of order (assess <= investigate <= mitigate), `phase` /
 // `trigger` missing or misplaced in an escalation rule, a trigger_firing rule naming no
@@ -135,13 +140,22 @@ struct Phases {
 };
 
 enum class Policy { kOff, kApprove, kAuto };
+
+// What a mitigation's `on` may list besides finding codes: "trigger.NAME" proposes the action
+// while the runbook trigger NAME fires in the incident; "target.unavailable" while the target
+// has been unreachable (no poll answered) for the mitigation's `after`.
+inline constexpr std::string_view kOnTriggerPrefix = "trigger.";
+inline constexpr std::string_view kOnTargetUnavailable = "target.unavailable";
 std::string_view PolicyName(Policy policy);  // "off", "approve", "auto"
 
 struct MitigationPolicy {
   std::string action;  // "kill-queries", "failover", "scale-up", "tune", "index"
   Policy policy = Policy::kApprove;
-  std::vector<std::string> on;  // finding codes that propose it
+  // What proposes it: finding codes, "trigger.NAME", "target.unavailable".
+  std::vector<std::string> on;
   core::Duration block = std::chrono::hours(1);
+  // target.unavailable: how long the target must have been unreachable.
+  core::Duration after = std::chrono::seconds(30);
   // The action's parameters as written (strings; the action parses and checks them, e.g.
   // busy_time -> "300s").
   std::map<std::string, std::string> params;

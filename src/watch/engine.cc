@@ -727,18 +727,57 @@ struct Engine::State {
     return fmt::format("{}:{}:{}", id, action, generation);
   }
 
-  // Proposes the runbook's mitigations for the incident's findings; true when one is now
-  // waiting for approval or running.
-  bool ProposeMitigations(Output& out, Incident& incident, WallTime at) {
-    bool proposed = false;
-    for (const runbook::MitigationPolicy& m : runbook.mitigations) {
-      std::vector<std::string> codes;
+  // The entries of `m.on` that hold for the incident now: its findings' codes (in finding
+  // order; not with `conditions_only`), then trigger.NAME while NAME fires in it and
+  // target.unavailable once the target has been unreachable for `m.after`.
+  std::vector<std::string> Matches(const runbook::MitigationPolicy& m, const Incident& incident,
+                                   WallTime at, bool conditions_only) const {
+    std::vector<std::string> out;
+    if (!conditions_only) {
       for (const FindingRef& f : incident.findings) {
         if (std::find(m.on.begin(), m.on.end(), f.code) != m.on.end() &&
-            std::find(codes.begin(), codes.end(), f.code) == codes.end()) {
-          codes.push_back(f.code);
+            std::find(out.begin(), out.end(), f.code) == out.end()) {
+          out.push_back(f.code);
         }
       }
+    }
+    for (const std::string& on : m.on) {
+      if (on.starts_with(runbook::kOnTriggerPrefix)) {
+        if (incident.firing.count(on.substr(runbook::kOnTriggerPrefix.size())) > 0) {
+          out.push_back(on);
+        }
+      } else if (on == runbook::kOnTargetUnavailable) {
+        const auto it = target_state.find(incident.target);
+        if (it != target_state.end() && it->second.unreachable.value_or(false) &&
+            it->second.unreachable_since && at - *it->second.unreachable_since >= m.after) {
+          out.push_back(on);
+        }
+      }
+    }
+    return out;
+  }
+
+  // Proposes the conditions' mitigations (trigger.NAME, target.unavailable) of an incident
+  // whose first diagnosis is over (it may have failed: a target that cannot be reached), outside
+  // verify; moves it to mitigate when one now waits or runs.
+  void ProposeOnConditions(Output& out, Incident& incident, WallTime at) {
+    if (!incident.open() || incident.diagnoses == 0 || incident.diagnosing ||
+        incident.phase >= Phase::kVerify) {
+      return;
+    }
+    if (ProposeMitigations(out, incident, at, /*conditions_only=*/true) &&
+        incident.phase < Phase::kMitigate) {
+      SetPhase(out, incident, Phase::kMitigate, at, "mitigation proposed");
+    }
+  }
+
+  // Proposes the runbook's mitigations for what holds in the incident (Matches); true when one
+  // is now waiting for approval or running.
+  bool ProposeMitigations(Output& out, Incident& incident, WallTime at,
+                          bool conditions_only = false) {
+    bool proposed = false;
+    for (const runbook::MitigationPolicy& m : runbook.mitigations) {
+      const std::vector<std::string> codes = Matches(m, incident, at, conditions_only);
       if (codes.empty()) continue;
       const std::string reason = Join(codes, ", ");
       IncidentAction* existing = FindAction(incident, m.action);
@@ -1117,7 +1156,10 @@ Output Engine::OnSamples(const SampleBatch& batch) {
     if (t.eval.value) data["value"] = *t.eval.value;
     s.TriggerResolved(out, batch.target, spec.name, text, std::move(data), batch.wall);
   }
-  if (Incident* incident = s.OpenFor(batch.target)) s.CheckEscalations(out, *incident, batch.wall);
+  if (Incident* incident = s.OpenFor(batch.target)) {
+    s.ProposeOnConditions(out, *incident, batch.wall);
+    s.CheckEscalations(out, *incident, batch.wall);
+  }
   return out;
 }
 
@@ -1166,6 +1208,7 @@ Output Engine::OnTick(WallTime wall, MonoTime /*mono*/) {
       continue;
     }
     s.CheckDeadlines(out, *incident, wall);
+    s.ProposeOnConditions(out, *incident, wall);
     s.CheckEscalations(out, *incident, wall);
   }
   return out;
@@ -1182,6 +1225,8 @@ Output Engine::OnDiagnoseDone(const DiagnoseResult& result) {
   if (!result.ok) {
     State::Emit(out, *incident, result.at, "diagnose.failed",
                 fmt::format("diagnosis failed: {}", result.error), {{"error", result.error}});
+    // No findings; what the conditions propose (a target that cannot be reached) still is.
+    s.ProposeOnConditions(out, *incident, result.at);
     return out;
   }
   if (incident->phase == Phase::kAssess) {

@@ -20,8 +20,12 @@
 // (then the trigger joins it). Phases: assess -> investigate -> mitigate -> verify ->
 // resolved.
 //   * opening: phase assess; effect kDiagnose (evidence snapshot, assessment, investigation).
-//   * DiagnoseDone: phase investigate (findings recorded); then mitigate: each finding code
-//     listed in a mitigation's `on` proposes that action once (idempotency key
+//   * DiagnoseDone: phase investigate (findings recorded); then mitigate: each entry of a
+//     mitigation's `on` that holds proposes that action once — a finding code of the diagnosis,
+//     "trigger.NAME" while that trigger fires in the incident, "target.unavailable" once the
+//     target has been unreachable for the mitigation's `after` (the two conditions are also
+//     looked at on every poll and tick once the first diagnosis is over, failed or not: a
+//     primary that cannot be reached gives no findings) (idempotency key
 //     "<incident>:<action>:<generation>"); policy auto -> effect kApplyAction; approve -> the
 //     action waits for Approve(); off -> recorded as "not proposed: policy off". An action
 //     applied on the same target within its `block` (anti-flapping, across incidents) is

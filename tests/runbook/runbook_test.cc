@@ -314,6 +314,25 @@ INSTANTIATE_TEST_SUITE_P(
                 "    on: [lock.root_blockers]\n",
                 "rb.yaml:11:10: mitigations.kill-queries.on[0]: unknown finding code "
                 "'lock.root_blockers' — did you mean lock.root_blocker?"},
+        BadCase{"OnNamesAnUnknownTrigger",
+                "mitigations:\n"
+                "  failover:\n"
+                "    on: [trigger.slo]\n",
+                "rb.yaml:11:10: mitigations.failover.on[0]: no trigger is named 'slo' — did you "
+                "mean slow?"},
+        BadCase{"OnTargetMisspelt",
+                "mitigations:\n"
+                "  failover:\n"
+                "    on: [target.unavailabel]\n",
+                "rb.yaml:11:10: mitigations.failover.on[0]: unknown finding code "
+                "'target.unavailabel' — did you mean target.unavailable?"},
+        BadCase{"AfterNotADuration",
+                "mitigations:\n"
+                "  failover:\n"
+                "    on: [target.unavailable]\n"
+                "    after: soon\n",
+                "rb.yaml:12:12: mitigations.failover.after: cannot parse duration 'soon' — write a "
+                "number with a unit, e.g. 500ms, 2s, 5m, 1h30m"},
         BadCase{"UnknownActionParameter",
                 "mitigations:\n"
                 "  kill-queries:\n"
@@ -346,8 +365,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "mitigations:\n"
                 "  failover:\n"
                 "    on: replication.broken\n",
-                "rb.yaml:11:9: mitigations.failover.on: expected a list of finding codes, found "
-                "a string — write on: [lock.root_blocker, query.long_running]"},
+                "rb.yaml:11:9: mitigations.failover.on: expected a list of finding codes, "
+                "trigger.NAME or target.unavailable, found a string — write on: [lock.root_blocker, query.long_running]"},
         BadCase{"UnknownEscalationCondition",
                 "escalation:\n"
                 "  - name: down\n"
@@ -542,9 +561,29 @@ TEST(RunbookWarningTest, ProposedActionWithoutFindings) {
   EXPECT_THAT(Diagnose(std::string(kHead) + "mitigations:\n"
                                             "  failover: {policy: approve, on: []}\n"
                                             "  kill-queries: {policy: off}\n"),
-              ElementsAre("rb.yaml:10:3: warning: mitigations.failover.on: lists no finding "
-                          "code: the action is never proposed — list the finding codes that "
-                          "propose it, or set policy: off"));
+              ElementsAre("rb.yaml:10:3: warning: mitigations.failover.on: lists nothing that "
+                          "proposes the action: it is never proposed — list the finding codes, "
+                          "trigger.NAME or target.unavailable that propose it, or set policy: "
+                          "off"));
+}
+
+TEST(RunbookTest, OnListsTriggersAndTargetUnavailable) {
+  auto parsed = ParseRunbook(std::string(kHead) +
+                                 "mitigations:\n"
+                                 "  failover: {policy: auto, on: [target.unavailable], after: 5s}\n"
+                                 "  kill-queries:\n"
+                                 "    on: [trigger.slow, lock.root_blocker]\n",
+                             "rb.yaml", TestSchema(), kToday);
+  ASSERT_TRUE(parsed.has_value()) << ::testing::PrintToString(Diagnose(kHead));
+  const MitigationPolicy* failover = parsed->FindMitigation("failover");
+  ASSERT_NE(failover, nullptr);
+  EXPECT_THAT(failover->on, ElementsAre("target.unavailable"));
+  EXPECT_EQ(failover->after, std::chrono::seconds(5));
+  EXPECT_EQ(failover->params.count("after"), 0U);
+  const MitigationPolicy* kill = parsed->FindMitigation("kill-queries");
+  ASSERT_NE(kill, nullptr);
+  EXPECT_THAT(kill->on, ElementsAre("trigger.slow", "lock.root_blocker"));
+  EXPECT_EQ(kill->after, std::chrono::seconds(30));  // the default
 }
 
 // ---------------------------------------------------------------------------------------

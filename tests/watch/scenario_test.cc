@@ -216,8 +216,10 @@ runbook::Runbook ReadRunbook(Reader& r, const YamlNode& node) {
       }
       m.on = r.List(Reader::Child(entry.value, "on"), "on");
       m.block = r.Dur(entry.value, "block", m.block);
+      m.after = r.Dur(entry.value, "after", m.after);
       for (const auto& param : entry.value.entries) {
-        if (param.key != "policy" && param.key != "on" && param.key != "block") {
+        if (param.key != "policy" && param.key != "on" && param.key != "block" &&
+            param.key != "after") {
           m.params[param.key] = r.Str(param.value, param.key);
         }
       }
