@@ -6,6 +6,8 @@
 #   sandbox_fo_primary, sandbox_fo_replica
 #                     a second pair, for `mitigate failover` only (it promotes the replica and
 #                     fences the primary: the shared pair must never be failed over)
+#   sandbox_wfo_primary, sandbox_wfo_replica
+#                     a third pair, for the watch daemon's failover (watch_actions_test)
 #
 # Tests declare what they need with FIXTURES_REQUIRED (dbrunbook_test(... SANDBOX primary
 # replica) does it); CTest then adds the setup and cleanup tests to the run, even with -R.
@@ -98,6 +100,40 @@ set_tests_properties(sandbox_watchdb_start PROPERTIES
 add_test(NAME sandbox_watchdb_stop COMMAND ${_sandbox} stop watchdb)
 set_tests_properties(sandbox_watchdb_stop PROPERTIES
   FIXTURES_CLEANUP sandbox_watchdb
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")
+
+# The watch daemon's failover pair (tests/daemon/watch_actions_test.cc): the daemon fails it
+# over, and the test stops and restarts its primary.
+add_test(NAME sandbox_wfo_primary_start
+  COMMAND ${_start_twice} ${_sandbox} start wfo_primary --fresh)
+set_tests_properties(sandbox_wfo_primary_start PROPERTIES
+  FIXTURES_SETUP sandbox_wfo_primary
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")
+
+add_test(NAME sandbox_wfo_primary_stop COMMAND ${_sandbox} stop wfo_primary)
+set_tests_properties(sandbox_wfo_primary_stop PROPERTIES
+  FIXTURES_CLEANUP sandbox_wfo_primary
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")
+
+add_test(NAME sandbox_wfo_replica_start
+  COMMAND ${_start_twice} ${_sandbox} start wfo_replica --replica-of wfo_primary --fresh)
+set_tests_properties(sandbox_wfo_replica_start PROPERTIES
+  FIXTURES_SETUP sandbox_wfo_replica
+  FIXTURES_REQUIRED sandbox_wfo_primary
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")
+
+add_test(NAME sandbox_wfo_replica_stop COMMAND ${_sandbox} stop wfo_replica)
+set_tests_properties(sandbox_wfo_replica_stop PROPERTIES
+  FIXTURES_CLEANUP sandbox_wfo_replica
+  FIXTURES_REQUIRED sandbox_wfo_primary
   ENVIRONMENT "${_sandbox_env}"
   TIMEOUT 120
   LABELS "integration;sandbox")

@@ -249,8 +249,8 @@ daemon::ActionRunner MakeWatchActionRunner(Env& env, const GlobalOptions& global
              const watch::Effect& effect) -> daemon::ActionOutcome {
     std::ostringstream out;
     std::ostringstream err;
-    Env run_env{env.clock, env.sessions, env.environment, out, err, env.log, false, 0,
-                env.working_dir};
+    Env run_env{env.clock, env.sessions,   env.environment, out, err, env.log, false,
+                0,         env.working_dir};
     ParamReader params(effect.params);
     int exit_code = 0;
     if (effect.action == "failover") {

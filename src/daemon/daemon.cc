@@ -603,8 +603,8 @@ void Daemon::Impl::EffectWorker() {
         result = {effect.incident_id, effect.key, watch::ActionState::kRefused,
                   "unknown target",   "",         clock.WallNow()};
       } else {
-        result = ApplyAction(*target, effect, effect.reason, *factory, clock, audit,
-                             options.run_action);
+        result =
+            ApplyAction(*target, effect, effect.reason, *factory, clock, audit, options.run_action);
       }
       Post(std::move(result));
     }

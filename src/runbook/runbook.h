@@ -77,15 +77,15 @@
 //
 // Rules, each reported with file:line:column and key path, all at once: unknown keys (with
 // "did you mean"), duplicate keys and names, wrong types, an unknown signal, action, action
-// parameter, finding code (or trigger.NAME naming no trigger) or escalation condition, a parameter value of the wrong type
-// (RunbookSchema::param_types), resolve_threshold on the wrong side of the threshold (or
-// with == / !=), deadlines out of order (assess <= investigate <= mitigate), `phase` /
-// `trigger` missing or misplaced in an escalation rule, a trigger_firing rule naming no
-// trigger, levels < 1, durations without a unit or beyond 30 days. Warnings: review overdue,
-// last_reviewed in the future, a contact level no escalation rule reaches (never notified),
-// a mitigation with policy approve or auto whose `on` list is empty (never proposed).
-// Trigger `targets` are kept as written: the caller checks them against the configuration
-// (app::CheckRunbookFile does for `config check`).
+// parameter, finding code (or trigger.NAME naming no trigger) or escalation condition, a parameter
+// value of the wrong type (RunbookSchema::param_types), resolve_threshold on the wrong side of the
+// threshold (or with == / !=), deadlines out of order (assess <= investigate <= mitigate), `phase`
+// / `trigger` missing or misplaced in an escalation rule, a trigger_firing rule naming no trigger,
+// levels < 1, durations without a unit or beyond 30 days. Warnings: review overdue, last_reviewed
+// in the future, a contact level no escalation rule reaches (never notified), a mitigation with
+// policy approve or auto whose `on` list is empty (never proposed). Trigger `targets` are kept as
+// written: the caller checks them against the configuration (app::CheckRunbookFile does for `config
+// check`).
 //
 // Thread-safety: free functions without shared state; a Runbook is a plain value.
 #pragma once

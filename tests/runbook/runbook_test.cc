@@ -366,7 +366,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "  failover:\n"
                 "    on: replication.broken\n",
                 "rb.yaml:11:9: mitigations.failover.on: expected a list of finding codes, "
-                "trigger.NAME or target.unavailable, found a string — write on: [lock.root_blocker, query.long_running]"},
+                "trigger.NAME or target.unavailable, found a string — write on: "
+                "[lock.root_blocker, query.long_running]"},
         BadCase{"UnknownEscalationCondition",
                 "escalation:\n"
                 "  - name: down\n"
