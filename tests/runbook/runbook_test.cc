@@ -94,10 +94,17 @@ TEST(DefaultRunbookTest, EveryTriggerUsesASignalTheWatcherKnows) {
   for (const auto& trigger : parsed->triggers) {
     EXPECT_NE(watch::FindSignal(trigger.signal), nullptr) << trigger.name << ": " << trigger.signal;
   }
-  // And every finding code a mitigation lists is one a step emits.
+  // And every finding code a mitigation lists is one a step emits; every trigger.NAME one of
+  // the file's triggers.
   const auto codes = steps::FindingCodes();
   for (const auto& m : parsed->mitigations) {
-    for (const auto& code : m.on) EXPECT_THAT(codes, Contains(code)) << m.action;
+    for (const auto& code : m.on) {
+      if (code.starts_with(kOnTriggerPrefix)) {
+        EXPECT_NE(parsed->FindTrigger(code.substr(kOnTriggerPrefix.size())), nullptr) << code;
+      } else if (code != kOnTargetUnavailable) {
+        EXPECT_THAT(codes, Contains(code)) << m.action;
+      }
+    }
   }
 }
 
