@@ -90,7 +90,8 @@ class ParamReader {
   // "a, b,c" -> {a, b, c}.
   std::vector<std::string> List(const std::string& key) {
     std::vector<std::string> out;
-    for (std::string_view part : core::Split(String(key), ',')) {
+    const std::string text = String(key);
+    for (std::string_view part : core::Split(text, ',')) {
       part = core::Trim(part);
       if (!part.empty()) out.emplace_back(part);
     }

@@ -8,7 +8,10 @@
 //     approval of the next one refused by the block period;
 //   * scale-up on moto, proposed while the CloudWatch-fed high_cpu trigger fires: the
 //     ModifyDBInstance call made and verified (DescribeDBInstances shows the next class),
-//     audited. The server polled is the shared sandbox primary (read only).
+//     audited. The server polled is the shared sandbox primary (read only);
+//   * tune through approval on the shared primary: proposed, nothing changed until approved,
+//     then thread_cache_size set and read back (put back as it was by the test); index
+//     approved is refused as not implemented yet.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -415,6 +418,75 @@ TEST_F(WatchActionsTest, ScaleUpOnTheCpuTriggerIsMadeAndVerifiedOnMoto) {
   EXPECT_EQ(verdicts->rejected, 0);
   EXPECT_GE(verdicts->accepted, 3);  // metrics, status, modify, status
   std::cout << "[ measured ] scale-up from daemon start to verified: " << took.count() << " s\n";
+}
+
+TEST_F(WatchActionsTest, TuneWaitsForApprovalThenChangesOnlyTheListedVariable) {
+  auto server = testing::LoadSandbox("primary");
+  ASSERT_TRUE(server) << server.error().ToString();
+  // thread_cache_size 0 makes every connection create a thread: the tune advice raises it.
+  const std::string original = Sql("primary", "SELECT @@GLOBAL.thread_cache_size");
+  ASSERT_FALSE(original.empty());
+  const std::string max_connections = Sql("primary", "SELECT @@GLOBAL.max_connections");
+  ASSERT_TRUE(testing::SandboxSql("primary", "SET GLOBAL thread_cache_size = 0"));
+  struct Restore {
+    std::string value;
+    ~Restore() { (void)testing::SandboxSql("primary", "SET GLOBAL thread_cache_size = " + value); }
+  } restore{original.substr(0, original.find('\n'))};
+
+  const std::string config =
+      Write("dbrunbook.yaml", "targets:\n  - name: tunedb\n    socket: " + server->socket +
+                                  "\n    user: root\ninvestigate:\n  digest_interval: 0s\n");
+  const std::string runbook = Write(
+      "runbook.yaml",
+      "runbook: {name: watch-tune, version: 1, owner: tests}\n"
+      "triggers:\n"
+      "  - {name: app_errors, signal: app_errors_per_min, op: \">=\", threshold: 5}\n"
+      "mitigations:\n"
+      "  tune: {policy: approve, on: [trigger.app_errors], only: thread_cache_size,"
+      " interval: 1s}\n"
+      "  index: {policy: approve, on: [trigger.app_errors], min_rows: 1000}\n");
+  StartDaemon(config, runbook);
+  PushAppErrors("tunedb", 10);
+  json proposed = WaitIncident(
+      "tunedb",
+      [](const json& i) {
+        return StateOf(i, "tune") == "proposed" && StateOf(i, "index") == "proposed";
+      },
+      std::chrono::seconds(30));
+  ASSERT_FALSE(proposed.is_null());
+  EXPECT_EQ(Action(proposed, "tune")["reason"], "trigger.app_errors");
+  EXPECT_EQ(Sql("primary", "SELECT @@GLOBAL.thread_cache_size"), "0\n") << "approve: not yet";
+
+  const std::string path = "/api/v1/incidents/" + std::to_string(proposed["id"].get<int>());
+  auto approved = Http("POST", path + "/approve", R"({"action":"tune","who":"test"})");
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  json tuned = WaitIncident(
+      "tunedb", [](const json& i) { return Settled(i, "tune"); }, std::chrono::seconds(30));
+  ASSERT_FALSE(tuned.is_null());
+  const json action = Action(tuned, "tune");
+  EXPECT_EQ(action["state"], "verified") << action.dump() << daemon_->Log();
+  // The server's own default: 8 + max_connections / 100.
+  const int expected = 8 + std::stoi(max_connections) / 100;
+  EXPECT_EQ(Sql("primary", "SELECT @@GLOBAL.thread_cache_size"),
+            std::to_string(expected) + "\n");
+  EXPECT_THAT(action["detail"].get<std::string>(),
+              HasSubstr("thread_cache_size 0 -> " + std::to_string(expected) + " verified"));
+  const auto trail = RunAudit(action["run_id"]);
+  ASSERT_FALSE(trail.empty());
+  EXPECT_EQ(trail.front().entry.phase, store::Phase::kPlanned);
+  EXPECT_EQ(trail.back().entry.phase, store::Phase::kVerified);
+  EXPECT_EQ(trail.back().entry.subject, "thread_cache_size");
+
+  // index is not run unattended yet: approved, it is refused and says so.
+  auto index = Http("POST", path + "/approve", R"({"action":"index","who":"test"})");
+  ASSERT_EQ(index.status, 200) << index.body;
+  json refused = WaitIncident(
+      "tunedb", [](const json& i) { return Settled(i, "index"); }, std::chrono::seconds(20));
+  ASSERT_FALSE(refused.is_null());
+  EXPECT_EQ(StateOf(refused, "index"), "refused");
+  EXPECT_THAT(Action(refused, "index")["detail"].get<std::string>(),
+              HasSubstr("not implemented yet"));
+  EXPECT_EQ(daemon_->Signal(SIGTERM), 0) << daemon_->Log();
 }
 
 }  // namespace
