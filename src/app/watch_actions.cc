@@ -10,8 +10,11 @@
 #include <utility>
 #include <vector>
 
+#include "collect/target_session.h"
 #include "core/duration.h"
 #include "core/strings.h"
+#include "dialect/digest.h"
+#include "store/store.h"
 
 namespace dbrunbook::app {
 namespace {
@@ -209,6 +212,154 @@ daemon::ActionOutcome TuneOutcome(const nlohmann::json& doc, const std::string& 
   return {watch::ActionState::kFailed, fmt::format("unexpected status '{}'", status), ""};
 }
 
+// The index each table of the run got (or why not): "dbr_c on shop.orders verified".
+daemon::ActionOutcome IndexOutcome(const nlohmann::json& doc, const std::string& status) {
+  std::vector<std::string> parts;
+  size_t verified = 0;
+  if (auto statements = doc.find("statements"); statements != doc.end() && statements->is_array()) {
+    for (const auto& st : *statements) {
+      if (!st.contains("tables") || !st["tables"].is_array()) continue;
+      for (const auto& t : st["tables"]) {
+        const auto candidate = t.find("candidate");
+        if (candidate == t.end() || !candidate->is_object()) continue;
+        const auto outcome = t.find("outcome");
+        const std::string state = outcome != t.end() && outcome->is_object()
+                                      ? Text(*outcome, "status")
+                                      : std::string("not tried");
+        if (state == "verified") ++verified;
+        parts.push_back(fmt::format("{} on {}.{} {}", Text(*candidate, "name"), Text(t, "schema"),
+                                    Text(t, "table"), state));
+      }
+    }
+  }
+  const std::string list = fmt::format("{}", fmt::join(parts, "; "));
+  if (status == "done") return {watch::ActionState::kVerified, list, ""};
+  if (status == "incomplete") {
+    return {verified > 0 ? watch::ActionState::kApplied : watch::ActionState::kFailed, list, ""};
+  }
+  if (status == "nothing_to_do") return Refused("nothing to do: no missing index found");
+  return {watch::ActionState::kFailed, fmt::format("unexpected status '{}'", status), ""};
+}
+
+// One full-scanning statement of the incident: its digest, default database and one real
+// execution's text (never shown: it has the literals).
+struct FullScan {
+  std::string digest;
+  std::string schema;
+  std::string sql;
+};
+
+// The digests of the digest.full_scan findings of the incident's latest diagnosis, with the
+// newest execution of each still in performance_schema's statement history.
+core::Result<std::vector<FullScan>> FullScansOf(Env& env, const daemon::DaemonTarget& target,
+                                                int64_t incident_id,
+                                                const std::string& store_path) {
+  auto store = store::Store::Open(store_path);
+  if (!store) return core::Fail(store.error());
+  auto findings = (*store)->Findings(incident_id);
+  if (!findings) return core::Fail(findings.error());
+  const int latest = findings->empty() ? 0 : findings->back().diagnosis;
+  std::vector<FullScan> scans;
+  for (const store::FindingRecord& f : *findings) {
+    if (f.diagnosis != latest || f.code != "digest.full_scan") continue;
+    const nlohmann::json doc = nlohmann::json::parse(f.finding_json, nullptr, false);
+    if (!doc.is_object() || !doc.contains("evidence") || !doc["evidence"].is_array()) continue;
+    for (const auto& row : doc["evidence"]) {
+      const std::string digest = Text(row, "digest");
+      if (digest.empty()) continue;
+      if (std::none_of(scans.begin(), scans.end(),
+                       [&](const FullScan& s) { return s.digest == digest; })) {
+        scans.push_back({digest, Text(row, "schema"), ""});
+      }
+    }
+  }
+  if (scans.empty()) return scans;
+  auto session = collect::OpenTargetSession(env.sessions, target.options, env.clock);
+  if (!session) return core::Fail(session.error());
+  std::vector<std::string> digests;
+  for (const auto& s : scans) digests.push_back(s.digest);
+  const std::string sql = dialect::StatementSamples(session->dialect, digests);
+  if (sql.empty()) return std::vector<FullScan>{};
+  auto rows = session->session->Query(sql);
+  if (!rows) return core::Fail(rows.error());
+  for (const mysql::Row& row : rows->rows) {  // newest first
+    const std::string digest = row["digest"].AsText().value_or("");
+    for (auto& s : scans) {
+      if (s.digest != digest || !s.sql.empty()) continue;
+      s.sql = row["sql_text"].AsText().value_or("");
+      if (auto schema = row["schema_name"].AsText(); schema && !schema->empty()) s.schema = *schema;
+    }
+  }
+  return scans;
+}
+
+// `mitigate index TARGET --query <sample> --db <schema> --apply` for each full-scanning
+// statement of the incident with a sample, until one run added an index (max_indexes per run).
+daemon::ActionOutcome RunIndex(Env& run_env, const GlobalOptions& global,
+                               const daemon::DaemonTarget& target, const watch::Effect& effect,
+                               ParamReader& params, const std::string& store_path) {
+  MitigateIndexOptions base;
+  base.selection.target = target.name;
+  if (auto rows = params.Count("min_rows")) base.min_rows = *rows;
+  if (auto max = params.Count("max_indexes")) base.max_indexes = static_cast<int>(*max);
+  // The file may make the table-size bound stricter, never looser.
+  if (auto mib = params.Count("max_table_size_mib")) {
+    base.limits.max_table_bytes = std::min(base.limits.max_table_bytes, *mib << 20);
+  }
+  base.apply = true;
+  base.format = report::Format::kJson;
+  base.store_path = store_path;
+  if (!params.error().empty()) return Refused(params.error());
+
+  auto scans = FullScansOf(run_env, target, effect.incident_id, store_path);
+  if (!scans)
+    return Refused("cannot read the full-scanning statements: " + scans.error().ToString());
+  if (scans->empty()) {
+    return Refused(
+        "no digest.full_scan finding in the incident's latest diagnosis: nothing to index");
+  }
+  std::vector<std::string> notes;
+  bool sampled = false;
+  for (const FullScan& scan : *scans) {
+    const std::string digest = scan.digest.substr(0, 12);
+    if (scan.sql.empty()) {
+      notes.push_back(fmt::format("digest {}: no execution left in the statement history", digest));
+      continue;
+    }
+    sampled = true;
+    MitigateIndexOptions o = base;
+    o.query = scan.sql;
+    o.db = scan.schema;
+    std::ostringstream out;
+    std::ostringstream err;
+    Env statement_env{
+        run_env.clock,      run_env.sessions, run_env.environment, out, err, run_env.log, false, 0,
+        run_env.working_dir};
+    const int exit_code = RunMitigateIndex(statement_env, global, o);
+    nlohmann::json doc = nlohmann::json::parse(out.str(), nullptr, false);
+    if (!doc.is_object()) {
+      notes.push_back(
+          fmt::format("digest {}: its statement cannot be analysed (exit {})", digest, exit_code));
+      continue;
+    }
+    daemon::ActionOutcome outcome = OutcomeFromDocument("index", doc, exit_code);
+    if (Text(doc, "status") == "nothing_to_do") {
+      notes.push_back(fmt::format("digest {}: no missing index", digest));
+      continue;
+    }
+    outcome.detail = fmt::format("digest {}: {}", digest, outcome.detail);
+    return outcome;
+  }
+  if (!sampled) {
+    return Refused(fmt::format(
+        "{}: EXPLAIN needs one real execution of the statement; enable the "
+        "events_statements_history_long consumer, or run `dbrunbook mitigate index {} --query "
+        "'...' --db DB`",
+        fmt::join(notes, "; "), target.name));
+  }
+  return Refused(fmt::format("nothing to do: {}", fmt::join(notes, "; ")));
+}
+
 }  // namespace
 
 daemon::ActionOutcome OutcomeFromDocument(const std::string& action, const nlohmann::json& doc,
@@ -228,6 +379,8 @@ daemon::ActionOutcome OutcomeFromDocument(const std::string& action, const nlohm
     outcome = ScaleOutcome(doc, status);
   } else if (action == "tune") {
     outcome = TuneOutcome(doc, status);
+  } else if (action == "index") {
+    outcome = IndexOutcome(doc, status);
   } else {
     outcome = {watch::ActionState::kFailed, fmt::format("unknown action {}", action), ""};
   }
@@ -296,12 +449,7 @@ daemon::ActionRunner MakeWatchActionRunner(Env& env, const GlobalOptions& global
       if (!params.error().empty()) return Refused(params.error());
       exit_code = RunMitigateTune(run_env, run_global, o);
     } else if (effect.action == "index") {
-      return Refused(fmt::format(
-          "not implemented yet: the watch daemon does not add indexes unattended — the "
-          "incident's digest.full_scan findings carry the digest text (literals replaced by ?), "
-          "which EXPLAIN cannot plan; run `dbrunbook mitigate index {} --query '<one execution "
-          "with its real values>' --db DB` (or --slow-log FILE), then --apply",
-          target.name));
+      return RunIndex(run_env, run_global, target, effect, params, store_path);
     } else {
       return Refused(fmt::format("the watch daemon does not run {}", effect.action));
     }

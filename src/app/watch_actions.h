@@ -1,16 +1,19 @@
-// The watch daemon's runner of failover, scale-up and tune (DaemonOptions::run_action): the
-// `dbrunbook mitigate ACTION --apply --format json` commands themselves, run in-process on the
-// daemon's effect worker with the runbook's parameters, so that an unattended action has
+// The watch daemon's runner of failover, scale-up, tune and index (DaemonOptions::run_action):
+// the `dbrunbook mitigate ACTION --apply --format json` commands themselves, run in-process on
+// the daemon's effect worker with the runbook's parameters, so that an unattended action has
 // exactly the planning, pre-checks, guardrails, verification, audit (and, for failover, the
 // cluster's recovery lock and block period) of the command a person runs. Never with --force,
-// --acknowledge, --allow-* or --persist: a runbook does not lift a guardrail.
+// --acknowledge, --allow-*, --allow-locking or --persist: a runbook does not lift a guardrail.
 //
-// index is not run unattended yet: the incident's digest.full_scan findings carry the digest
-// text (literals replaced by ?), which EXPLAIN cannot plan; it comes back refused with the
-// command to run by hand.
+// index: the statements are those of the digest.full_scan findings of the incident's latest
+// diagnosis (read from the store). A finding has the digest (literals replaced by ?), which
+// EXPLAIN cannot plan, so each digest's newest real execution is read from
+// performance_schema's statement history (dialect::StatementSamples) and given as --query with
+// its default database; a digest with no execution left there is skipped (and said so). The
+// statement text never reaches the incident: the detail names digests, indexes and tables.
 //
 // Thread-safety: the runner may be called from several effect workers at once (one action per
-// target); each call has its own output streams, configuration load and audit store handle.
+// target); each call has its own output streams, configuration load and store handles.
 #pragma once
 
 #include <memory>

@@ -54,6 +54,27 @@ std::string DigestTexts(const Dialect& /*d*/, const std::vector<std::string>& di
       kDigestMarker, std::max(max_chars, 1), kDigestTable, list);
 }
 
+std::string StatementSamples(const Dialect& /*d*/, const std::vector<std::string>& digests) {
+  std::string list;
+  for (const auto& digest : digests) {
+    if (!IsHex(digest)) continue;
+    if (!list.empty()) list += ", ";
+    list += fmt::format("'{}'", digest);
+  }
+  if (list.empty()) return {};
+  // Both tables have had these columns since MySQL 5.6 (MariaDB's performance_schema is
+  // MySQL's); TIMER_START orders executions across connections.
+  const auto part = [&](std::string_view table) {
+    return fmt::format(
+        "SELECT DIGEST AS `digest`, CURRENT_SCHEMA AS `schema_name`, SQL_TEXT AS `sql_text`, "
+        "TIMER_START AS `started` FROM performance_schema.{} WHERE DIGEST IN ({}) AND "
+        "SQL_TEXT IS NOT NULL",
+        table, list);
+  };
+  return fmt::format("{} UNION ALL {} ORDER BY `started` DESC", part("events_statements_history"),
+                     part("events_statements_history_long"));
+}
+
 std::string PreparedExecutions(const Dialect& /*d*/) {
   return fmt::format(
       "SELECT 1 AS `{}`, COUNT_STAR AS `executions`, SUM_TIMER_WAIT AS `latency_ps` FROM "

@@ -43,6 +43,14 @@ std::string DigestSnapshot(const Dialect& d);
 std::string DigestTexts(const Dialect& d, const std::vector<std::string>& digests,
                         int max_chars = 1000);
 
+// Recent executions of the given digests with their real text, newest first: aliases digest,
+// schema_name (CURRENT_SCHEMA), sql_text, from performance_schema.events_statements_history
+// (the last statements of each connection still open; on by default in MySQL 5.7+, off in
+// MariaDB: performance_schema_consumer_events_statements_history) and ..._history_long. The
+// text is cut at performance_schema_max_sql_text_length (1024 by default). Non-hexadecimal
+// digests are left out; empty when none is left. Needs SELECT on performance_schema.
+std::string StatementSamples(const Dialect& d, const std::vector<std::string>& digests);
+
 // Binary-protocol prepared-statement executions (COM_STMT_EXECUTE) since startup, aliases
 // `executions` and `latency_ps`, one row (none when the instrument is missing), from
 // events_statements_summary_global_by_event_name. MariaDB counts them under

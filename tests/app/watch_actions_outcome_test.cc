@@ -19,9 +19,14 @@ using ::testing::Not;
 using watch::ActionState;
 
 json Envelope(const std::string& action, const std::string& status, int exit_code) {
-  return {{"schema", "dbrunbook.mitigation"}, {"schema_version", 1}, {"action", action},
-          {"status", status},                 {"exit_code", exit_code}, {"run_id", "run-7"},
-          {"warnings", json::array()},        {"error", nullptr}};
+  return {{"schema", "dbrunbook.mitigation"},
+          {"schema_version", 1},
+          {"action", action},
+          {"status", status},
+          {"exit_code", exit_code},
+          {"run_id", "run-7"},
+          {"warnings", json::array()},
+          {"error", nullptr}};
 }
 
 TEST(WatchActionOutcomeTest, FailoverStatuses) {
@@ -73,8 +78,8 @@ TEST(WatchActionOutcomeTest, AnErrorBeforeActingIsARefusal) {
 
 TEST(WatchActionOutcomeTest, ScaleUpStatuses) {
   json done = Envelope("scale-up", "done", 0);
-  done["plan"] = {{"resource", "orders-db"}, {"current", "db.r6g.large"},
-                  {"proposed", "db.r6g.xlarge"}};
+  done["plan"] = {
+      {"resource", "orders-db"}, {"current", "db.r6g.large"}, {"proposed", "db.r6g.xlarge"}};
   done["outcome"] = {{"state", "done"}, {"detail", "orders-db is db.r6g.xlarge and available"}};
   auto o = OutcomeFromDocument("scale-up", done, 0);
   EXPECT_EQ(o.state, ActionState::kVerified);
@@ -124,8 +129,7 @@ TEST(WatchActionOutcomeTest, TuneListsTheVariablesNeverTheStatements) {
                              {"status", "failed"}});
   o = OutcomeFromDocument("tune", some, 1);
   EXPECT_EQ(o.state, ActionState::kApplied);  // one of two verified
-  EXPECT_EQ(o.detail,
-            "thread_cache_size 0 -> 9 verified; table_open_cache 2000 -> 4000 failed");
+  EXPECT_EQ(o.detail, "thread_cache_size 0 -> 9 verified; table_open_cache 2000 -> 4000 failed");
   json none = some;
   none["changes"].erase(0);
   EXPECT_EQ(OutcomeFromDocument("tune", none, 1).state, ActionState::kFailed);

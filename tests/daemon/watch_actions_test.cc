@@ -9,13 +9,15 @@
 //   * scale-up on moto, proposed while the CloudWatch-fed high_cpu trigger fires: the
 //     ModifyDBInstance call made and verified (DescribeDBInstances shows the next class),
 //     audited. The server polled is the shared sandbox primary (read only);
-//   * tune through approval on the shared primary: proposed, nothing changed until approved,
-//     then thread_cache_size set and read back (put back as it was by the test); index
-//     approved is refused as not implemented yet.
+//   * tune and index through approval on the shared primary: proposed, nothing changed until
+//     approved; then thread_cache_size set and read back, and the index of a statement that
+//     scans a 20000-row table (its execution taken from the statement history) added online
+//     and verified (both put back by the test).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -25,7 +27,9 @@
 #include <vector>
 
 #include "cloud/http.h"
+#include "core/clock.h"
 #include "core/duration.h"
+#include "mysql/connector_session.h"
 #include "store/store.h"
 #include "support/audit_trail.h"
 #include "support/cli_fixture.h"
@@ -39,6 +43,7 @@ namespace {
 using json = nlohmann::json;
 using testing::DaemonProcess;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Clock = std::chrono::steady_clock;
 
 std::string Sql(const std::string& server, const std::string& sql) {
@@ -420,31 +425,64 @@ TEST_F(WatchActionsTest, ScaleUpOnTheCpuTriggerIsMadeAndVerifiedOnMoto) {
   std::cout << "[ measured ] scale-up from daemon start to verified: " << took.count() << " s\n";
 }
 
-TEST_F(WatchActionsTest, TuneWaitsForApprovalThenChangesOnlyTheListedVariable) {
+TEST_F(WatchActionsTest, TuneAndIndexWaitForApprovalThenChangeOnlyWhatTheyPlanned) {
   auto server = testing::LoadSandbox("primary");
   ASSERT_TRUE(server) << server.error().ToString();
   // thread_cache_size 0 makes every connection create a thread: the tune advice raises it.
   const std::string original = Sql("primary", "SELECT @@GLOBAL.thread_cache_size");
   ASSERT_FALSE(original.empty());
   const std::string max_connections = Sql("primary", "SELECT @@GLOBAL.max_connections");
-  ASSERT_TRUE(testing::SandboxSql("primary", "SET GLOBAL thread_cache_size = 0"));
+  // A table of 20000 rows and a statement that scans it, run in a loop on one connection while
+  // the test runs (its executions stay in performance_schema's statement history).
+  ASSERT_TRUE(testing::SandboxSql(
+      "primary",
+      "SET GLOBAL thread_cache_size = 0; DROP DATABASE IF EXISTS watchidx; "
+      "CREATE DATABASE watchidx; CREATE TABLE watchidx.t (id INT PRIMARY KEY AUTO_INCREMENT, "
+      "c INT NOT NULL, pad VARCHAR(20)) ENGINE=InnoDB; USE watchidx; INSERT INTO watchidx.t "
+      "(c, pad) SELECT seq % 500, 'x' FROM seq_1_to_20000; ANALYZE TABLE watchidx.t;"));
   struct Restore {
     std::string value;
-    ~Restore() { (void)testing::SandboxSql("primary", "SET GLOBAL thread_cache_size = " + value); }
+    ~Restore() {
+      (void)testing::SandboxSql("primary", "SET GLOBAL thread_cache_size = " + value +
+                                               "; DROP DATABASE IF EXISTS watchidx");
+    }
   } restore{original.substr(0, original.find('\n'))};
+  core::RealClock clock;
+  mysql::ConnectorSessionFactory factory(clock);
+  mysql::ConnectOptions options;
+  options.socket = server->socket;
+  options.user = "root";
+  options.target_name = "workload";
+  auto workload_session = factory.Connect(options);
+  ASSERT_TRUE(workload_session) << workload_session.error().ToString();
+  std::atomic<bool> stop{false};
+  std::thread workload([&] {
+    while (!stop) {
+      (void)(*workload_session)->Query("SELECT COUNT(*) FROM watchidx.t WHERE c = 7");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  struct Join {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Join() {
+      stop = true;
+      thread.join();
+    }
+  } join{stop, workload};
 
   const std::string config =
       Write("dbrunbook.yaml", "targets:\n  - name: tunedb\n    socket: " + server->socket +
-                                  "\n    user: root\ninvestigate:\n  digest_interval: 0s\n");
-  const std::string runbook = Write(
-      "runbook.yaml",
-      "runbook: {name: watch-tune, version: 1, owner: tests}\n"
-      "triggers:\n"
-      "  - {name: app_errors, signal: app_errors_per_min, op: \">=\", threshold: 5}\n"
-      "mitigations:\n"
-      "  tune: {policy: approve, on: [trigger.app_errors], only: thread_cache_size,"
-      " interval: 1s}\n"
-      "  index: {policy: approve, on: [trigger.app_errors], min_rows: 1000}\n");
+                                  "\n    user: root\ninvestigate:\n  digest_interval: 2s\n");
+  const std::string runbook =
+      Write("runbook.yaml",
+            "runbook: {name: watch-tune, version: 1, owner: tests}\n"
+            "triggers:\n"
+            "  - {name: app_errors, signal: app_errors_per_min, op: \">=\", threshold: 5}\n"
+            "mitigations:\n"
+            "  tune: {policy: approve, on: [trigger.app_errors], only: thread_cache_size,"
+            " interval: 1s}\n"
+            "  index: {policy: approve, on: [digest.full_scan], min_rows: 1000}\n");
   StartDaemon(config, runbook);
   PushAppErrors("tunedb", 10);
   json proposed = WaitIncident(
@@ -455,7 +493,12 @@ TEST_F(WatchActionsTest, TuneWaitsForApprovalThenChangesOnlyTheListedVariable) {
       std::chrono::seconds(30));
   ASSERT_FALSE(proposed.is_null());
   EXPECT_EQ(Action(proposed, "tune")["reason"], "trigger.app_errors");
+  EXPECT_EQ(Action(proposed, "index")["reason"], "digest.full_scan");
   EXPECT_EQ(Sql("primary", "SELECT @@GLOBAL.thread_cache_size"), "0\n") << "approve: not yet";
+  EXPECT_EQ(Sql("primary",
+                "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE "
+                "TABLE_SCHEMA = 'watchidx' AND INDEX_NAME <> 'PRIMARY'"),
+            "0\n");
 
   const std::string path = "/api/v1/incidents/" + std::to_string(proposed["id"].get<int>());
   auto approved = Http("POST", path + "/approve", R"({"action":"tune","who":"test"})");
@@ -467,8 +510,7 @@ TEST_F(WatchActionsTest, TuneWaitsForApprovalThenChangesOnlyTheListedVariable) {
   EXPECT_EQ(action["state"], "verified") << action.dump() << daemon_->Log();
   // The server's own default: 8 + max_connections / 100.
   const int expected = 8 + std::stoi(max_connections) / 100;
-  EXPECT_EQ(Sql("primary", "SELECT @@GLOBAL.thread_cache_size"),
-            std::to_string(expected) + "\n");
+  EXPECT_EQ(Sql("primary", "SELECT @@GLOBAL.thread_cache_size"), std::to_string(expected) + "\n");
   EXPECT_THAT(action["detail"].get<std::string>(),
               HasSubstr("thread_cache_size 0 -> " + std::to_string(expected) + " verified"));
   const auto trail = RunAudit(action["run_id"]);
@@ -477,15 +519,24 @@ TEST_F(WatchActionsTest, TuneWaitsForApprovalThenChangesOnlyTheListedVariable) {
   EXPECT_EQ(trail.back().entry.phase, store::Phase::kVerified);
   EXPECT_EQ(trail.back().entry.subject, "thread_cache_size");
 
-  // index is not run unattended yet: approved, it is refused and says so.
+  // index: the full-scanning statement's execution from the statement history, EXPLAINed, the
+  // index added online and verified; the incident names the index, never the statement.
   auto index = Http("POST", path + "/approve", R"({"action":"index","who":"test"})");
   ASSERT_EQ(index.status, 200) << index.body;
-  json refused = WaitIncident(
-      "tunedb", [](const json& i) { return Settled(i, "index"); }, std::chrono::seconds(20));
-  ASSERT_FALSE(refused.is_null());
-  EXPECT_EQ(StateOf(refused, "index"), "refused");
-  EXPECT_THAT(Action(refused, "index")["detail"].get<std::string>(),
-              HasSubstr("not implemented yet"));
+  json indexed = WaitIncident(
+      "tunedb", [](const json& i) { return Settled(i, "index"); }, std::chrono::seconds(30));
+  ASSERT_FALSE(indexed.is_null());
+  const json added = Action(indexed, "index");
+  EXPECT_EQ(added["state"], "verified") << added.dump() << daemon_->Log();
+  EXPECT_THAT(added["detail"].get<std::string>(), HasSubstr("on watchidx.t verified"));
+  EXPECT_THAT(indexed.dump(), Not(HasSubstr("c = 7")));
+  EXPECT_EQ(Sql("primary",
+                "SELECT GROUP_CONCAT(COLUMN_NAME) FROM information_schema.STATISTICS "
+                "WHERE TABLE_SCHEMA = 'watchidx' AND INDEX_NAME <> 'PRIMARY'"),
+            "c\n");
+  const auto index_trail = RunAudit(added["run_id"]);
+  EXPECT_THAT(testing::AuditPhases(index_trail),
+              ::testing::ElementsAre("planned", "applied", "verified"));
   EXPECT_EQ(daemon_->Signal(SIGTERM), 0) << daemon_->Log();
 }
 
