@@ -137,6 +137,29 @@ TEST(WatchActionOutcomeTest, TuneListsTheVariablesNeverTheStatements) {
   EXPECT_EQ(OutcomeFromDocument("tune", nothing, 0).state, ActionState::kRefused);
 }
 
+TEST(WatchActionOutcomeTest, IndexNamesTheIndexAndTableNeverTheStatement) {
+  json done = Envelope("index", "done", 0);
+  done["statements"] = {
+      {{"statement", "SELECT COUNT(*) FROM shop.orders WHERE customer = ?"},
+       {"tables",
+        {{{"schema", "shop"},
+          {"table", "orders"},
+          {"candidate", {{"name", "dbr_customer"}, {"sql", "ALTER TABLE ..."}}},
+          {"outcome", {{"status", "verified"}, {"detail", "EXPLAIN uses dbr_customer"}}}},
+         {{"schema", "shop"}, {"table", "customers"}, {"candidate", nullptr}}}}}};
+  auto o = OutcomeFromDocument("index", done, 0);
+  EXPECT_EQ(o.state, ActionState::kVerified);
+  EXPECT_EQ(o.detail, "dbr_customer on shop.orders verified");
+  json refused = done;
+  refused["status"] = "incomplete";
+  refused["statements"][0]["tables"][0]["outcome"]["status"] = "refused";
+  o = OutcomeFromDocument("index", refused, 1);
+  EXPECT_EQ(o.state, ActionState::kFailed);
+  EXPECT_EQ(o.detail, "dbr_customer on shop.orders refused");
+  EXPECT_EQ(OutcomeFromDocument("index", Envelope("index", "nothing_to_do", 0), 0).state,
+            ActionState::kRefused);
+}
+
 TEST(WatchActionOutcomeTest, NoDocumentOrAnUnknownStatusIsAFailure) {
   auto o = OutcomeFromDocument("tune", json(), 2);
   EXPECT_EQ(o.state, ActionState::kFailed);

@@ -227,6 +227,20 @@ TEST(DigestDialectTest, StatementsCarryTheMarkerAndExcludeIt) {
             "TRUNCATE TABLE performance_schema.events_statements_summary_by_digest");
 }
 
+TEST(DigestDialectTest, StatementSamplesReadBothHistoriesForHexDigestsOnly) {
+  const dialect::Dialect d(MariaDb());
+  EXPECT_EQ(dialect::StatementSamples(d, {"3e5a8bf6c2d9980caa5812f49d6acbeb", "x'; DROP"}),
+            "SELECT DIGEST AS `digest`, CURRENT_SCHEMA AS `schema_name`, SQL_TEXT AS "
+            "`sql_text`, TIMER_START AS `started` FROM "
+            "performance_schema.events_statements_history WHERE DIGEST IN "
+            "('3e5a8bf6c2d9980caa5812f49d6acbeb') AND SQL_TEXT IS NOT NULL UNION ALL SELECT "
+            "DIGEST AS `digest`, CURRENT_SCHEMA AS `schema_name`, SQL_TEXT AS `sql_text`, "
+            "TIMER_START AS `started` FROM performance_schema.events_statements_history_long "
+            "WHERE DIGEST IN ('3e5a8bf6c2d9980caa5812f49d6acbeb') AND SQL_TEXT IS NOT NULL "
+            "ORDER BY `started` DESC");
+  EXPECT_EQ(dialect::StatementSamples(d, {"not hex", ""}), "");
+}
+
 TEST(DigestDialectTest, WhichFlavorsHaveTheTable) {
   EXPECT_TRUE(dialect::HasStatementDigestTable(MariaDb()));
   EXPECT_TRUE(dialect::HasStatementDigestTable(MySql8()));
