@@ -277,6 +277,7 @@ core::Result<std::vector<FullScan>> FullScansOf(Env& env, const daemon::DaemonTa
   auto session = collect::OpenTargetSession(env.sessions, target.options, env.clock);
   if (!session) return core::Fail(session.error());
   std::vector<std::string> digests;
+  digests.reserve(scans.size());
   for (const auto& s : scans) digests.push_back(s.digest);
   const std::string sql = dialect::StatementSamples(session->dialect, digests);
   if (sql.empty()) return std::vector<FullScan>{};

@@ -68,6 +68,7 @@ std::vector<std::string> Diagnose(std::string_view text, std::string_view today 
   std::vector<std::string> out;
   auto parsed = ParseRunbook(text, "rb.yaml", TestSchema(), today);
   const auto& list = parsed ? parsed->warnings : parsed.error();
+  out.reserve(list.size());
   for (const auto& d : list) out.push_back(d.ToString());
   return out;
 }
