@@ -191,10 +191,13 @@ int RunRunbookShow(Env& env, const RunbookShowOptions& options) {
   for (const auto& m : book.mitigations) {
     std::vector<std::string> params;
     for (const auto& [key, value] : m.params) params.push_back(fmt::format("{}={}", key, value));
-    out << fmt::format("  {:<13} {:<8} on {}; block {}{}\n", m.action,
+    const bool unavailable =
+        std::find(m.on.begin(), m.on.end(), runbook::kOnTargetUnavailable) != m.on.end();
+    out << fmt::format("  {:<13} {:<8} on {}; block {}{}{}\n", m.action,
                        runbook::PolicyName(m.policy),
-                       m.on.empty() ? "no finding" : fmt::format("{}", fmt::join(m.on, ", ")),
+                       m.on.empty() ? "nothing" : fmt::format("{}", fmt::join(m.on, ", ")),
                        runbook::DurationText(m.block),
+                       unavailable ? "; after " + runbook::DurationText(m.after) : "",
                        params.empty() ? "" : fmt::format("; {}", fmt::join(params, " ")));
   }
   out << "\nEscalation\n";
