@@ -170,6 +170,12 @@ TEST_F(WatchActionsTest, FailoverGoesThroughTheCommandsLockPreChecksAndBlockPeri
   const std::string config =
       Write("dbrunbook.yaml", "targets:\n  - name: wfo-a\n    socket: " + primary->socket +
                                   "\n    user: root\n    replicas: [wfo-b]\n"
+                                  // The same primary under a second name, with the same
+                                  // replica: one cluster, two targets whose effects may run
+                                  // at once.
+                                  "  - name: wfo-a2\n    socket: " +
+                                  primary->socket +
+                                  "\n    user: root\n    replicas: [wfo-b]\n"
                                   "  - name: wfo-b\n    socket: " +
                                   replica->socket +
                                   "\n    user: root\n    replica_of: wfo-a\n"
@@ -181,7 +187,7 @@ TEST_F(WatchActionsTest, FailoverGoesThroughTheCommandsLockPreChecksAndBlockPeri
             "runbook: {name: watch-actions, version: 1, owner: tests}\n"
             "triggers:\n"
             "  - {name: app_errors, signal: app_errors_per_min, op: \">=\", threshold: 5,"
-            " targets: [wfo-a]}\n"
+            " targets: [wfo-a, wfo-a2]}\n"
             "  - {name: down, signal: target_unreachable, op: \">=\", threshold: 1, for: 1s,"
             " severity: critical, targets: [wfo-a]}\n"
             "phases: {verify: {period: 1s}}\n"
@@ -278,21 +284,37 @@ TEST_F(WatchActionsTest, FailoverGoesThroughTheCommandsLockPreChecksAndBlockPeri
   }
   ASSERT_THAT(Sql("wfo_replica", "SHOW SLAVE STATUS\\G"), HasSubstr("Slave_IO_Running: Yes"));
 
-  // 3. A live primary, the lock free: the failover runs and is verified.
+  // 3. A live primary, the lock free, and both targets of the cluster propose a failover at
+  //    the same moment (two effect workers): exactly one runs and is verified; the other is
+  //    refused by the cluster's lock (the holder named) or, if it came second, its block period.
   PushAppErrors("wfo-a", 10);
-  json failed_over = WaitIncident(
-      "wfo-a", [&](const json& i) { return i["id"] > down_id && Settled(i, "failover"); },
-      std::chrono::seconds(40));
-  ASSERT_FALSE(failed_over.is_null());
+  PushAppErrors("wfo-a2", 10);
+  auto settled_after = [](int after) {
+    return [after](const json& i) { return i["id"] > after && Settled(i, "failover"); };
+  };
+  json on_a = WaitIncident("wfo-a", settled_after(down_id), std::chrono::seconds(40));
+  json on_a2 = WaitIncident("wfo-a2", settled_after(down_id), std::chrono::seconds(40));
+  ASSERT_FALSE(on_a.is_null());
+  ASSERT_FALSE(on_a2.is_null());
+  const bool a_won = StateOf(on_a, "failover") == "verified";
+  const std::string winner = a_won ? "wfo-a" : "wfo-a2";
+  json failed_over = a_won ? on_a : on_a2;
+  const json loser = Action(a_won ? on_a2 : on_a, "failover");
   const json done = Action(failed_over, "failover");
-  ASSERT_EQ(done["state"], "verified") << done.dump() << daemon_->Log();
+  ASSERT_EQ(done["state"], "verified") << done.dump() << loser.dump() << daemon_->Log();
+  EXPECT_EQ(loser["state"], "refused") << loser.dump();
+  EXPECT_THAT(loser["detail"].get<std::string>(),
+              ::testing::ContainsRegex("another recovery of cluster 'wfo-a' is running \\(run "
+                                       "[^,]+, pid [0-9]+|within the block period"));
+  std::cout << "[ measured ] the concurrent failover of the cluster's other target: "
+            << loser["detail"].get<std::string>().substr(0, 200) << "\n";
   EXPECT_THAT(done["detail"].get<std::string>(), HasSubstr("failed over to wfo-b"));
   EXPECT_TRUE(HasEvent(failed_over, "action.verified"));
   // The new primary writable without replication, the old one read-only.
   EXPECT_EQ(Sql("wfo_replica", "SELECT @@read_only"), "0\n");
   EXPECT_EQ(Sql("wfo_replica", "SHOW SLAVE STATUS"), "");
   EXPECT_EQ(Sql("wfo_primary", "SELECT @@read_only"), "1\n");
-  // Audited under the action's run id by the command itself; the recovery is recorded.
+  // Audited under the action's run id by the command itself; the recovery is recorded, once.
   const std::string run_id = done["run_id"];
   ASSERT_FALSE(run_id.empty());
   const auto trail = RunAudit(run_id);
@@ -301,27 +323,28 @@ TEST_F(WatchActionsTest, FailoverGoesThroughTheCommandsLockPreChecksAndBlockPeri
   EXPECT_EQ(trail.back().entry.phase, store::Phase::kVerified);
   for (const auto& r : trail) {
     EXPECT_EQ(r.entry.action, "failover");
-    EXPECT_EQ(r.entry.target, "wfo-a");
+    EXPECT_EQ(r.entry.target, winner);
   }
   auto recovery = (*store)->LastRecovery("wfo-a");
   ASSERT_TRUE(recovery && *recovery);
   EXPECT_EQ((*recovery)->outcome, "done");
   EXPECT_EQ((*recovery)->run_id, run_id);
   EXPECT_EQ((*recovery)->new_primary, "wfo-b");
+  PushAppErrors(a_won ? "wfo-a2" : "wfo-a", 0);
 
   // 4. The next incident: the engine blocks the failover (anti-flapping); an operator's
   //    approval overrides that, and the command refuses within the cluster's block period.
-  PushAppErrors("wfo-a", 0);
+  PushAppErrors(winner, 0);
   const int failed_over_id = failed_over["id"];
   ASSERT_FALSE(
       WaitIncident(
-          "wfo-a",
+          winner,
           [&](const json& i) { return i["id"] == failed_over_id && i["phase"] == "resolved"; },
           std::chrono::seconds(20))
           .is_null());
-  PushAppErrors("wfo-a", 10);
+  PushAppErrors(winner, 10);
   json blocked = WaitIncident(
-      "wfo-a",
+      winner,
       [&](const json& i) {
         return i["id"] > failed_over_id && StateOf(i, "failover") == "blocked";
       },
@@ -332,7 +355,7 @@ TEST_F(WatchActionsTest, FailoverGoesThroughTheCommandsLockPreChecksAndBlockPeri
                         std::to_string(blocked_id) + " failover --store '" + store_ + "'");
   ASSERT_EQ(approved.status, 0) << approved.Describe();
   json again = WaitIncident(
-      "wfo-a",
+      winner,
       [&](const json& i) {
         return i["id"] == blocked_id && Settled(i, "failover") &&
                StateOf(i, "failover") != "blocked";
