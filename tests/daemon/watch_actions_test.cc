@@ -4,8 +4,11 @@
 //     and by target.unavailable: refused while the test holds the cluster's recovery lock (the
 //     holder named), refused for a primary that is down (it cannot be fenced and the daemon
 //     never passes --force; the incident escalates), then run and verified (the replica
-//     promoted, the old primary read-only, audited, the recovery recorded), and an operator's
+//     promoted, the old primary read-only, audited, the recovery recorded) — proposed by two
+//     targets of the cluster at once, one runs and the other is refused — and an operator's
 //     approval of the next one refused by the block period;
+//   * an Aurora writer that does not answer failed over by target.unavailable through the
+//     cloud (FailoverDBCluster on moto: the writer switched, verified);
 //   * scale-up on moto, proposed while the CloudWatch-fed high_cpu trigger fires: the
 //     ModifyDBInstance call made and verified (DescribeDBInstances shows the next class),
 //     audited. The server polled is the shared sandbox primary (read only);
@@ -446,6 +449,74 @@ TEST_F(WatchActionsTest, ScaleUpOnTheCpuTriggerIsMadeAndVerifiedOnMoto) {
   EXPECT_EQ(verdicts->rejected, 0);
   EXPECT_GE(verdicts->accepted, 3);  // metrics, status, modify, status
   std::cout << "[ measured ] scale-up from daemon start to verified: " << took.count() << " s\n";
+}
+
+TEST_F(WatchActionsTest, AnAuroraWriterThatDoesNotAnswerIsFailedOverThroughTheCloud) {
+  // Unlike a self-managed primary, an Aurora cluster's failover does not need the old writer:
+  // FailoverDBCluster fences it. A writer endpoint that refuses connections (a closed port)
+  // opens the incident, target.unavailable proposes the failover after 2 s, and it is made
+  // and verified on moto (Aurora's writer switches at once there).
+  auto moto = testing::LoadMotoFixture();
+  ASSERT_TRUE(moto) << moto.error().ToString();
+  auto seeded = testing::RunBoto3(
+      *moto,
+      "import datetime\n"
+      "rds.create_db_cluster(DBClusterIdentifier='wa-cluster', Engine='aurora-mysql', "
+      "MasterUsername='admin', MasterUserPassword='not-a-real-password')\n"
+      "for n in ('wa-aurora-1', 'wa-aurora-2'):\n"
+      "    rds.create_db_instance(DBInstanceIdentifier=n, DBInstanceClass='db.r6g.large', "
+      "Engine='aurora-mysql', DBClusterIdentifier='wa-cluster')\n"
+      "now = datetime.datetime.now(datetime.timezone.utc)\n"
+      "cloudwatch.put_metric_data(Namespace='AWS/RDS', MetricData=[{'MetricName': "
+      "'AuroraReplicaLag', 'Unit': 'Milliseconds', 'Value': 20.0, 'Timestamp': now - "
+      "datetime.timedelta(seconds=m * 60 + 30), 'Dimensions': [{'Name': 'DBInstanceIdentifier', "
+      "'Value': 'wa-aurora-2'}]} for m in range(3)])\n"
+      "print('ok')\n");
+  ASSERT_TRUE(seeded) << seeded.error().ToString();
+  const std::string config =
+      Write("dbrunbook.yaml", "targets:\n  - name: wa-aurora\n    host: 127.0.0.1\n    port: " +
+                                  std::to_string(testing::ClosedLoopbackPort()) +
+                                  "\n    user: admin\n    cloud: {region: " + moto->region +
+                                  ", db_cluster_identifier: wa-cluster, endpoint_url: \"" +
+                                  moto->endpoint_url + "\"}\n");
+  const std::string runbook =
+      Write("runbook.yaml",
+            "runbook: {name: watch-aurora, version: 1, owner: tests}\n"
+            "triggers:\n"
+            "  - {name: down, signal: target_unreachable, op: \">=\", threshold: 1, for: 1s,"
+            " severity: critical}\n"
+            "mitigations:\n"
+            "  failover: {policy: auto, on: [target.unavailable], after: 2s, to: wa-aurora-2,"
+            " verify_timeout: 30s}\n");
+  const auto started = Clock::now();
+  StartDaemon(config, runbook,
+              {{"AWS_ACCESS_KEY_ID", moto->access_key},
+               {"AWS_SECRET_ACCESS_KEY", moto->secret_key},
+               {"AWS_EC2_METADATA_DISABLED", "true"},
+               {"AWS_CONFIG_FILE", "/nonexistent"},
+               {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"}});
+  json incident = WaitIncident(
+      "wa-aurora", [](const json& i) { return Settled(i, "failover"); }, std::chrono::seconds(60));
+  ASSERT_FALSE(incident.is_null());
+  const json action = Action(incident, "failover");
+  EXPECT_EQ(action["state"], "verified") << action.dump() << daemon_->Log();
+  EXPECT_EQ(action["reason"], "target.unavailable");
+  EXPECT_THAT(action["detail"].get<std::string>(), HasSubstr("failed over to wa-aurora-2"));
+  EXPECT_THAT(incident["triggers"].dump(), HasSubstr("down"));
+  EXPECT_TRUE(HasEvent(incident, "diagnose.failed"));
+  auto writer = testing::RunBoto3(
+      *moto,
+      "c = rds.describe_db_clusters(DBClusterIdentifier='wa-cluster')['DBClusters'][0]\n"
+      "print([m['DBInstanceIdentifier'] for m in c['DBClusterMembers'] if "
+      "m['IsClusterWriter']])\n");
+  ASSERT_TRUE(writer) << writer.error().ToString();
+  EXPECT_THAT(*writer, HasSubstr("wa-aurora-2"));
+  const auto trail = RunAudit(action["run_id"]);
+  ASSERT_FALSE(trail.empty());
+  EXPECT_EQ(trail.back().entry.phase, store::Phase::kVerified);
+  EXPECT_EQ(daemon_->Signal(SIGTERM), 0) << daemon_->Log();
+  std::cout << "[ measured ] Aurora writer unreachable to failover verified: "
+            << std::chrono::duration<double>(Clock::now() - started).count() << " s\n";
 }
 
 TEST_F(WatchActionsTest, TuneAndIndexWaitForApprovalThenChangeOnlyWhatTheyPlanned) {
