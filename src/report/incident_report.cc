@@ -670,6 +670,10 @@ std::string RenderIncidentHtml(const IncidentReport& r) {
   const std::string title = fmt::format("Incident {}: {}", i.id, i.target);
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  // Self-contained by construction: the browser refuses anything not inline (and says so on its
+  // console, which the end-to-end test checks).
+  h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+       "style-src 'unsafe-inline'; img-src data:\">\n";
   h += "<title>" + H(title) + "</title>\n<style>" + std::string(kCss) + "</style>\n</head>\n<body>\n";
   h += fmt::format("<header>\n<h1>{}</h1>\n<p class=\"meta\">{} · {} · opened {} · {}</p>\n</header>\n",
                    H(title), H(i.severity), H(r.status), H(Time(i.opened_at)),
