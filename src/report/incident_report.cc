@@ -259,9 +259,15 @@ void ReadFindings(const IncidentReportInput& input, IncidentReport& r) {
 void ReadSignals(const IncidentReportInput& input, IncidentReport& r) {
   const int64_t opened = EpochMs(r.incident.opened_at);
   const int64_t end = EpochMs(r.incident.resolved_at.value_or(input.generated_at));
-  r.window_from_ms = opened - std::chrono::duration_cast<std::chrono::milliseconds>(kChartMargin).count();
-  r.window_to_ms = end + std::chrono::duration_cast<std::chrono::milliseconds>(kChartMargin).count();
+  // As much before and after as the incident lasted (30 s to kChartMargin), within the samples
+  // there are: a 5-second incident is not a sliver at the edge of a 20-minute chart.
+  const int64_t max_margin =
+      std::chrono::duration_cast<std::chrono::milliseconds>(kChartMargin).count();
+  const int64_t margin = std::clamp<int64_t>(end - opened, 30'000, max_margin);
+  r.window_from_ms = opened - margin;
+  r.window_to_ms = end + margin;
   if (!input.samples.empty()) {
+    r.window_from_ms = std::min(opened, std::max(r.window_from_ms, input.samples.front().at_ms));
     r.window_to_ms = std::min(r.window_to_ms, std::max(end, input.samples.back().at_ms));
   }
   for (const ChartedSignal& signal : ChartedSignals()) {
@@ -274,6 +280,7 @@ void ReadSignals(const IncidentReportInput& input, IncidentReport& r) {
       }
     }
     for (const auto& sample : input.samples) {
+      if (sample.at_ms < r.window_from_ms || sample.at_ms > r.window_to_ms) continue;
       const json values = json::parse(sample.values_json, nullptr, false);
       if (!values.is_object() || !values.contains(signal.name)) continue;
       const json& v = values[signal.name];
@@ -938,6 +945,8 @@ json IncidentReportJson(const IncidentReport& r) {
       {"actions", std::move(actions)},
       {"messages", std::move(messages)},
       {"prevention", r.prevention},
+      {"chart_window",
+       {{"from", Time(FromMs(r.window_from_ms))}, {"to", Time(FromMs(r.window_to_ms))}}},
       {"signals", std::move(signals)},
   };
 }

@@ -278,6 +278,9 @@ TEST_F(IncidentReportTest, Json) {
   EXPECT_EQ(doc["signals"][0]["threshold"], 50);
   EXPECT_EQ(doc["signals"][0]["points"].size(), 131U);
   EXPECT_TRUE(doc["signals"][3]["min"].is_null());
+  // As long before and after as it lasted (at most 10 min), within the samples there are.
+  EXPECT_EQ(doc["chart_window"]["from"], "2026-11-27T09:55:00.000Z");
+  EXPECT_EQ(doc["chart_window"]["to"], "2026-11-27T11:00:00.000Z");
   EXPECT_EQ(doc["messages"], json::array());
 }
 
