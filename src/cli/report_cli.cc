@@ -16,9 +16,10 @@ ReportCommand::ReportCommand(CLI::App& cli) {
   report_->add_option("--runbook", runbook_,
                       "the runbook whose deadlines the timeline is measured against (default: "
                       "the built-in one)");
-  report_->add_option("--format", format_,
-                      "markdown, html or json (default: from the -o file's extension, else "
-                      "markdown)")
+  report_
+      ->add_option("--format", format_,
+                   "markdown, html or json (default: from the -o file's extension, else "
+                   "markdown)")
       ->check(CLI::IsMember({"markdown", "md", "html", "json"}));
   report_->add_option("-o,--output", output_, "write to FILE instead of standard output");
 }

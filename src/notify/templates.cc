@@ -61,8 +61,7 @@ std::optional<size_t> StatementStart(std::string_view text) {
       "select", "insert", "update", "delete",   "replace", "call", "with",  "set",
       "alter",  "create", "drop",   "truncate", "load",    "show", "grant", "explain"};
   static const std::array<std::string_view, 11> kFollowers = {
-      "from", "set", "into", "values", "table", "index", "user", "database", "by", "as",
-      "select"};
+      "from", "set", "into", "values", "table", "index", "user", "database", "by", "as", "select"};
   const std::string lower = core::ToLower(text);
   for (size_t i = 0; i < lower.size(); ++i) {
     if (i > 0 && IsWordChar(lower[i - 1])) continue;
@@ -78,8 +77,8 @@ std::optional<size_t> StatementStart(std::string_view text) {
         size_t at = rest.find(follower);
         while (at != std::string_view::npos) {
           const bool starts = at == 0 || !IsWordChar(rest[at - 1]);
-          const bool ends = at + follower.size() >= rest.size() ||
-                            !IsWordChar(rest[at + follower.size()]);
+          const bool ends =
+              at + follower.size() >= rest.size() || !IsWordChar(rest[at + follower.size()]);
           if (starts && ends) return i;
           at = rest.find(follower, at + 1);
         }
@@ -143,10 +142,9 @@ std::string ServicesOf(const std::map<std::string, std::string>& tags) {
     if (it != tags.end() && !it->second.empty()) services.push_back(it->second);
   }
   if (services.empty()) {
-    for (const auto& [key, value] : tags) services.push_back(key + "=" + value);
+    for (const auto& [key, value] : tags) services.push_back(fmt::format("{}={}", key, value));
   }
-  return services.empty() ? "not recorded (no service tag on the target)"
-                          : Join(services, ", ");
+  return services.empty() ? "not recorded (no service tag on the target)" : Join(services, ", ");
 }
 
 std::string ResolutionOf(const watch::Incident& incident) {
@@ -165,8 +163,8 @@ std::string ResolutionOf(const watch::Incident& incident) {
   if (!incident.open() && !incident.resolution.empty()) {
     parts.push_back(RedactText(incident.resolution));
   }
-  if (parts.empty()) return incident.open() ? "in progress: no action applied yet"
-                                            : "no action applied";
+  if (parts.empty())
+    return incident.open() ? "in progress: no action applied yet" : "no action applied";
   return Join(parts, "; ");
 }
 
@@ -189,13 +187,11 @@ std::string ContactText(const runbook::Contact& contact) {
 
 int ReachedLevel(const MessageContext& context) { return std::max(1, context.escalation_level); }
 
-std::vector<const runbook::Contact*> ContactsFor(MessageKind kind,
-                                                 const MessageContext& context) {
+std::vector<const runbook::Contact*> ContactsFor(MessageKind kind, const MessageContext& context) {
   std::vector<const runbook::Contact*> out;
   for (const auto& contact : context.contacts) {
-    const bool wanted = kind == MessageKind::kEscalation
-                            ? contact.level == context.escalation_level
-                            : contact.level <= ReachedLevel(context);
+    const bool wanted = kind == MessageKind::kEscalation ? contact.level == context.escalation_level
+                                                         : contact.level <= ReachedLevel(context);
     if (wanted) out.push_back(&contact);
   }
   return out;
@@ -221,8 +217,8 @@ std::string KindKey(MessageKind kind) {
 
 std::string DurationOf(const MessageContext& context) {
   const core::WallTime end = context.resolved_at.value_or(context.now);
-  const core::Duration elapsed = end > context.opened_at ? end - context.opened_at
-                                                         : core::Duration{};
+  const core::Duration elapsed =
+      end > context.opened_at ? end - context.opened_at : core::Duration{};
   // Whole seconds for people: "7s", "4m 12s", "2h 14m".
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(elapsed);
   if (seconds.count() < 60) return fmt::format("{}s", seconds.count());
@@ -321,7 +317,7 @@ std::string_view StatusOf(watch::Phase phase) {
 }
 
 std::string ClockText(core::WallTime at, core::WallTime now) {
-  const std::string full = core::FormatRfc3339(at);  // 2026-11-26T15:38:28.123Z
+  std::string full = core::FormatRfc3339(at);  // 2026-11-26T15:38:28.123Z
   const std::string today = core::FormatRfc3339(now).substr(0, 10);
   if (full.size() < 16) return full;
   if (full.substr(0, 10) == today) return full.substr(11, 5) + " UTC";
@@ -407,10 +403,10 @@ Message Render(MessageKind kind, const MessageContext& context,
   }
   m.key = fmt::format("{}:{}:{}", context.incident_id, KindKey(kind), n);
   const bool informational = kind == MessageKind::kAcknowledged || kind == MessageKind::kResolution;
-  m.severity = informational                         ? Severity::kInfo
-               : context.severity == "critical"      ? Severity::kCritical
-               : kind == MessageKind::kEscalation    ? Severity::kCritical
-                                                     : Severity::kWarning;
+  m.severity = informational                      ? Severity::kInfo
+               : context.severity == "critical"   ? Severity::kCritical
+               : kind == MessageKind::kEscalation ? Severity::kCritical
+                                                  : Severity::kWarning;
   runbook::MessageTemplateKind template_kind = runbook::MessageTemplateKind::kAlert;
   switch (kind) {
     case MessageKind::kUpdate:

@@ -44,8 +44,8 @@ struct MessageContext {
   std::string resolution;         // actions applied / verified, and how it ended
   std::vector<std::string> triggers;
   int escalation_level = 0;
-  std::string escalation_rule;    // the rule that fired (escalation messages)
-  std::string escalation_reason;  // why (the engine's Effect::reason)
+  std::string escalation_rule;             // the rule that fired (escalation messages)
+  std::string escalation_reason;           // why (the engine's Effect::reason)
   std::vector<runbook::Contact> contacts;  // the runbook's escalation chain
   std::string acked_by;
   int update_number = 0;  // 1 for the first status update

@@ -48,7 +48,7 @@ std::string Time(core::WallTime t) { return core::FormatRfc3339(t); }
 
 // "10:04:12" for a time on the incident's opening day, else the full RFC 3339 text.
 std::string ShortTime(core::WallTime t, core::WallTime opened) {
-  const std::string full = Time(t);
+  std::string full = Time(t);
   if (full.substr(0, 10) == Time(opened).substr(0, 10) && full.size() >= 19) {
     return full.substr(11, 8);
   }
@@ -123,11 +123,18 @@ std::string InnodbExcerpt(const std::string& status) {
 }
 
 const std::vector<std::string>& KeyStatusNames() {
-  static const std::vector<std::string> kNames = {
-      "Threads_running",          "Threads_connected",       "Max_used_connections",
-      "Questions",                "Slow_queries",            "Innodb_row_lock_current_waits",
-      "Innodb_row_lock_waits",    "Innodb_row_lock_time_avg", "Aborted_connects",
-      "Created_tmp_disk_tables",  "Innodb_buffer_pool_wait_free", "Uptime"};
+  static const std::vector<std::string> kNames = {"Threads_running",
+                                                  "Threads_connected",
+                                                  "Max_used_connections",
+                                                  "Questions",
+                                                  "Slow_queries",
+                                                  "Innodb_row_lock_current_waits",
+                                                  "Innodb_row_lock_waits",
+                                                  "Innodb_row_lock_time_avg",
+                                                  "Aborted_connects",
+                                                  "Created_tmp_disk_tables",
+                                                  "Innodb_buffer_pool_wait_free",
+                                                  "Uptime"};
   return kNames;
 }
 
@@ -378,8 +385,8 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; border-top: 1px
 std::string HtmlTable(const std::vector<std::string>& headers,
                       const std::vector<std::vector<std::string>>& rows,
                       std::string_view css_class = {}) {
-  std::string out = css_class.empty() ? "<table>\n<tr>"
-                                      : fmt::format("<table class=\"{}\">\n<tr>", css_class);
+  std::string out =
+      css_class.empty() ? "<table>\n<tr>" : fmt::format("<table class=\"{}\">\n<tr>", css_class);
   for (const auto& h : headers) out += "<th>" + H(h) + "</th>";
   out += "</tr>\n";
   for (const auto& row : rows) {
@@ -413,8 +420,8 @@ std::vector<std::pair<std::string, std::string>> SummaryRows(const IncidentRepor
       {"Escalation level", std::to_string(i.escalation_level)},
       {"Acknowledged by", i.acked_by.empty() ? "-" : i.acked_by},
       {"Relapses", std::to_string(i.relapses)},
-      {"Runbook", fmt::format("{} version {} ({})", r.runbook_name, r.runbook_version,
-                              r.runbook_path)},
+      {"Runbook",
+       fmt::format("{} version {} ({})", r.runbook_name, r.runbook_version, r.runbook_path)},
   };
 }
 
@@ -438,9 +445,13 @@ const std::vector<std::string> kLockWaitHeaders = {"waiting connection", "blocki
                                                    "waited (s)", "waiter trx", "blocker trx"};
 
 std::vector<std::string> AuditRow(const store::AuditRecord& a) {
-  return {a.entry.at, std::string(store::PhaseName(a.entry.phase)), a.entry.subject,
-          notify::RedactText(a.entry.plan), notify::RedactText(a.entry.result),
-          notify::RedactText(a.entry.error), a.entry.os_user};
+  return {a.entry.at,
+          std::string(store::PhaseName(a.entry.phase)),
+          a.entry.subject,
+          notify::RedactText(a.entry.plan),
+          notify::RedactText(a.entry.result),
+          notify::RedactText(a.entry.error),
+          a.entry.os_user};
 }
 const std::vector<std::string> kAuditHeaders = {"at",     "phase", "subject", "plan",
                                                 "result", "error", "who"};
@@ -492,8 +503,8 @@ core::Result<IncidentReportInput> LoadIncidentReport(store::Store& store, int64_
   auto incident = watch::IncidentFromJson(state);
   if (!incident) {
     return core::MakeError(core::ErrorCode::kParse,
-                           fmt::format("incident {} in {}: its stored state cannot be read: {}",
-                                       id, store.path(), incident.error().message),
+                           fmt::format("incident {} in {}: its stored state cannot be read: {}", id,
+                                       store.path(), incident.error().message),
                            "was the store written by a newer dbrunbook?");
   }
   std::set<std::string> runs;
@@ -522,11 +533,10 @@ core::Result<IncidentReport> BuildIncidentReport(const IncidentReportInput& inpu
   const json state = json::parse(input.record.state_json, nullptr, false);
   auto incident = watch::IncidentFromJson(state);
   if (!incident) {
-    return core::MakeError(
-        core::ErrorCode::kParse,
-        fmt::format("incident {}: its stored state cannot be read: {}", input.record.id,
-                    incident.error().message),
-        "was the store written by a newer dbrunbook?");
+    return core::MakeError(core::ErrorCode::kParse,
+                           fmt::format("incident {}: its stored state cannot be read: {}",
+                                       input.record.id, incident.error().message),
+                           "was the store written by a newer dbrunbook?");
   }
   r.incident = std::move(*incident);
   r.generated_at = input.generated_at;
@@ -566,8 +576,9 @@ std::string RenderIncidentMarkdown(const IncidentReport& r) {
   for (const auto& [label, value] : SummaryRows(r)) {
     md += fmt::format("| {} | {} |\n", label, Cell(value));
   }
-  md += "\n## Timeline\n\nThe runbook's deadlines, counted from the opening:\n\n"
-        "| Phase | Deadline | Due at | Moved on at | Result |\n|---|---|---|---|---|\n";
+  md +=
+      "\n## Timeline\n\nThe runbook's deadlines, counted from the opening:\n\n"
+      "| Phase | Deadline | Due at | Moved on at | Result |\n|---|---|---|---|---|\n";
   for (const auto& d : r.deadlines) {
     md += fmt::format("| {} | {} | {} | {} | {} |\n", d.phase, runbook::DurationText(d.deadline),
                       ShortTime(d.due_at, i.opened_at), ReachedText(d, i.opened_at),
@@ -578,12 +589,14 @@ std::string RenderIncidentMarkdown(const IncidentReport& r) {
     md += fmt::format("| {} | {} | {} | {} | {} |\n", ShortTime(t.at, i.opened_at),
                       Elapsed(t.elapsed_seconds), t.phase, t.kind, Cell(t.text));
   }
-  md += "\n## Signals\n\nFrom the samples the daemon stored (charts in the HTML report):\n\n"
-        "| Signal | Samples | Min | Max | At opening | At the end | Threshold |\n"
-        "|---|---|---|---|---|---|---|\n";
+  md +=
+      "\n## Signals\n\nFrom the samples the daemon stored (charts in the HTML report):\n\n"
+      "| Signal | Samples | Min | Max | At opening | At the end | Threshold |\n"
+      "|---|---|---|---|---|---|---|\n";
   for (const auto& s : r.signals) {
-    const std::string name =
-        s.signal.unit.empty() ? s.signal.name : fmt::format("{} ({})", s.signal.name, s.signal.unit);
+    const std::string name = s.signal.unit.empty()
+                                 ? s.signal.name
+                                 : fmt::format("{} ({})", s.signal.name, s.signal.unit);
     md += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", name, s.points.size(), Opt(s.min),
                       Opt(s.max), Opt(s.at_open), Opt(s.at_end), Opt(s.threshold));
   }
@@ -591,8 +604,7 @@ std::string RenderIncidentMarkdown(const IncidentReport& r) {
   if (r.evidence_kinds.empty()) {
     md += "None recorded (the diagnosis did not run or could not connect).\n";
   } else {
-    md += fmt::format("Captured at {}: {}.\n\n", r.evidence_at,
-                      fmt::join(r.evidence_kinds, ", "));
+    md += fmt::format("Captured at {}: {}.\n\n", r.evidence_at, fmt::join(r.evidence_kinds, ", "));
     md += "### Running statements (fingerprints)\n\n";
     if (r.processlist.empty()) {
       md += "None but sleeping sessions.\n";
@@ -642,16 +654,15 @@ std::string RenderIncidentMarkdown(const IncidentReport& r) {
     md += "None proposed.\n";
   } else {
     for (const auto& a : r.actions) {
-      md += fmt::format("- **{}**: {} (policy {}; {}){}{}\n", a.action.action,
-                        watch::ActionStateName(a.action.state),
-                        runbook::PolicyName(a.action.policy), Cell(a.action.reason),
-                        a.action.detail.empty() ? "" : " — " + Cell(a.action.detail),
-                        a.action.approved_by.empty() ? ""
-                                                     : ", approved by " + a.action.approved_by);
+      md += fmt::format(
+          "- **{}**: {} (policy {}; {}){}{}\n", a.action.action,
+          watch::ActionStateName(a.action.state), runbook::PolicyName(a.action.policy),
+          Cell(a.action.reason), a.action.detail.empty() ? "" : " — " + Cell(a.action.detail),
+          a.action.approved_by.empty() ? "" : ", approved by " + a.action.approved_by);
       for (const auto& e : a.audit) {
         const auto row = AuditRow(e);
-        md += fmt::format("  - audit {} {} {}: {}{}\n", row[0], row[1], Cell(row[2]),
-                          Cell(row[4]), row[5].empty() ? "" : " (error: " + Cell(row[5]) + ")");
+        md += fmt::format("  - audit {} {} {}: {}{}\n", row[0], row[1], Cell(row[2]), Cell(row[4]),
+                          row[5].empty() ? "" : " (error: " + Cell(row[5]) + ")");
       }
     }
   }
@@ -681,10 +692,11 @@ std::string RenderIncidentHtml(const IncidentReport& r) {
   // console, which the end-to-end test checks).
   h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
        "style-src 'unsafe-inline'; img-src data:\">\n";
-  h += "<title>" + H(title) + "</title>\n<style>" + std::string(kCss) + "</style>\n</head>\n<body>\n";
-  h += fmt::format("<header>\n<h1>{}</h1>\n<p class=\"meta\">{} · {} · opened {} · {}</p>\n</header>\n",
-                   H(title), H(i.severity), H(r.status), H(Time(i.opened_at)),
-                   H(DurationTextOf(r)));
+  h += "<title>" + H(title) + "</title>\n<style>" + std::string(kCss) +
+       "</style>\n</head>\n<body>\n";
+  h += fmt::format(
+      "<header>\n<h1>{}</h1>\n<p class=\"meta\">{} · {} · opened {} · {}</p>\n</header>\n",
+      H(title), H(i.severity), H(r.status), H(Time(i.opened_at)), H(DurationTextOf(r)));
 
   h += "<section id=\"summary\">\n<h2>Summary</h2>\n<table class=\"kv\">\n";
   for (const auto& [label, value] : SummaryRows(r)) {
@@ -732,9 +744,10 @@ std::string RenderIncidentHtml(const IncidentReport& r) {
     o.threshold = s.threshold;
     std::vector<ChartPoint> points;
     for (const auto& [at, value] : s.points) points.push_back({at, value});
-    h += fmt::format("<figure class=\"signal\" id=\"chart-{}\">\n{}\n<figcaption>{}</figcaption>\n"
-                     "</figure>\n",
-                     H(s.signal.name), RenderSvgLineChart(points, o), H(SignalCaption(s)));
+    h += fmt::format(
+        "<figure class=\"signal\" id=\"chart-{}\">\n{}\n<figcaption>{}</figcaption>\n"
+        "</figure>\n",
+        H(s.signal.name), RenderSvgLineChart(points, o), H(SignalCaption(s)));
   }
   h += "</section>\n";
 
@@ -816,7 +829,8 @@ std::string RenderIncidentHtml(const IncidentReport& r) {
     h += "<p class=\"none\">None recorded.</p>\n";
   } else {
     std::vector<std::vector<std::string>> rows;
-    for (const auto& m : r.messages) rows.push_back({m.kind, m.channel, m.state, m.sent_at, m.title});
+    for (const auto& m : r.messages)
+      rows.push_back({m.kind, m.channel, m.state, m.sent_at, m.title});
     h += HtmlTable({"Kind", "Channel", "State", "Sent at", "Title"}, rows, "messages");
   }
   h += "</section>\n";
@@ -830,9 +844,10 @@ std::string RenderIncidentHtml(const IncidentReport& r) {
     h += "</ul>\n";
   }
   h += "</section>\n";
-  h += fmt::format("<footer>Generated by dbrunbook at {} from the store; runbook {} version {}."
-                   "</footer>\n</body>\n</html>\n",
-                   H(Time(r.generated_at)), H(r.runbook_name), H(r.runbook_version));
+  h += fmt::format(
+      "<footer>Generated by dbrunbook at {} from the store; runbook {} version {}."
+      "</footer>\n</body>\n</html>\n",
+      H(Time(r.generated_at)), H(r.runbook_name), H(r.runbook_version));
   return h;
 }
 
@@ -915,7 +930,8 @@ json IncidentReportJson(const IncidentReport& r) {
       {"schema", "dbrunbook.incident_report"},
       {"schema_version", kIncidentReportVersion},
       {"generated_at", Time(r.generated_at)},
-      {"runbook", {{"name", r.runbook_name}, {"version", r.runbook_version}, {"path", r.runbook_path}}},
+      {"runbook",
+       {{"name", r.runbook_name}, {"version", r.runbook_version}, {"path", r.runbook_path}}},
       {"incident",
        {{"id", i.id},
         {"target", i.target},

@@ -12,7 +12,7 @@
 namespace dbrunbook::report {
 namespace {
 
-constexpr double kLeft = 56;    // room for the y labels
+constexpr double kLeft = 56;  // room for the y labels
 constexpr double kRight = 12;
 constexpr double kTop = 24;     // the title
 constexpr double kBottom = 30;  // the x labels
@@ -126,9 +126,10 @@ std::string RenderSvgLineChart(const std::vector<ChartPoint>& input, const Chart
       "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#fde8e8\"/>"
       "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#b0b0b0\" stroke-width=\"1\"/>"
       "</pattern></defs>\n";
-  svg += fmt::format("<text class=\"chart-title\" x=\"{}\" y=\"15\" font-size=\"13\" "
-                     "font-weight=\"bold\">{}</text>\n",
-                     Coord(kLeft), XmlEscape(title));
+  svg += fmt::format(
+      "<text class=\"chart-title\" x=\"{}\" y=\"15\" font-size=\"13\" "
+      "font-weight=\"bold\">{}</text>\n",
+      Coord(kLeft), XmlEscape(title));
   if (o.shade_from_ms != 0 || o.shade_to_ms != 0) {
     const double x1 = x_of(std::max(o.shade_from_ms, from));
     const double x2 = x_of(std::min(o.shade_to_ms > 0 ? o.shade_to_ms : to, to));
@@ -195,8 +196,8 @@ std::string RenderSvgLineChart(const std::vector<ChartPoint>& input, const Chart
     }
     int64_t median = 0;
     if (!spacing.empty()) {
-      std::nth_element(spacing.begin(), spacing.begin() + static_cast<ptrdiff_t>(spacing.size() / 2),
-                       spacing.end());
+      std::nth_element(spacing.begin(),
+                       spacing.begin() + static_cast<ptrdiff_t>(spacing.size() / 2), spacing.end());
       median = spacing[spacing.size() / 2];
     }
     gap = std::max(kMinGapMs, 3 * median);
@@ -206,9 +207,9 @@ std::string RenderSvgLineChart(const std::vector<ChartPoint>& input, const Chart
   for (size_t i = 1; i <= points.size(); ++i) {
     if (i < points.size() && points[i].at_ms - points[i - 1].at_ms <= gap) continue;
     if (i - start == 1) {
-      svg += fmt::format(
-          "<circle class=\"point\" cx=\"{}\" cy=\"{}\" r=\"2.5\" fill=\"#1f3a93\"/>\n",
-          Coord(x_of(points[start].at_ms)), Coord(y_of(points[start].value)));
+      svg +=
+          fmt::format("<circle class=\"point\" cx=\"{}\" cy=\"{}\" r=\"2.5\" fill=\"#1f3a93\"/>\n",
+                      Coord(x_of(points[start].at_ms)), Coord(y_of(points[start].value)));
     } else {
       std::string coords;
       for (size_t j = start; j < i; ++j) {

@@ -64,7 +64,8 @@ MessageTemplates DefaultMessageTemplates() {
       "Duration: {duration}\n"
       "Root cause: {root_cause}\n"
       "Next update: {next_update}";
-  t.escalation.title = "Escalation level {escalation_level}: database performance issue on {target}";
+  t.escalation.title =
+      "Escalation level {escalation_level}: database performance issue on {target}";
   t.escalation.body =
       "Escalated to level {escalation_level}: {escalation_reason}\n"
       "Database: {target}\n"
@@ -91,13 +92,30 @@ MessageTemplates DefaultMessageTemplates() {
 }
 
 const std::vector<std::string>& MessagePlaceholders() {
-  static const std::vector<std::string> kNames = {
-      "acked_by",        "affected_services", "contacts",       "duration",
-      "escalation_level", "escalation_reason", "escalation_rule", "impact",
-      "incident_id",     "issue",             "next_update",    "opened_at",
-      "phase",           "prevention",        "resolution",     "resolved_at",
-      "root_cause",      "runbook_name",      "runbook_version", "severity",
-      "status",          "target",            "triggers",       "update_number"};
+  static const std::vector<std::string> kNames = {"acked_by",
+                                                  "affected_services",
+                                                  "contacts",
+                                                  "duration",
+                                                  "escalation_level",
+                                                  "escalation_reason",
+                                                  "escalation_rule",
+                                                  "impact",
+                                                  "incident_id",
+                                                  "issue",
+                                                  "next_update",
+                                                  "opened_at",
+                                                  "phase",
+                                                  "prevention",
+                                                  "resolution",
+                                                  "resolved_at",
+                                                  "root_cause",
+                                                  "runbook_name",
+                                                  "runbook_version",
+                                                  "severity",
+                                                  "status",
+                                                  "target",
+                                                  "triggers",
+                                                  "update_number"};
   return kNames;
 }
 
@@ -116,9 +134,8 @@ tl::expected<std::vector<TemplatePart>, std::string> SplitTemplate(std::string_v
         ++i;
         continue;
       }
-      return tl::unexpected(
-          fmt::format("a '}}' without its '{{' at character {} (write }}}} for a literal brace)",
-                      i + 1));
+      return tl::unexpected(fmt::format(
+          "a '}}' without its '{{' at character {} (write }}}} for a literal brace)", i + 1));
     }
     if (c != '{') {
       literal += c;
@@ -135,9 +152,9 @@ tl::expected<std::vector<TemplatePart>, std::string> SplitTemplate(std::string_v
           "a '{{' without its '}}' at character {} (write {{{{ for a literal brace)", i + 1));
     }
     const std::string_view name = text.substr(i + 1, close - i - 1);
-    const bool valid = !name.empty() && name.size() <= 64 &&
-                       name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") ==
-                           std::string_view::npos;
+    const bool valid =
+        !name.empty() && name.size() <= 64 &&
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string_view::npos;
     if (!valid) {
       return tl::unexpected(
           fmt::format("'{{{}}}' is not a placeholder (names are lower case, digits and '_'; "

@@ -38,9 +38,9 @@ constexpr core::Duration kMaxReviewInterval = std::chrono::hours(24 * 365 * 5);
 // ---------------------------------------------------------------------------------------
 
 const std::vector<std::string>& TopLevelKeys() {
-  static const std::vector<std::string> kKeys = {
-      "runbook",  "triggers", "phases",     "mitigations",
-      "escalation", "contacts", "prevention", "messages"};
+  static const std::vector<std::string> kKeys = {"runbook",     "triggers",   "phases",
+                                                 "mitigations", "escalation", "contacts",
+                                                 "prevention",  "messages"};
   return kKeys;
 }
 

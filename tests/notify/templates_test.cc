@@ -4,6 +4,7 @@
 // status mapping, root cause, redaction of statement text and credentials, NextUpdateDue).
 #include "notify/templates.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -75,8 +76,7 @@ const std::map<std::string, std::string> kTags = {{"service", "orders"}, {"team"
 
 TEST(RenderTest, DefaultAlertIsTheRunbooksAlertByteForByte) {
   const runbook::Runbook rb = DefaultRunbook();
-  const MessageContext c =
-      BuildContext(SlowQueryIncident(), rb, kTags, At("2026-11-27T10:04:12Z"));
+  const MessageContext c = BuildContext(SlowQueryIncident(), rb, kTags, At("2026-11-27T10:04:12Z"));
   const Message m = Render(MessageKind::kAlert, c, rb.messages);
   EXPECT_EQ(m.title, std::string(kSiren) + " Database performance alert: orders-primary");
   EXPECT_EQ(m.text, std::string(kSiren) +
@@ -93,16 +93,16 @@ TEST(RenderTest, DefaultAlertIsTheRunbooksAlertByteForByte) {
   EXPECT_EQ(static_cast<unsigned char>(m.title[1]), 0x9F);
   EXPECT_EQ(static_cast<unsigned char>(m.title[2]), 0x9A);
   EXPECT_EQ(static_cast<unsigned char>(m.title[3]), 0xA8);
-  EXPECT_THAT(m.fields,
-              ElementsAre(std::pair<std::string, std::string>{"Database", "orders-primary"},
-                          std::pair<std::string, std::string>{
-                              "Impact",
-                              "critical: A query has been running for more than 5 seconds; "
-                              "affected services: orders"},
-                          std::pair<std::string, std::string>{"Current status", "investigating"},
-                          std::pair<std::string, std::string>{"Duration", "4m 12s"},
-                          std::pair<std::string, std::string>{"Next update",
-                                                              "10:34 UTC (in 30m)"}));
+  EXPECT_THAT(
+      m.fields,
+      ElementsAre(std::pair<std::string, std::string>{"Database", "orders-primary"},
+                  std::pair<std::string, std::string>{
+                      "Impact",
+                      "critical: A query has been running for more than 5 seconds; "
+                      "affected services: orders"},
+                  std::pair<std::string, std::string>{"Current status", "investigating"},
+                  std::pair<std::string, std::string>{"Duration", "4m 12s"},
+                  std::pair<std::string, std::string>{"Next update", "10:34 UTC (in 30m)"}));
   EXPECT_EQ(m.kind, MessageKind::kAlert);
   EXPECT_EQ(m.severity, Severity::kCritical);
   EXPECT_EQ(m.incident_id, "7");
@@ -124,7 +124,8 @@ TEST(RenderTest, DefaultResolutionIsTheRunbooksResolutionByteForByte) {
                        "run-1", "", At("2026-11-27T10:09:00Z")});
   const Message m = Render(MessageKind::kResolution,
                            BuildContext(i, rb, kTags, At("2026-11-27T10:41:31Z")), rb.messages);
-  EXPECT_EQ(m.title, std::string(kCheck) + " Resolved: database performance issue on orders-primary");
+  EXPECT_EQ(m.title,
+            std::string(kCheck) + " Resolved: database performance issue on orders-primary");
   EXPECT_EQ(m.text,
             std::string(kCheck) +
                 " Resolved: database performance issue\n"
@@ -249,7 +250,7 @@ TEST(RenderTest, RootCauseIsTheMostSevereFindingOrSaysThereIsNone) {
 
 std::string Everything(const Message& m) {
   std::string all = m.title + "\n" + m.text;
-  for (const auto& [label, value] : m.fields) all += "\n" + label + ": " + value;
+  for (const auto& [label, value] : m.fields) all += fmt::format("\n{}: {}", label, value);
   return all;
 }
 
@@ -267,7 +268,9 @@ TEST(RedactionTest, StatementLiteralsNeverReachAMessage) {
   // Templates that print every placeholder, so nothing escapes through a field the default
   // templates happen not to use.
   std::string all;
-  for (const auto& name : runbook::MessagePlaceholders()) all += name + "={" + name + "}\n";
+  for (const auto& name : runbook::MessagePlaceholders()) {
+    all += fmt::format("{}={{{}}}\n", name, name);
+  }
   rb.messages.alert.body = all;
   watch::Incident i = SlowQueryIncident();
   i.findings.push_back({"lock.root_blocker", "critical",
@@ -304,8 +307,7 @@ TEST(RedactionTest, PasswordsNeverReachAMessage) {
                  "cannot connect to mysql://monitor:Pa55w0rd@db.internal:3306/app"}};
   i.actions.push_back({"kill-queries", "7:kill-queries:1", 1, runbook::Policy::kAuto,
                        watch::ActionState::kApplied, "query.long_running",
-                       "SET PASSWORD FOR app = PASSWORD('tr0ub4dor')", "run-1", "",
-                       i.opened_at});
+                       "SET PASSWORD FOR app = PASSWORD('tr0ub4dor')", "run-1", "", i.opened_at});
   MessageContext c = BuildContext(i, rb, kTags, At("2026-11-27T10:05:00Z"));
   c.escalation_reason = "probe via mysql://monitor:Pa55w0rd@db.internal failed";
   for (const Message& m : AllKinds(c, rb.messages)) {
@@ -367,17 +369,17 @@ TEST(NextUpdateDueTest, TheAlertPromisesWhatNextUpdateDueSays) {
 // ---------------------------------------------------------------------------------------
 
 constexpr std::string_view kHead =
-    "runbook: {name: t, version: 2, owner: dba}\n"                             // 1
-    "triggers:\n"                                                              // 2
-    "  - {name: slow, signal: longest_query_seconds, threshold: 5}\n";       // 3
+    "runbook: {name: t, version: 2, owner: dba}\n"                      // 1
+    "triggers:\n"                                                       // 2
+    "  - {name: slow, signal: longest_query_seconds, threshold: 5}\n";  // 3
 
 TEST(MessagesSectionTest, TheDefaultRunbookFileWritesOutTheBuiltInTemplates) {
   const runbook::Runbook rb = DefaultRunbook();
   const runbook::MessageTemplates defaults = runbook::DefaultMessageTemplates();
-  for (auto kind : {runbook::MessageTemplateKind::kAlert, runbook::MessageTemplateKind::kUpdate,
-                    runbook::MessageTemplateKind::kEscalation,
-                    runbook::MessageTemplateKind::kAcknowledged,
-                    runbook::MessageTemplateKind::kResolution}) {
+  for (auto kind :
+       {runbook::MessageTemplateKind::kAlert, runbook::MessageTemplateKind::kUpdate,
+        runbook::MessageTemplateKind::kEscalation, runbook::MessageTemplateKind::kAcknowledged,
+        runbook::MessageTemplateKind::kResolution}) {
     EXPECT_EQ(rb.messages.Of(kind).title, defaults.Of(kind).title)
         << runbook::MessageTemplateKindName(kind);
     EXPECT_EQ(rb.messages.Of(kind).body, defaults.Of(kind).body)
@@ -411,48 +413,40 @@ TEST(MessagesSectionTest, OverridesOnlyWhatIsWritten) {
   EXPECT_EQ(rb.messages.resolution.title, runbook::DefaultMessageTemplates().resolution.title);
   watch::Incident i = SlowQueryIncident();
   i.target = "db1";
-  const Message m =
-      Render(MessageKind::kAlert, BuildContext(i, rb, {}, i.opened_at), rb.messages);
+  const Message m = Render(MessageKind::kAlert, BuildContext(i, rb, {}, i.opened_at), rb.messages);
   EXPECT_EQ(m.title, "DB alert {db1} #7");
 }
 
 TEST(MessagesSectionTest, EveryRuleWithItsExactDiagnostic) {
-  EXPECT_THAT(Errors(std::string(kHead) +
-                     "messages:\n"
-                     "  alert:\n"
-                     "    title: \"Alert on {tagret}\"\n"),
+  EXPECT_THAT(Errors(std::string(kHead) + "messages:\n"
+                                          "  alert:\n"
+                                          "    title: \"Alert on {tagret}\"\n"),
               ElementsAre("rb.yaml:6:12: messages.alert.title: unknown placeholder {tagret} — "
                           "did you mean target?"));
-  EXPECT_THAT(Errors(std::string(kHead) +
-                     "messages:\n"
-                     "  resolution:\n"
-                     "    body: \"Done {target\"\n"),
+  EXPECT_THAT(Errors(std::string(kHead) + "messages:\n"
+                                          "  resolution:\n"
+                                          "    body: \"Done {target\"\n"),
               ElementsAre("rb.yaml:6:11: messages.resolution.body: a '{' without its '}' at "
                           "character 6 (write {{ for a literal brace)"));
-  EXPECT_THAT(Errors(std::string(kHead) +
-                     "messages:\n"
-                     "  update:\n"
-                     "    title: |\n"
-                     "      two\n"
-                     "      lines\n"),
+  EXPECT_THAT(Errors(std::string(kHead) + "messages:\n"
+                                          "  update:\n"
+                                          "    title: |\n"
+                                          "      two\n"
+                                          "      lines\n"),
               ElementsAre("rb.yaml:6:12: messages.update.title: has more than one line — a "
                           "title is one line (the subject, the chat message's first line); put "
                           "the rest in body"));
-  EXPECT_THAT(Errors(std::string(kHead) +
-                     "messages:\n"
-                     "  alerts: {title: x}\n"),
+  EXPECT_THAT(Errors(std::string(kHead) + "messages:\n"
+                                          "  alerts: {title: x}\n"),
               ElementsAre("rb.yaml:5:3: messages.alerts: unknown key — did you mean alert?"));
-  EXPECT_THAT(Errors(std::string(kHead) +
-                     "messages:\n"
-                     "  update_every: 30\n"),
+  EXPECT_THAT(Errors(std::string(kHead) + "messages:\n"
+                                          "  update_every: 30\n"),
               Contains(HasSubstr("rb.yaml:5:17: messages.update_every: ")));
-  EXPECT_THAT(Errors(std::string(kHead) +
-                     "messages:\n"
-                     "  alert: {title: \"\"}\n"),
+  EXPECT_THAT(Errors(std::string(kHead) + "messages:\n"
+                                          "  alert: {title: \"\"}\n"),
               Contains(HasSubstr("rb.yaml:5:18: messages.alert.title: ")));
-  EXPECT_THAT(Errors(std::string(kHead) +
-                     "messages:\n"
-                     "  acknowledged: {body: \"closing } brace\"}\n"),
+  EXPECT_THAT(Errors(std::string(kHead) + "messages:\n"
+                                          "  acknowledged: {body: \"closing } brace\"}\n"),
               ElementsAre("rb.yaml:5:24: messages.acknowledged.body: a '}' without its '{' at "
                           "character 9 (write }} for a literal brace)"));
 }

@@ -50,7 +50,8 @@ struct Image {
 uint32_t Be32(const std::string& s, size_t at) {
   return (uint32_t{static_cast<uint8_t>(s[at])} << 24) |
          (uint32_t{static_cast<uint8_t>(s[at + 1])} << 16) |
-         (uint32_t{static_cast<uint8_t>(s[at + 2])} << 8) | uint32_t{static_cast<uint8_t>(s[at + 3])};
+         (uint32_t{static_cast<uint8_t>(s[at + 2])} << 8) |
+         uint32_t{static_cast<uint8_t>(s[at + 3])};
 }
 
 Image DecodePng(const std::string& png) {
@@ -83,8 +84,8 @@ Image DecodePng(const std::string& png) {
   const size_t stride = image.width * channels;
   std::vector<uint8_t> raw((stride + 1) * image.height);
   uLongf raw_size = raw.size();
-  if (uncompress(raw.data(), &raw_size, reinterpret_cast<const Bytef*>(idat.data()),
-                 idat.size()) != Z_OK ||
+  if (uncompress(raw.data(), &raw_size, reinterpret_cast<const Bytef*>(idat.data()), idat.size()) !=
+          Z_OK ||
       raw_size != raw.size()) {
     image.error = "cannot inflate the image data";
     return image;
@@ -151,40 +152,43 @@ class ReportE2eTest : public testing::CliFixture {
 TEST_F(ReportE2eTest, RealIncidentReportedInEveryFormatAndRenderedByChromium) {
   // The monitor account over TCP with its password file, as an SRE would configure it: the
   // password must appear in no report.
-  const std::string config = Write(
-      "dbrunbook.yaml", "targets:\n"
-                        "  - name: db\n"
-                        "    host: 127.0.0.1\n"
-                        "    port: " + std::to_string(server_.port) +
-                            "\n"
-                            "    user: " + server_.monitor_user +
-                            "\n"
-                            "    password_file: " + server_.monitor_password_file +
-                            "\n"
-                            "    tags: {service: checkout}\n"
-                            "investigate:\n"
-                            "  digest_interval: 0s\n"
-                            "  long_query: 1s\n");
-  const std::string runbook = Write(
-      "runbook.yaml",
-      "runbook: {name: report-test, version: 4, owner: tests}\n"
-      "triggers:\n"
-      "  - {name: slow_queries, signal: longest_query_seconds, op: \">\", threshold: 1.5,"
-      " severity: critical, summary: A query has run for more than 1.5 s}\n"
-      "phases:\n"
-      "  verify: {period: 2s}\n"
-      "prevention:\n"
-      "  - Review the slow query log weekly\n");
+  const std::string config = Write("dbrunbook.yaml",
+                                   "targets:\n"
+                                   "  - name: db\n"
+                                   "    host: 127.0.0.1\n"
+                                   "    port: " +
+                                       std::to_string(server_.port) +
+                                       "\n"
+                                       "    user: " +
+                                       server_.monitor_user +
+                                       "\n"
+                                       "    password_file: " +
+                                       server_.monitor_password_file +
+                                       "\n"
+                                       "    tags: {service: checkout}\n"
+                                       "investigate:\n"
+                                       "  digest_interval: 0s\n"
+                                       "  long_query: 1s\n");
+  const std::string runbook =
+      Write("runbook.yaml",
+            "runbook: {name: report-test, version: 4, owner: tests}\n"
+            "triggers:\n"
+            "  - {name: slow_queries, signal: longest_query_seconds, op: \">\", threshold: 1.5,"
+            " severity: critical, summary: A query has run for more than 1.5 s}\n"
+            "phases:\n"
+            "  verify: {period: 1s}\n"
+            "prevention:\n"
+            "  - Review the slow query log weekly\n");
   testing::DaemonProcess daemon(binary_,
                                 {"--config", config, "watch", "--runbook", runbook, "--store",
                                  store_, "--listen", "127.0.0.1:0", "--interval", "500ms"},
                                 (dir_ / "daemon.log").string(), (dir_ / "home").string());
   ASSERT_GT(daemon.WaitForPort(std::chrono::seconds(20)), 0) << daemon.Log();
 
-  // The cause: one statement of the test's own session that runs 4 s and carries a literal
+  // The cause: one statement of the test's own session that runs 3 s and carries a literal
   // that must not reach any report.
   auto sleeper = std::async(std::launch::async, [] {
-    return testing::SandboxSql("primary", "SELECT SLEEP(4), 'alice@example.com' AS contact;");
+    return testing::SandboxSql("primary", "SELECT SLEEP(3), 'alice@example.com' AS contact;");
   });
 
   auto store = store::Store::Open(store_);
@@ -209,8 +213,8 @@ TEST_F(ReportE2eTest, RealIncidentReportedInEveryFormatAndRenderedByChromium) {
 
   // --- JSON ---
   const std::string json_path = (dir_ / "report.json").string();
-  testing::RunResult run = Shell("\"$B\" report " + id + " --store " + store_ +
-                                 " --runbook " + runbook + " -o " + json_path);
+  testing::RunResult run = Shell("\"$B\" report " + id + " --store " + store_ + " --runbook " +
+                                 runbook + " -o " + json_path);
   ASSERT_EQ(run.status, 0) << run.Describe();
   EXPECT_THAT(run.err, HasSubstr("written to " + json_path));
   const std::string json_text = Slurp(json_path);
@@ -263,16 +267,17 @@ TEST_F(ReportE2eTest, RealIncidentReportedInEveryFormatAndRenderedByChromium) {
 
   // --- Chromium: one run for the screenshot and the DOM, and a control page ---
   const auto chromium = [&](const std::string& page, const std::string& png) {
-    return Shell("chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars "
-                 "--enable-logging=stderr --v=0 --window-size=1200,2200 --screenshot=" +
-                 png + " --dump-dom file://" + page);
+    return Shell(
+        "chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars "
+        "--enable-logging=stderr --v=0 --window-size=1200,2200 --screenshot=" +
+        png + " --dump-dom file://" + page);
   };
-  const std::string control_page = Write(
-      "control.html",
-      "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta http-equiv="
-      "\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-      "<link rel=\"stylesheet\" href=\"https://cdn.example.invalid/chart.css\"></head><body>"
-      "x</body></html>");
+  const std::string control_page =
+      Write("control.html",
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta http-equiv="
+            "\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+            "<link rel=\"stylesheet\" href=\"https://cdn.example.invalid/chart.css\"></head><body>"
+            "x</body></html>");
   const testing::RunResult control = chromium(control_page, (dir_ / "control.png").string());
   ASSERT_EQ(control.status, 0) << control.Describe();
   EXPECT_THAT(control.err, HasSubstr(":CONSOLE")) << "the console check would not see an error";
@@ -319,11 +324,13 @@ TEST_F(ReportE2eTest, RealIncidentReportedInEveryFormatAndRenderedByChromium) {
   RecordProperty("screenshot_bytes", std::to_string(png.size()));
 
   // To look at them: DBRUNBOOK_TEST_ARTIFACTS=DIR keeps the report and the screenshot.
-  if (const char* keep = std::getenv("DBRUNBOOK_TEST_ARTIFACTS")) {  // NOLINT(concurrency-mt-unsafe)
+  if (const char* keep =
+          std::getenv("DBRUNBOOK_TEST_ARTIFACTS")) {  // NOLINT(concurrency-mt-unsafe)
     std::filesystem::create_directories(keep);
     for (const std::string& path : {html_path, png_path, json_path}) {
-      std::filesystem::copy_file(path, std::filesystem::path(keep) / std::filesystem::path(path).filename(),
-                                 std::filesystem::copy_options::overwrite_existing);
+      std::filesystem::copy_file(
+          path, std::filesystem::path(keep) / std::filesystem::path(path).filename(),
+          std::filesystem::copy_options::overwrite_existing);
     }
   }
 }

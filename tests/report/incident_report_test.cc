@@ -7,12 +7,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "core/duration.h"
 
@@ -25,8 +24,7 @@ using ::testing::Not;
 
 core::WallTime At(std::string_view text) { return *core::ParseRfc3339(text); }
 int64_t Ms(std::string_view text) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(At(text).time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(At(text).time_since_epoch()).count();
 }
 
 int Count(const std::string& text, const std::string& what) {
@@ -72,7 +70,7 @@ class IncidentReportTest : public ::testing::Test {
                          "killed connection 42", "run-77", "bob", At("2026-11-27T10:20:00Z")});
     i.resolution = "triggers clear for 30m";
     i.prevention = {"Review the slow query log weekly"};
-    auto event = [](const char* at, const char* kind, const std::string& text, json data) {
+    auto event = [](const char* at, const char* kind, const std::string& text, const json& data) {
       return store::TimelineEntry{0, 3, at, kind, text, data.dump()};
     };
     const std::vector<store::TimelineEntry> events = {
@@ -80,9 +78,10 @@ class IncidentReportTest : public ::testing::Test {
               {{"trigger", "slow_queries"}}),
         event("2026-11-27T10:00:03Z", "phase", "assess -> investigate: diagnosis done",
               {{"from", "assess"}, {"to", "investigate"}}),
-        event("2026-11-27T10:00:03Z", "findings",
-              "1 finding: connection 42 ran SELECT * FROM customers WHERE email='alice@example.com'",
-              json::object()),
+        event(
+            "2026-11-27T10:00:03Z", "findings",
+            "1 finding: connection 42 ran SELECT * FROM customers WHERE email='alice@example.com'",
+            json::object()),
         event("2026-11-27T10:15:00Z", "deadline.missed",
               "deadline for investigate (15m) missed: the incident is in investigate",
               {{"phase", "investigate"}, {"deadline_seconds", 900}}),
@@ -133,10 +132,12 @@ class IncidentReportTest : public ::testing::Test {
              .dump()},
     }));
     // Audit: the incident's run, and another run on the same target that is not its.
-    store::AuditEntry mine{"run-77", "2026-11-27T10:20:01Z", "bob", "orders-db", "kill-queries",
-                           "connection 42", store::Phase::kVerified, "KILL 42", "killed", ""};
-    store::AuditEntry other{"run-12", "2026-11-27T09:00:00Z", "eve", "orders-db", "kill-queries",
-                            "connection 7", store::Phase::kApplied, "KILL 7", "killed", ""};
+    store::AuditEntry mine{
+        "run-77",        "2026-11-27T10:20:01Z",  "bob",     "orders-db", "kill-queries",
+        "connection 42", store::Phase::kVerified, "KILL 42", "killed",    ""};
+    store::AuditEntry other{
+        "run-12",       "2026-11-27T09:00:00Z", "eve",    "orders-db", "kill-queries",
+        "connection 7", store::Phase::kApplied, "KILL 7", "killed",    ""};
     ASSERT_TRUE(store_->Append(other));
     ASSERT_TRUE(store_->Append(mine));
     // Samples: one 20 minutes before the opening (outside the 10-minute margin), then every

@@ -90,8 +90,7 @@ TEST(SvgChartTest, PointsScaleIntoThePlotArea) {
 
 TEST(SvgChartTest, UnsortedAndNonFinitePointsAreHandled) {
   const std::string svg = RenderSvgLineChart(
-      {{kT0 + 100'000, 4}, {kT0, 0}, {kT0 + 60'000, std::nan("")}, {kT0 + 50'000, 8}},
-      Options());
+      {{kT0 + 100'000, 4}, {kT0, 0}, {kT0 + 60'000, std::nan("")}, {kT0 + 50'000, 8}}, Options());
   const auto lines = Polylines(svg);
   ASSERT_EQ(lines.size(), 1U);
   ASSERT_EQ(lines[0].size(), 3U);
@@ -102,8 +101,9 @@ TEST(SvgChartTest, UnsortedAndNonFinitePointsAreHandled) {
 TEST(SvgChartTest, AGapBreaksTheLine) {
   // Every 2 s, then nothing for 40 s (an unreachable server stores no sample), then every 2 s.
   std::vector<ChartPoint> points;
-  for (int i = 0; i < 5; ++i) points.push_back({kT0 + i * 2000, 1.0 * i});
-  for (int i = 0; i < 5; ++i) points.push_back({kT0 + 48'000 + i * 2000, 2.0});
+  points.reserve(10);
+  for (int64_t i = 0; i < 5; ++i) points.push_back({kT0 + i * 2000, 1.0 * static_cast<double>(i)});
+  for (int64_t i = 0; i < 5; ++i) points.push_back({kT0 + 48'000 + i * 2000, 2.0});
   const auto lines = Polylines(RenderSvgLineChart(points, Options()));
   ASSERT_EQ(lines.size(), 2U);
   EXPECT_EQ(lines[0].size(), 5U);
