@@ -438,6 +438,41 @@ Message Render(MessageKind kind, const MessageContext& context,
   return m;
 }
 
+void MessageCue::ApplyTo(MessageContext& context) const {
+  if (kind != MessageKind::kEscalation) return;
+  context.escalation_rule = escalation_rule;
+  context.escalation_level = escalation_level;
+  context.escalation_reason = escalation_reason;
+}
+
+std::optional<MessageCue> MessageCueFor(const watch::Event& event) {
+  MessageCue cue;
+  if (event.kind == "opened") {
+    cue.kind = MessageKind::kAlert;
+  } else if (event.kind == "ack") {
+    cue.kind = MessageKind::kAcknowledged;
+  } else if (event.kind == "resolved") {
+    cue.kind = MessageKind::kResolution;
+  } else if (event.kind == "escalated") {
+    cue.kind = MessageKind::kEscalation;
+    const auto& data = event.data;
+    if (data.is_object()) {
+      if (data.contains("rule") && data["rule"].is_string()) {
+        cue.escalation_rule = data["rule"].get<std::string>();
+      }
+      if (data.contains("level") && data["level"].is_number_integer()) {
+        cue.escalation_level = data["level"].get<int>();
+      }
+      if (data.contains("reason") && data["reason"].is_string()) {
+        cue.escalation_reason = data["reason"].get<std::string>();
+      }
+    }
+  } else {
+    return std::nullopt;
+  }
+  return cue;
+}
+
 std::optional<core::WallTime> NextUpdateDue(const watch::Incident& incident,
                                             std::optional<core::WallTime> last_sent,
                                             const runbook::MessageTemplates& templates) {

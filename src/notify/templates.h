@@ -44,9 +44,11 @@ struct MessageContext {
   std::string resolution;         // actions applied / verified, and how it ended
   std::vector<std::string> triggers;
   int escalation_level = 0;
-  std::string escalation_rule;             // the rule that fired (escalation messages)
-  std::string escalation_reason;           // why (the engine's Effect::reason)
-  std::vector<runbook::Contact> contacts;  // the runbook's escalation chain
+  std::string escalation_rule;    // the rule that fired (escalation messages)
+  std::string escalation_reason;  // why (the engine's Effect::reason)
+  // The runbook's escalation chain. {contacts} lists those of escalation_level when
+  // escalation_rule is set (an escalation message), else those of levels 1 .. max(1, level).
+  std::vector<runbook::Contact> contacts;
   std::string acked_by;
   int update_number = 0;  // 1 for the first status update
   std::vector<std::string> prevention;
@@ -78,6 +80,20 @@ Message Render(MessageKind kind, const MessageContext& context,
 // names (the runbook parser rejects them, so only a hand-built template has one) are left as
 // written.
 std::string RenderTemplate(std::string_view text, const MessageContext& context);
+
+// The message an engine event calls for: "opened" -> alert, "escalated" -> escalation (with the
+// rule, its level and the reason from the event's data), "ack" -> acknowledged, "resolved" ->
+// resolution; nullopt for every other event. Status updates come from NextUpdateDue, not from
+// events.
+struct MessageCue {
+  MessageKind kind = MessageKind::kAlert;
+  std::string escalation_rule;  // kEscalation
+  int escalation_level = 0;     // kEscalation: the rule's level
+  std::string escalation_reason;
+  // Sets the escalation fields of `context` (for kEscalation; nothing otherwise).
+  void ApplyTo(MessageContext& context) const;
+};
+std::optional<MessageCue> MessageCueFor(const watch::Event& event);
 
 // When the next status update of `incident` is due: `last_sent` (the alert's or the last
 // update's time) + templates.update_every. nullopt when the incident is resolved, or updates

@@ -365,6 +365,73 @@ TEST(NextUpdateDueTest, TheAlertPromisesWhatNextUpdateDueSays) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Which engine events call for a message
+// ---------------------------------------------------------------------------------------
+
+TEST(MessageCueTest, FromTheEnginesEvents) {
+  // A real escalation, from the engine itself: the database unreachable for 10 s.
+  runbook::Runbook rb = DefaultRunbook();
+  rb.escalation = {
+      {"db-down", runbook::EscalationWhen::kUnavailable, std::chrono::seconds(10), "", "", 2, {}}};
+  rb.contacts = {{"dba", "DBA on call", 1, {"dba-slack"}},
+                 {"cloud", "Cloud support", 2, {"cloud-mail"}}};
+  rb.triggers = {};
+  runbook::TriggerSpec down;
+  down.name = "unreachable";
+  down.signal = "target_unreachable";
+  down.op = runbook::Comparison::kGreaterEqual;
+  down.threshold = 1;
+  down.severity = runbook::TriggerSeverity::kCritical;
+  rb.triggers.push_back(down);
+  watch::Engine engine(rb, {"db"}, 1);
+  const core::WallTime t0 = At("2026-11-27T10:00:00Z");
+  std::vector<watch::Event> events;
+  for (int s = 0; s <= 12; ++s) {
+    watch::SampleBatch batch;
+    batch.target = "db";
+    batch.wall = t0 + std::chrono::seconds(s);
+    batch.mono = core::MonoTime(std::chrono::seconds(s));
+    batch.values = {{"target_unreachable", 1}};
+    auto out = engine.OnSamples(batch);
+    events.insert(events.end(), out.events.begin(), out.events.end());
+    out = engine.OnTick(batch.wall, batch.mono);
+    events.insert(events.end(), out.events.begin(), out.events.end());
+  }
+  std::vector<MessageCue> cues;
+  std::vector<std::string> kinds;
+  for (const auto& e : events) {
+    if (auto cue = MessageCueFor(e)) {
+      cues.push_back(*cue);
+      kinds.push_back(e.kind);
+    }
+  }
+  ASSERT_THAT(kinds, ElementsAre("opened", "escalated"));
+  EXPECT_EQ(cues[0].kind, MessageKind::kAlert);
+  EXPECT_EQ(cues[1].kind, MessageKind::kEscalation);
+  EXPECT_EQ(cues[1].escalation_rule, "db-down");
+  EXPECT_EQ(cues[1].escalation_level, 2);
+  EXPECT_FALSE(cues[1].escalation_reason.empty());
+  const watch::Incident* incident = engine.Find(1);
+  ASSERT_NE(incident, nullptr);
+  MessageContext c = BuildContext(*incident, rb, {}, t0 + std::chrono::seconds(12));
+  cues[1].ApplyTo(c);
+  const Message m = Render(MessageKind::kEscalation, c, rb.messages);
+  EXPECT_EQ(m.key, "1:escalation:db-down");
+  EXPECT_THAT(m.channels, ElementsAre("cloud-mail"));
+  EXPECT_THAT(m.text, HasSubstr("Contacts: cloud (Cloud support)"));
+
+  watch::Event other;
+  for (const char* kind : {"phase", "findings", "note", "trigger.firing", "deadline.missed"}) {
+    other.kind = kind;
+    EXPECT_EQ(MessageCueFor(other), std::nullopt) << kind;
+  }
+  other.kind = "ack";
+  EXPECT_EQ(MessageCueFor(other)->kind, MessageKind::kAcknowledged);
+  other.kind = "resolved";
+  EXPECT_EQ(MessageCueFor(other)->kind, MessageKind::kResolution);
+}
+
+// ---------------------------------------------------------------------------------------
 // The runbook file's `messages:` section
 // ---------------------------------------------------------------------------------------
 
