@@ -555,6 +555,7 @@ core::Result<IncidentReport> BuildIncidentReport(const IncidentReportInput& inpu
   r.prevention = r.incident.prevention.empty() ? input.runbook.prevention : r.incident.prevention;
   for (auto action : r.incident.actions) {
     action.detail = notify::RedactText(action.detail);
+    action.reason = notify::RedactText(action.reason);
     ActionRow row{action, {}};
     for (const auto& a : input.audit) {
       if (!action.run_id.empty() && a.entry.run_id == action.run_id) row.audit.push_back(a);
