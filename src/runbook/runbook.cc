@@ -910,6 +910,12 @@ class Validator : public config::YamlChecker {
       const std::string path = JoinKeyPath("messages", entry->key);
       if (entry->key == "update_every") {
         const auto every = DurationValue(entry->value, path, true);
+        if (every.value && every.value->count() > 0 && *every.value < std::chrono::minutes(1)) {
+          Error(every.where, path, fmt::format("{} is too often", DurationText(*every.value)),
+                "status updates go to people: at least 1m (the runbook's is 30m), or 0s for "
+                "none");
+          continue;
+        }
         if (every.value) out.update_every = *every.value;
         continue;
       }

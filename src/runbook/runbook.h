@@ -73,7 +73,8 @@
 //   messages:                         # optional: the communication templates (issue 8);
 //     update_every: 30m               # the "next update" promise: a status update is due
 //                                     # this long after the alert / the last update
-//                                     # (0s: no status updates); default 30m
+//                                     # (0s: no status updates, else at least 1m);
+//                                     # default 30m
 //     alert:                          # alert | update | escalation | acknowledged |
 //       title: "🚨 Database performance alert: {target}"   # resolution; each optional:
 //       body: |                       # a kind, a title or a body left out keeps the
