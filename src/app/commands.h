@@ -304,6 +304,7 @@ struct ReportCommandOptions {
 };
 // `dbrunbook report ID`: 0 written; 1 no such incident in the store; 2 usage, the store does not
 // exist or cannot be read, the runbook is invalid, or the output cannot be written.
-int RunReport(Env& env, const ReportCommandOptions& options);
+// The configuration (--config, else the usual places; none is fine) gives the target's tags.
+int RunReport(Env& env, const GlobalOptions& global, const ReportCommandOptions& options);
 
 }  // namespace dbrunbook::app

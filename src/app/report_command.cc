@@ -7,6 +7,7 @@
 
 #include "app/commands.h"
 #include "app/runbooks.h"
+#include "app/targets.h"
 #include "report/incident_report.h"
 #include "store/store.h"
 
@@ -44,7 +45,7 @@ core::Status WriteFileAtomically(const std::string& path, const std::string& tex
 
 }  // namespace
 
-int RunReport(Env& env, const ReportCommandOptions& options) {
+int RunReport(Env& env, const GlobalOptions& global, const ReportCommandOptions& options) {
   if (options.format != "markdown" && options.format != "html" && options.format != "json") {
     env.err << kPrefix << "unknown --format '" << options.format
             << "' — use markdown, html or json\n";
@@ -85,6 +86,18 @@ int RunReport(Env& env, const ReportCommandOptions& options) {
   if (!input) {
     env.err << kPrefix << input.error().ToString() << "\n";
     return input.error().code == core::ErrorCode::kNotFound ? kExitUnknownIncident : kExitUsage;
+  }
+  // The target's tags (affected services) from the configuration, when there is one; a report
+  // of the past does not fail on today's configuration.
+  auto config = LoadConfiguration(env, global, /*required=*/false);
+  if (!config) {
+    env.err << kPrefix
+            << "without the configuration's tags (affected services): " << config.error().ToString()
+            << "\n";
+  } else if (*config) {
+    for (const auto& target : (*config)->targets) {
+      if (target.name == input->record.target) input->target_tags = target.tags;
+    }
   }
   // The outbox (messages sent) is not read yet: the report says "none recorded".
   auto built = report::BuildIncidentReport(*input);

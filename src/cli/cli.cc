@@ -600,7 +600,7 @@ int Main(int argc, char** argv) {
   env.terminal_width = env.out_is_terminal ? TerminalWidth() : 0;
 
   if (auto status = watch_commands.RunIfParsed(env, global)) return *status;
-  if (auto status = report_command.RunIfParsed(env)) return *status;
+  if (auto status = report_command.RunIfParsed(env, global)) return *status;
   if (check_cmd->parsed()) {
     check.format = parsed_format;
     return app::RunCheck(env, global, check);

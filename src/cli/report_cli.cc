@@ -24,7 +24,7 @@ ReportCommand::ReportCommand(CLI::App& cli) {
   report_->add_option("-o,--output", output_, "write to FILE instead of standard output");
 }
 
-std::optional<int> ReportCommand::RunIfParsed(app::Env& env) {
+std::optional<int> ReportCommand::RunIfParsed(app::Env& env, const app::GlobalOptions& global) {
   if (!report_->parsed()) return std::nullopt;
   if (!store_.empty()) options_.store_path = store_;
   if (!runbook_.empty()) options_.runbook_path = runbook_;
@@ -43,7 +43,7 @@ std::optional<int> ReportCommand::RunIfParsed(app::Env& env) {
     }
   }
   options_.format = format_ == "md" ? "markdown" : format_;
-  return app::RunReport(env, options_);
+  return app::RunReport(env, global, options_);
 }
 
 }  // namespace dbrunbook::cli

@@ -14,7 +14,7 @@ class ReportCommand {
   // Adds the subcommand to `cli`.
   explicit ReportCommand(CLI::App& cli);
   // The exit status when it was parsed (and run), else nullopt.
-  std::optional<int> RunIfParsed(app::Env& env);
+  std::optional<int> RunIfParsed(app::Env& env, const app::GlobalOptions& global);
 
  private:
   CLI::App* report_ = nullptr;

@@ -411,6 +411,7 @@ std::vector<std::pair<std::string, std::string>> SummaryRows(const IncidentRepor
       {"Severity", i.severity},
       {"Status", r.status},
       {"Issue", r.issue},
+      {"Affected services", r.affected_services},
       {"Triggers", triggers.empty() ? "-" : triggers},
       {"Opened", Time(i.opened_at)},
       {"Resolved", i.resolved_at ? Time(*i.resolved_at) : "not yet"},
@@ -541,9 +542,10 @@ core::Result<IncidentReport> BuildIncidentReport(const IncidentReportInput& inpu
   r.incident = std::move(*incident);
   r.generated_at = input.generated_at;
   const notify::MessageContext context =
-      notify::BuildContext(r.incident, input.runbook, {}, input.generated_at);
+      notify::BuildContext(r.incident, input.runbook, input.target_tags, input.generated_at);
   r.status = context.status;
   r.issue = context.issue;
+  r.affected_services = context.affected_services;
   r.root_cause = context.root_cause;
   r.resolution = context.resolution;
   const core::WallTime end = r.incident.resolved_at.value_or(input.generated_at);
@@ -944,6 +946,7 @@ json IncidentReportJson(const IncidentReport& r) {
         {"duration_seconds", core::ToSeconds(r.duration)},
         {"triggers", i.triggers},
         {"issue", r.issue},
+        {"affected_services", r.affected_services},
         {"root_cause", r.root_cause},
         {"resolution", r.resolution},
         {"escalation_level", i.escalation_level},

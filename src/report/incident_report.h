@@ -53,6 +53,8 @@ struct IncidentReportInput {
   std::vector<store::AuditRecord> audit;     // entries of the incident's actions' runs
   std::vector<store::SampleRecord> samples;  // the target's, around the incident
   std::vector<SentMessage> messages;
+  // The target's tags from dbrunbook.yaml (affected services), when the configuration is known.
+  std::map<std::string, std::string> target_tags;
   runbook::Runbook runbook;  // deadlines, trigger thresholds and summaries, name and version
   core::WallTime generated_at{};
 };
@@ -123,6 +125,7 @@ struct IncidentReport {
   watch::Incident incident;
   std::string status;  // investigating / mitigating / monitored / resolved
   std::string issue;
+  std::string affected_services;
   std::string root_cause;
   std::string resolution;
   core::Duration duration{};

@@ -213,8 +213,8 @@ TEST_F(ReportE2eTest, RealIncidentReportedInEveryFormatAndRenderedByChromium) {
 
   // --- JSON ---
   const std::string json_path = (dir_ / "report.json").string();
-  testing::RunResult run = Shell("\"$B\" report " + id + " --store " + store_ + " --runbook " +
-                                 runbook + " -o " + json_path);
+  testing::RunResult run = Shell("\"$B\" --config " + config + " report " + id + " --store " +
+                                 store_ + " --runbook " + runbook + " -o " + json_path);
   ASSERT_EQ(run.status, 0) << run.Describe();
   EXPECT_THAT(run.err, HasSubstr("written to " + json_path));
   const std::string json_text = Slurp(json_path);
@@ -226,6 +226,7 @@ TEST_F(ReportE2eTest, RealIncidentReportedInEveryFormatAndRenderedByChromium) {
   EXPECT_EQ(doc["incident"]["target"], "db");
   EXPECT_EQ(doc["incident"]["status"], "resolved");
   EXPECT_EQ(doc["incident"]["severity"], "critical");
+  EXPECT_EQ(doc["incident"]["affected_services"], "checkout") << "the target's tags";
   EXPECT_EQ(doc["runbook"]["name"], "report-test");
   EXPECT_EQ(doc["runbook"]["version"], "4");
   ASSERT_EQ(doc["deadlines"].size(), 3U);
@@ -250,6 +251,9 @@ TEST_F(ReportE2eTest, RealIncidentReportedInEveryFormatAndRenderedByChromium) {
   ASSERT_EQ(run.status, 0) << run.Describe();
   EXPECT_THAT(run.out, HasSubstr("# Incident " + id + ": db (resolved)"));
   EXPECT_THAT(run.out, HasSubstr("| assess | 5m |"));
+  EXPECT_THAT(run.out, HasSubstr("| Affected services | not recorded (no service tag on the "
+                                 "target) |"))
+      << "no configuration given or found: no tags";
   EXPECT_THAT(run.out, HasSubstr("## Messages sent\n\nNone recorded.\n"));
   EXPECT_THAT(run.out, HasSubstr("| longest_query_seconds (s) |"));
   const std::string markdown = run.out;

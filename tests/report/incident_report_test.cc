@@ -263,6 +263,7 @@ TEST_F(IncidentReportTest, Json) {
   EXPECT_EQ(doc["incident"]["target"], "orders-db");
   EXPECT_EQ(doc["incident"]["status"], "resolved");
   EXPECT_EQ(doc["incident"]["duration_seconds"], 3300);
+  EXPECT_EQ(doc["incident"]["affected_services"], "not recorded (no service tag on the target)");
   EXPECT_EQ(doc["runbook"]["name"], "database-performance");
   ASSERT_EQ(doc["deadlines"].size(), 3U);
   EXPECT_EQ(doc["deadlines"][1]["result"], "missed");
