@@ -88,12 +88,24 @@ std::optional<size_t> StatementStart(std::string_view text) {
   return std::nullopt;
 }
 
-// Every '...' and "..." literal (backslash and doubled-quote escapes) becomes ?.
+// Every '...' and "..." literal (backslash and doubled-quote escapes) becomes ?. A quote right
+// after a letter or digit is an apostrophe ("runbook's", "don't"), not the start of a literal:
+// in SQL a literal follows a space, an operator, a comma or a parenthesis.
 std::string MaskQuotedLiterals(std::string_view text) {
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    if (c != '\'' && c != '"') {
+    bool apostrophe = i > 0 && std::isalnum(static_cast<unsigned char>(text[i - 1])) != 0;
+    if (apostrophe) {
+      // ... unless the word before introduces a literal: X'41', N'x', B'01', _utf8mb4'x'.
+      size_t start = i;
+      while (start > 0 && IsWordChar(text[start - 1])) --start;
+      const std::string_view word = text.substr(start, i - start);
+      const bool introducer = word == "x" || word == "X" || word == "n" || word == "N" ||
+                              word == "b" || word == "B" || word.front() == '_';
+      apostrophe = !introducer;
+    }
+    if ((c != '\'' && c != '"') || apostrophe) {
       out += c;
       continue;
     }

@@ -329,6 +329,14 @@ TEST(RedactionTest, ProseIsLeftAlone) {
   EXPECT_EQ(RedactText("long runner: DELETE FROM sessions WHERE expires < 1700000000"),
             "long runner: delete from sessions where expires < ?");
   EXPECT_EQ(RedactText("cut short: SELECT 'unterminated"), "cut short: select ?");
+  // Apostrophes are not literals; a literal after an operator is, even without a statement.
+  EXPECT_EQ(RedactText("The runbook's first step: don't guess, turn the slow log on"),
+            "The runbook's first step: don't guess, turn the slow log on");
+  EXPECT_EQ(RedactText("WHERE email='alice@example.com' scans 2M rows"),
+            "WHERE email=? scans 2M rows");
+  EXPECT_EQ(RedactText("user 'bob'@'%' and \"quoted\" text"), "user ?@? and ? text");
+  EXPECT_EQ(RedactText("values N'alice', _utf8mb4'bob', X'616C', b'0101'"),
+            "values N?, _utf8mb4?, X?, b?");
 }
 
 // ---------------------------------------------------------------------------------------
