@@ -293,4 +293,18 @@ struct IncidentCommandOptions {
 // no daemon is running on the store or the store cannot be read.
 int RunIncidentCommand(Env& env, const IncidentCommandOptions& options);
 
+// --- The incident report (app/report_command.cc) ---
+
+struct ReportCommandOptions {
+  int64_t id = 0;
+  std::optional<std::string> store_path;    // --store
+  std::optional<std::string> runbook_path;  // --runbook: whose deadlines; else the built-in
+  std::string format = "markdown";          // markdown | html | json
+  std::optional<std::string> output;        // -o FILE; else standard output
+};
+// `dbrunbook report ID`: 0 written; 1 no such incident in the store; 2 usage, the store does not
+// exist or cannot be read, the runbook is invalid, or the output cannot be written.
+// The configuration (--config, else the usual places; none is fine) gives the target's tags.
+int RunReport(Env& env, const GlobalOptions& global, const ReportCommandOptions& options);
+
 }  // namespace dbrunbook::app

@@ -224,6 +224,18 @@ int RunRunbookShow(Env& env, const RunbookShowOptions& options) {
   out << "\nPrevention checklist\n";
   if (book.prevention.empty()) out << "  none\n";
   for (const auto& item : book.prevention) out << "  - " << item << "\n";
+  out << "\nMessages ("
+      << (book.messages.update_every.count() > 0
+              ? "a status update every " + runbook::DurationText(book.messages.update_every)
+              : std::string("no status updates"))
+      << "; titles, the bodies are in the file)\n";
+  for (auto kind :
+       {runbook::MessageTemplateKind::kAlert, runbook::MessageTemplateKind::kUpdate,
+        runbook::MessageTemplateKind::kEscalation, runbook::MessageTemplateKind::kAcknowledged,
+        runbook::MessageTemplateKind::kResolution}) {
+    out << fmt::format("  {:<13} {}\n", runbook::MessageTemplateKindName(kind),
+                       book.messages.Of(kind).title);
+  }
   return kExitOk;
 }
 

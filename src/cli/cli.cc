@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "app/commands.h"
+#include "cli/report_cli.h"
 #include "cli/watch_cli.h"
 #include "core/duration.h"
 #include "core/strings.h"
@@ -69,6 +70,8 @@ int Main(int argc, char** argv) {
 
   // watch, incidents, incident (cli/watch_cli.cc)
   WatchCommands watch_commands(cli);
+  // report (cli/report_cli.cc)
+  ReportCommand report_command(cli);
 
   // check
   app::CheckCommandOptions check;
@@ -597,6 +600,7 @@ int Main(int argc, char** argv) {
   env.terminal_width = env.out_is_terminal ? TerminalWidth() : 0;
 
   if (auto status = watch_commands.RunIfParsed(env, global)) return *status;
+  if (auto status = report_command.RunIfParsed(env, global)) return *status;
   if (check_cmd->parsed()) {
     check.format = parsed_format;
     return app::RunCheck(env, global, check);

@@ -38,8 +38,9 @@ constexpr core::Duration kMaxReviewInterval = std::chrono::hours(24 * 365 * 5);
 // ---------------------------------------------------------------------------------------
 
 const std::vector<std::string>& TopLevelKeys() {
-  static const std::vector<std::string> kKeys = {
-      "runbook", "triggers", "phases", "mitigations", "escalation", "contacts", "prevention"};
+  static const std::vector<std::string> kKeys = {"runbook",     "triggers",   "phases",
+                                                 "mitigations", "escalation", "contacts",
+                                                 "prevention",  "messages"};
   return kKeys;
 }
 
@@ -81,6 +82,21 @@ const std::vector<std::string>& ContactKeys() {
   static const std::vector<std::string> kKeys = {"name", "role", "level", "channels"};
   return kKeys;
 }
+
+const std::vector<std::string>& MessageKeys() {
+  static const std::vector<std::string> kKeys = {"update_every", "alert",        "update",
+                                                 "escalation",   "acknowledged", "resolution"};
+  return kKeys;
+}
+
+const std::vector<std::string>& TemplateKeys() {
+  static const std::vector<std::string> kKeys = {"title", "body"};
+  return kKeys;
+}
+
+constexpr MessageTemplateKind kAllTemplateKinds[] = {
+    MessageTemplateKind::kAlert, MessageTemplateKind::kUpdate, MessageTemplateKind::kEscalation,
+    MessageTemplateKind::kAcknowledged, MessageTemplateKind::kResolution};
 
 const std::vector<std::string>& ComparisonTexts() {
   static const std::vector<std::string> kTexts = {">", ">=", "<", "<=", "==", "!="};
@@ -218,6 +234,8 @@ class Validator : public config::YamlChecker {
         ParseContacts(value, runbook.contacts);
       } else if (key == "prevention") {
         runbook.prevention = StringList(value, "prevention", "write each item as `- Review ...`");
+      } else if (key == "messages") {
+        ParseMessages(value, runbook.messages);
       }
     }
     const SourceLocation whole_file{file_, 0, 0, ""};
@@ -911,6 +929,65 @@ class Validator : public config::YamlChecker {
               DidYouMean(rule.trigger, names, "triggers are"));
       }
     }
+  }
+
+  // ----- messages: -----
+
+  void ParseMessages(const YamlNode& node, MessageTemplates& out) {
+    if (!ExpectMap(node, "messages")) return;
+    for (const YamlEntry* entry : Entries(node, "messages", &MessageKeys())) {
+      const std::string path = JoinKeyPath("messages", entry->key);
+      if (entry->key == "update_every") {
+        const auto every = DurationValue(entry->value, path, true);
+        if (every.value && every.value->count() > 0 && *every.value < std::chrono::minutes(1)) {
+          Error(every.where, path, fmt::format("{} is too often", DurationText(*every.value)),
+                "status updates go to people: at least 1m (the runbook's is 30m), or 0s for "
+                "none");
+          continue;
+        }
+        if (every.value) out.update_every = *every.value;
+        continue;
+      }
+      if (!ExpectMap(entry->value, path)) continue;
+      MessageTemplateKind kind = MessageTemplateKind::kAlert;
+      for (MessageTemplateKind k : kAllTemplateKinds) {
+        if (MessageTemplateKindName(k) == entry->key) kind = k;
+      }
+      MessageTemplate& tpl = out.Of(kind);
+      for (const YamlEntry* field : Entries(entry->value, path, &TemplateKeys())) {
+        const std::string field_path = JoinKeyPath(path, field->key);
+        const Setting<std::string> text = String(field->value, field_path);
+        if (!text.value) continue;
+        const bool title = field->key == "title";
+        std::string value = *text.value;
+        // A block scalar (`body: |`) ends with a newline: not part of the message.
+        while (!value.empty() && value.back() == '\n') value.pop_back();
+        if (title && value.find('\n') != std::string::npos) {
+          Error(text.where, field_path, "has more than one line",
+                "a title is one line (the subject, the chat message's first line); put the "
+                "rest in body");
+          continue;
+        }
+        if (!CheckTemplate(value, text.where, field_path)) continue;
+        (title ? tpl.title : tpl.body) = std::move(value);
+      }
+    }
+  }
+
+  bool CheckTemplate(std::string_view text, const SourceLocation& where, const std::string& path) {
+    auto parts = SplitTemplate(text);
+    if (!parts) {
+      Error(where, path, parts.error());
+      return false;
+    }
+    bool ok = true;
+    for (const TemplatePart& part : *parts) {
+      if (!part.placeholder || Contains(MessagePlaceholders(), part.text)) continue;
+      Error(where, path, fmt::format("unknown placeholder {{{}}}", part.text),
+            DidYouMean(part.text, MessagePlaceholders(), "placeholders are"));
+      ok = false;
+    }
+    return ok;
   }
 
   // ----- contacts: -----

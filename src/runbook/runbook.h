@@ -75,6 +75,21 @@
 //   prevention:                       # the checklist attached to a resolved incident
 //     - Review the slow query log weekly
 //
+//   messages:                         # optional: the communication templates (issue 8);
+//     update_every: 30m               # the "next update" promise: a status update is due
+//                                     # this long after the alert / the last update
+//                                     # (0s: no status updates, else at least 1m);
+//                                     # default 30m
+//     alert:                          # alert | update | escalation | acknowledged |
+//       title: "🚨 Database performance alert: {target}"   # resolution; each optional:
+//       body: |                       # a kind, a title or a body left out keeps the
+//         🚨 Database performance alert  # built-in default (DefaultMessageTemplates)
+//         Database: {target}
+//         Impact: {impact}
+//   {placeholder} is replaced by the incident's value (MessagePlaceholders lists them);
+//   `{{` and `}}` write a literal brace. A body line "Label: ...{x}..." whose label has no
+//   placeholder is also one field (label, value) of the message for structured channels.
+//
 // Rules, each reported with file:line:column and key path, all at once: unknown keys (with
 // "did you mean"), duplicate keys and names, wrong types, an unknown signal, action, action
 // parameter, finding code (or trigger.NAME naming no trigger) or escalation condition, a parameter
@@ -83,9 +98,11 @@
 // / `trigger` missing or misplaced in an escalation rule, a trigger_firing rule naming no trigger,
 // levels < 1, durations without a unit or beyond 30 days. Warnings: review overdue, last_reviewed
 // in the future, a contact level no escalation rule reaches (never notified), a mitigation with
-// policy approve or auto whose `on` list is empty (never proposed). Trigger `targets` are kept as
-// written: the caller checks them against the configuration (app::CheckRunbookFile does for `config
-// check`).
+// policy approve or auto whose `on` list is empty (never proposed).
+// Messages: an unknown placeholder (with "did you mean"), a stray `{` or `}`, an empty title,
+// a title of more than one line.
+// Trigger `targets` are kept as written: the caller checks them against the configuration
+// (app::CheckRunbookFile does for `config check`).
 //
 // Thread-safety: free functions without shared state; a Runbook is a plain value.
 #pragma once
@@ -189,6 +206,48 @@ struct Contact {
   std::vector<std::string> channels;
 };
 
+// The runbook's communication (issue 8): one template per kind of message; the renderer is
+// notify/templates.h.
+enum class MessageTemplateKind { kAlert, kUpdate, kEscalation, kAcknowledged, kResolution };
+// "alert", "update", "escalation", "acknowledged", "resolution".
+std::string_view MessageTemplateKindName(MessageTemplateKind kind);
+
+struct MessageTemplate {
+  std::string title;  // one line
+  std::string body;   // lines separated by '\n'
+};
+
+struct MessageTemplates {
+  MessageTemplate alert;
+  MessageTemplate update;
+  MessageTemplate escalation;
+  MessageTemplate acknowledged;
+  MessageTemplate resolution;
+  // A status update is due this long after the alert or the previous update; 0: none.
+  core::Duration update_every = std::chrono::minutes(30);
+
+  const MessageTemplate& Of(MessageTemplateKind kind) const;
+  MessageTemplate& Of(MessageTemplateKind kind);
+};
+
+// The built-in templates: the runbook's "database performance alert" (database, impact,
+// current status, duration, next update) and "resolution notification" (issue, duration, root
+// cause, resolution, impact), and status update, escalation and acknowledgement messages. The
+// default runbook file writes the same text out (a test keeps them equal).
+MessageTemplates DefaultMessageTemplates();
+
+// Every {placeholder} a template may use, sorted (notify/templates.h fills each one).
+const std::vector<std::string>& MessagePlaceholders();
+
+// A template split into literal text and placeholders ({{ and }} already unescaped).
+struct TemplatePart {
+  bool placeholder = false;
+  std::string text;  // the literal text, or the placeholder's name
+};
+// The parts of `text`, or what is wrong with it (a `{` without its `}`, a `}` alone, an empty
+// or malformed name); names are not checked against MessagePlaceholders here.
+tl::expected<std::vector<TemplatePart>, std::string> SplitTemplate(std::string_view text);
+
 struct Metadata {
   std::string name;
   std::string version;
@@ -207,6 +266,7 @@ struct Runbook {
   std::vector<EscalationRule> escalation;
   std::vector<Contact> contacts;
   std::vector<std::string> prevention;
+  MessageTemplates messages = DefaultMessageTemplates();
   std::vector<config::Diagnostic> warnings;
 
   const TriggerSpec* FindTrigger(std::string_view name) const;

@@ -140,7 +140,9 @@ TEST_F(RunbookCliTest, ShowPrintsTheEffectiveRunbook) {
         "replication_lag_seconds > 60 for 30s, clears past 30", "mitigate     by 30m",
         "kill-queries  approve  on lock.root_blocker, query.long_running; block 1h",
         "level 1  database-unavailable", "unavailable for 10m  -> dba-on-call",
-        "level 3  management", "Prevention checklist"}) {
+        "level 3  management", "Prevention checklist", "Messages (a status update every 30m;",
+        "  alert         \xF0\x9F\x9A\xA8 Database performance alert: {target}\n",
+        "  resolution    \xE2\x9C\x85 Resolved: database performance issue on {target}\n"}) {
     EXPECT_NE(r.out.find(expected), std::string::npos) << expected << "\n" << r.Describe();
   }
   const std::string file = Write("good.yaml", kGoodRunbook);
