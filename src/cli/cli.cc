@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "app/commands.h"
+#include "cli/notify_cli.h"
 #include "cli/watch_cli.h"
 #include "core/duration.h"
 #include "core/strings.h"
@@ -69,6 +70,8 @@ int Main(int argc, char** argv) {
 
   // watch, incidents, incident (cli/watch_cli.cc)
   WatchCommands watch_commands(cli);
+  // notify test|list|outbox|flush (cli/notify_cli.cc)
+  NotifyCommands notify_commands(cli);
 
   // check
   app::CheckCommandOptions check;
@@ -597,6 +600,7 @@ int Main(int argc, char** argv) {
   env.terminal_width = env.out_is_terminal ? TerminalWidth() : 0;
 
   if (auto status = watch_commands.RunIfParsed(env, global)) return *status;
+  if (auto status = notify_commands.RunIfParsed(env, global)) return *status;
   if (check_cmd->parsed()) {
     check.format = parsed_format;
     return app::RunCheck(env, global, check);

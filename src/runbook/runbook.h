@@ -173,6 +173,7 @@ struct Contact {
   std::string role;
   int level = 1;
   std::vector<std::string> channels;
+  config::SourceLocation where;  // of `channels` (else of the contact's entry)
 };
 
 struct Metadata {
