@@ -296,10 +296,10 @@ int RunIncidentCommand(Env& env, const IncidentCommandOptions& options);
 // --- Notifications (app/notify_command.cc) ---
 
 struct NotifyOptions {
-  std::string verb;     // test, list, outbox, flush
-  std::string channel;  // test: the channel's name
-  std::optional<std::string> store_path;            // outbox, flush: --store
-  int limit = 20;                                   // outbox: failed and queued rows shown
+  std::string verb;                                // test, list, outbox, flush
+  std::string channel;                             // test: the channel's name
+  std::optional<std::string> store_path;           // outbox, flush: --store
+  int limit = 20;                                  // outbox: failed and queued rows shown
   core::Duration wait = std::chrono::seconds(60);  // flush: --wait, at most this long
 };
 // `dbrunbook notify test CHANNEL`: one test message straight through the channel's sender (not

@@ -41,9 +41,9 @@ notify::Message TestMessage(Env& env, const notify::Channel& channel) {
   notify::Message m;
   m.kind = notify::MessageKind::kTest;
   m.severity = notify::Severity::kInfo;
-  m.key = fmt::format("test-{}-{}", channel.name(),
-                      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch())
-                          .count());
+  m.key = fmt::format(
+      "test-{}-{}", channel.name(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
   m.dedup_key = m.key;
   m.target = "dbrunbook";
   m.title = fmt::format("🧪 dbrunbook test message: {}", channel.name());
@@ -64,11 +64,11 @@ int RunTest(Env& env, const config::Config& config, const NotifyOptions& options
   if (configured == nullptr) {
     std::vector<std::string> names;
     for (const auto& c : config.notify.channels) names.push_back(c.name);
-    env.err << fmt::format(
-        "dbrunbook notify test: no channel is named '{}' in {} — {}\n", options.channel,
-        config.path,
-        names.empty() ? std::string("add one under notify.channels")
-                      : config::DidYouMean(options.channel, names, "channels are"));
+    env.err << fmt::format("dbrunbook notify test: no channel is named '{}' in {} — {}\n",
+                           options.channel, config.path,
+                           names.empty()
+                               ? std::string("add one under notify.channels")
+                               : config::DidYouMean(options.channel, names, "channels are"));
     return kExitUsage;
   }
   auto spec = notify::ResolveChannel(*configured, env.environment);
@@ -85,8 +85,7 @@ int RunTest(Env& env, const config::Config& config, const NotifyOptions& options
   const auto report = [&](std::string_view what, const notify::DeliveryOutcome& outcome) {
     (outcome.state == notify::DeliveryState::kDelivered ? env.out : env.err) << fmt::format(
         "{} {} to {} ({}): {} — {}\n", what, message.key, (*channel)->name(),
-        (*channel)->spec().Destination(), notify::DeliveryStateName(outcome.state),
-        outcome.detail);
+        (*channel)->spec().Destination(), notify::DeliveryStateName(outcome.state), outcome.detail);
   };
   const auto sent = (*channel)->Send(message, env.clock.WallNow());
   report("test message", sent);
@@ -125,12 +124,12 @@ int RunList(Env& env, const config::Config& config) {
     if (!spec->hmac_secret.empty()) extra += ", signed (HMAC-SHA256)";
     if (spec->type == notify::ChannelType::kEmail) {
       extra += core::StartsWithIgnoreCase(spec->smtp_url, "smtps://") ? ", implicit TLS"
-               : spec->starttls_required                               ? ", STARTTLS required"
-                                                                       : ", STARTTLS when offered";
+               : spec->starttls_required                              ? ", STARTTLS required"
+                                                                      : ", STARTTLS when offered";
       if (!spec->username.empty()) extra += ", SMTP AUTH";
     }
-    env.out << fmt::format("{:<16} {:<10} {}{} (timeout {})\n", c.name, c.type,
-                           spec->Destination(), extra, core::FormatDuration(spec->timeout));
+    env.out << fmt::format("{:<16} {:<10} {}{} (timeout {})\n", c.name, c.type, spec->Destination(),
+                           extra, core::FormatDuration(spec->timeout));
   }
   return errors > 0 ? kExitUsage : kExitOk;
 }
@@ -159,8 +158,8 @@ int RunOutbox(Env& env, const NotifyOptions& options) {
   }
   env.out << fmt::format("{:<16} {:>8} {:>8} {:>8}\n", "CHANNEL", "QUEUED", "SENT", "FAILED");
   for (auto& [channel, states] : by_channel) {
-    env.out << fmt::format("{:<16} {:>8} {:>8} {:>8}\n", channel, states["queued"],
-                           states["sent"], states["failed"]);
+    env.out << fmt::format("{:<16} {:>8} {:>8} {:>8}\n", channel, states["queued"], states["sent"],
+                           states["failed"]);
   }
   auto failed = (*opened)->OutboxByState("failed", options.limit);
   if (!failed) {
@@ -170,11 +169,10 @@ int RunOutbox(Env& env, const NotifyOptions& options) {
   if (!failed->empty()) {
     env.out << fmt::format("\nFailed (newest first, at most {}):\n", options.limit);
     for (const auto& row : *failed) {
-      env.out << fmt::format("  {} {} {}{} after {} attempt{}: {}\n", row.created_at, row.channel,
-                             row.kind,
-                             row.incident_id.empty() ? ""
-                                                     : fmt::format(" (incident {})", row.incident_id),
-                             row.attempts, row.attempts == 1 ? "" : "s", row.last_error);
+      env.out << fmt::format(
+          "  {} {} {}{} after {} attempt{}: {}\n", row.created_at, row.channel, row.kind,
+          row.incident_id.empty() ? "" : fmt::format(" (incident {})", row.incident_id),
+          row.attempts, row.attempts == 1 ? "" : "s", row.last_error);
     }
   }
   auto queued = (*opened)->OutboxByState("queued", options.limit);
@@ -202,9 +200,9 @@ int RunFlush(Env& env, const config::Config& config, const NotifyOptions& option
       return kExitStore;
     }
     auto lease = (*opened)->CurrentDaemonLease();
-    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                            env.clock.WallNow().time_since_epoch())
-                            .count();
+    const int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(env.clock.WallNow().time_since_epoch())
+            .count();
     if (lease && *lease && now - (*lease)->heartbeat_epoch < kLeaseFreshSeconds) {
       env.err << fmt::format(
           "dbrunbook notify flush: the watch daemon (pid {} on {}) delivers the outbox of {} — "
@@ -222,8 +220,9 @@ int RunFlush(Env& env, const config::Config& config, const NotifyOptions& option
   notify::DispatcherOptions dispatch;
   dispatch.store_path = *path;
   dispatch.policy = notify::PolicyFrom(config.notify.delivery);
-  auto dispatcher = notify::Dispatcher::Start(std::move(*channels), dispatch, env.clock,
-                                              std::shared_ptr<core::Logger>(&env.log, [](auto*) {}));
+  auto dispatcher =
+      notify::Dispatcher::Start(std::move(*channels), dispatch, env.clock,
+                                std::shared_ptr<core::Logger>(&env.log, [](auto*) {}));
   if (!dispatcher) {
     env.err << "dbrunbook notify flush: " << dispatcher.error().ToString() << "\n";
     return kExitStore;

@@ -62,9 +62,9 @@ std::vector<config::Diagnostic> CheckContactChannels(const runbook::Runbook& boo
           config::Diagnostic::Severity::kError, contact.where,
           fmt::format("contacts ({}).channels", contact.name),
           fmt::format("no notification channel is named '{}' in {}", name, config.path),
-          !close.empty()   ? fmt::format("did you mean {}?", close)
-          : names.empty()  ? std::string("add it under notify.channels in the configuration")
-                           : fmt::format("channels are: {}", fmt::join(names, ", "))});
+          !close.empty()  ? fmt::format("did you mean {}?", close)
+          : names.empty() ? std::string("add it under notify.channels in the configuration")
+                          : fmt::format("channels are: {}", fmt::join(names, ", "))});
     }
   }
   return out;

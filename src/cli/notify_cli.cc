@@ -21,14 +21,14 @@ NotifyCommands::NotifyCommands(CLI::App& cli) {
       "send a test message through CHANNEL now (not through the outbox; a PagerDuty test\n"
       "incident is resolved at once). Exit status: 0 delivered, 1 not delivered, 2 configuration\n"
       "error or unknown channel.");
-  test->add_option("channel", options_.channel, "the channel's name (notify.channels)")
-      ->required();
+  test->add_option("channel", options_.channel, "the channel's name (notify.channels)")->required();
   verbs_.push_back(test);
   verbs_.push_back(notify_->add_subcommand(
       "list", "the configured channels, their type and where they send (secrets masked)"));
   CLI::App* outbox = notify_->add_subcommand(
-      "outbox", "the outbox: queued, sent and failed messages per channel, the failed ones with "
-                "their last error");
+      "outbox",
+      "the outbox: queued, sent and failed messages per channel, the failed ones with "
+      "their last error");
   outbox->add_option("--store", store_, kStoreHelp.data());
   outbox->add_option("--limit", options_.limit, "rows shown per list (default 20)")
       ->check(CLI::Range(1, 100000));

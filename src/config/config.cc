@@ -37,7 +37,7 @@ constexpr std::uintmax_t kMaxConfigBytes = 4 << 20;
 
 const std::vector<std::string>& TopLevelKeys() {
   static const std::vector<std::string> kKeys = {
-      "targets", "defaults",        "assess",        "investigate",          "watch",
+      "targets", "defaults",        "assess",        "investigate",           "watch",
       "log",     "protected_users", "failover_hook", "failover_block_period", "notify"};
   return kKeys;
 }

@@ -286,8 +286,8 @@ struct WatchSettings {
 // (notify::ResolveChannels reads them).
 struct NotifyChannelConfig {
   std::string name;
-  std::string type;  // slack, pagerduty, teams, webhook, email, stdout, file
-  std::string url;   // webhook, pagerduty (the Events API endpoint; default PagerDuty's)
+  std::string type;             // slack, pagerduty, teams, webhook, email, stdout, file
+  std::string url;              // webhook, pagerduty (the Events API endpoint; default PagerDuty's)
   std::string url_env;          // slack, teams, webhook: the variable holding the URL
   std::string routing_key_env;  // pagerduty
   std::string hmac_secret_env;  // webhook, teams: sign the body (X-Dbrunbook-Signature)
@@ -305,10 +305,10 @@ struct NotifyChannelConfig {
 
 // How the outbox retries (notify/dispatcher.h); unset keys keep the defaults.
 struct NotifyDeliverySettings {
-  std::optional<int> max_attempts;               // default 12
-  std::optional<core::Duration> max_age;         // default 24h
-  std::optional<core::Duration> backoff_base;    // default 2s
-  std::optional<core::Duration> backoff_cap;     // default 5m
+  std::optional<int> max_attempts;             // default 12
+  std::optional<core::Duration> max_age;       // default 24h
+  std::optional<core::Duration> backoff_base;  // default 2s
+  std::optional<core::Duration> backoff_cap;   // default 5m
 };
 
 struct NotifySettings {

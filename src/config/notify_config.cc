@@ -27,9 +27,9 @@ const std::vector<std::string>& DeliveryKeys() {
 
 const std::vector<std::string>& ChannelKeys() {
   static const std::vector<std::string> kKeys = {
-      "name",     "type",         "url",          "url_env", "routing_key_env", "hmac_secret_env",
-      "smtp_url", "starttls",     "from",         "to",      "username_env",    "password_env",
-      "path",     "ca_file",      "timeout"};
+      "name",     "type",     "url",    "url_env", "routing_key_env", "hmac_secret_env",
+      "smtp_url", "starttls", "from",   "to",      "username_env",    "password_env",
+      "path",     "ca_file",  "timeout"};
   return kKeys;
 }
 
@@ -46,8 +46,7 @@ const std::map<std::string, std::set<std::string>>& KeysByType() {
       {"teams", {"url_env", "hmac_secret_env", "ca_file"}},
       {"webhook", {"url", "url_env", "hmac_secret_env", "ca_file"}},
       {"pagerduty", {"url", "routing_key_env", "ca_file"}},
-      {"email",
-       {"smtp_url", "starttls", "from", "to", "username_env", "password_env", "ca_file"}},
+      {"email", {"smtp_url", "starttls", "from", "to", "username_env", "password_env", "ca_file"}},
       {"stdout", {}},
       {"file", {"path"}},
   };
@@ -163,8 +162,8 @@ class NotifyReader {
     const Setting<std::string> text = c_.String(node, path);
     if (!text.value) return {};
     if (!IsEnvName(*text.value)) {
-      c_.Error(node.where, path, fmt::format("'{}' is not an environment variable name",
-                                             *text.value),
+      c_.Error(node.where, path,
+               fmt::format("'{}' is not an environment variable name", *text.value),
                "name the variable that holds the value (letters, digits and '_'), e.g. "
                "SLACK_WEBHOOK_URL; never the value itself");
       return {};
@@ -251,18 +250,17 @@ class NotifyReader {
       const std::string key_path = JoinKeyPath(shown, key);
       if (key != "timeout" && allowed.count(key) == 0) {
         std::string hint =
-            allowed.empty()
-                ? fmt::format("a {} channel takes only name, type and timeout", ch.type)
-                : fmt::format("a {} channel takes: {} (and name, type, timeout)", ch.type,
-                              fmt::join(allowed.begin(), allowed.end(), ", "));
+            allowed.empty() ? fmt::format("a {} channel takes only name, type and timeout", ch.type)
+                            : fmt::format("a {} channel takes: {} (and name, type, timeout)",
+                                          ch.type, fmt::join(allowed.begin(), allowed.end(), ", "));
         if (key == "url" && (ch.type == "slack" || ch.type == "teams")) {
           hint = fmt::format(
               "a {} webhook URL is a secret (whoever has it can post): put it in an "
               "environment variable and name that with url_env",
               ch.type == "slack" ? "Slack" : "Teams workflow");
         }
-        c_.Error(entry->key_where, key_path,
-                 fmt::format("does not apply to a {} channel", ch.type), hint);
+        c_.Error(entry->key_where, key_path, fmt::format("does not apply to a {} channel", ch.type),
+                 hint);
         ok = false;
         continue;
       }
@@ -395,8 +393,8 @@ class NotifyReader {
       if (ch.from.empty()) missing("from", "write from: dbrunbook@example.com");
       if (ch.to.empty()) missing("to", "write to: [dba@example.com]");
       if (HasKey(entries, "username_env") != HasKey(entries, "password_env")) {
-        c_.Error(item.where, JoinKeyPath(shown, ch.username_env.empty() ? "username_env"
-                                                                        : "password_env"),
+        c_.Error(item.where,
+                 JoinKeyPath(shown, ch.username_env.empty() ? "username_env" : "password_env"),
                  "missing", "SMTP AUTH needs both username_env and password_env");
         ok = false;
       }

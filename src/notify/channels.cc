@@ -97,16 +97,15 @@ std::string SlackText(std::string_view raw, size_t max_chars) {
 std::string Rfc5322Date(core::WallTime t) {
   static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
                                                        "Thu", "Fri", "Sat"};
-  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr",
-                                                          "May", "Jun", "Jul", "Aug",
-                                                          "Sep", "Oct", "Nov", "Dec"};
+  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm utc{};
   gmtime_r(&secs, &utc);
   return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} +0000",
-                     kDays.at(static_cast<size_t>(utc.tm_wday)),
-                     utc.tm_mday, kMonths.at(static_cast<size_t>(utc.tm_mon)),
-                     utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
+                     kDays.at(static_cast<size_t>(utc.tm_wday)), utc.tm_mday,
+                     kMonths.at(static_cast<size_t>(utc.tm_mon)), utc.tm_year + 1900, utc.tm_hour,
+                     utc.tm_min, utc.tm_sec);
 }
 
 std::string Base64(std::string_view data) {
@@ -154,7 +153,8 @@ std::string Excerpt(std::string_view body, const std::vector<std::string>& secre
 Json FieldsJson(const Message& message) {
   Json fields = Json::array();
   for (const auto& [label, value] : message.fields) {
-    fields.push_back(Json{{"label", core::ToValidUtf8(label)}, {"value", core::ToValidUtf8(value)}});
+    fields.push_back(
+        Json{{"label", core::ToValidUtf8(label)}, {"value", core::ToValidUtf8(value)}});
   }
   return fields;
 }
@@ -186,9 +186,9 @@ std::string_view ChannelTypeName(ChannelType type) {
 }
 
 std::optional<ChannelType> ParseChannelType(std::string_view name) {
-  for (ChannelType t : {ChannelType::kSlack, ChannelType::kPagerDuty, ChannelType::kTeams,
-                        ChannelType::kWebhook, ChannelType::kEmail, ChannelType::kStdout,
-                        ChannelType::kFile}) {
+  for (ChannelType t :
+       {ChannelType::kSlack, ChannelType::kPagerDuty, ChannelType::kTeams, ChannelType::kWebhook,
+        ChannelType::kEmail, ChannelType::kStdout, ChannelType::kFile}) {
     if (ChannelTypeName(t) == name) return t;
   }
   return std::nullopt;
@@ -269,7 +269,8 @@ std::string ChannelSpec::Destination() const {
       std::string path;
       if (scheme_end != std::string::npos) {
         const auto slash = u.find('/', scheme_end + 3);
-        if (slash != std::string::npos) path = u.substr(slash, u.find_first_of("?#", slash) - slash);
+        if (slash != std::string::npos)
+          path = u.substr(slash, u.find_first_of("?#", slash) - slash);
         if (u.find('?') != std::string::npos) path += "?***";
       }
       return cloud::RedactedOrigin(u) + path;
@@ -308,8 +309,9 @@ core::Result<ChannelSpec> ResolveChannel(const config::NotifyChannelConfig& conf
   spec.where = config.where;
   const auto type = ParseChannelType(config.type);
   if (!type) {
-    return core::MakeError(core::ErrorCode::kInvalidConfig,
-                           fmt::format("channel '{}': unknown type '{}'", config.name, config.type));
+    return core::MakeError(
+        core::ErrorCode::kInvalidConfig,
+        fmt::format("channel '{}': unknown type '{}'", config.name, config.type));
   }
   spec.type = *type;
   std::vector<std::string> problems;
@@ -334,9 +336,10 @@ core::Result<ChannelSpec> ResolveChannel(const config::NotifyChannelConfig& conf
   if (!config.url_env.empty() && !spec.url.empty()) {
     const std::string lower = core::ToLower(spec.url.Reveal());
     if (!lower.starts_with("http://") && !lower.starts_with("https://")) {
-      problems.push_back(fmt::format("environment variable {} (url_env) does not hold an http:// "
-                                     "or https:// URL",
-                                     config.url_env));
+      problems.push_back(
+          fmt::format("environment variable {} (url_env) does not hold an http:// "
+                      "or https:// URL",
+                      config.url_env));
     }
   }
   spec.smtp_url = config.smtp_url;
@@ -378,7 +381,7 @@ std::string SlackEscape(std::string_view text) {
 }
 
 std::string CutChars(std::string_view text, size_t max_chars) {
-  const std::string valid = core::ToValidUtf8(text);
+  std::string valid = core::ToValidUtf8(text);
   const auto points = CodePoints(valid);
   if (points.size() <= max_chars) return valid;
   std::string out;
@@ -394,8 +397,9 @@ std::string SlackPayload(const Message& message) {
                           {"text", CutChars(message.title, kSlackHeaderMax)},
                           {"emoji", true}}}});
   if (!message.text.empty()) {
-    blocks.push_back(Json{{"type", "section"},
-                          {"text", {{"type", "mrkdwn"}, {"text", SlackText(message.text, kSlackSectionMax)}}}});
+    blocks.push_back(
+        Json{{"type", "section"},
+             {"text", {{"type", "mrkdwn"}, {"text", SlackText(message.text, kSlackSectionMax)}}}});
   }
   for (size_t start = 0; start < message.fields.size(); start += kSlackFieldsPerSection) {
     Json fields = Json::array();
@@ -404,20 +408,21 @@ std::string SlackPayload(const Message& message) {
       const auto& [label, value] = message.fields[i];
       // "*Label*\nvalue": the label bold, both escaped (a label with * would still be bold text).
       const std::string label_text = SlackText(label, 200);
-      fields.push_back(Json{
-          {"type", "mrkdwn"},
-          {"text", fmt::format("*{}*\n{}", label_text,
-                               SlackText(value, kSlackFieldMax - label_text.size() - 3))}});
+      fields.push_back(
+          Json{{"type", "mrkdwn"},
+               {"text", fmt::format("*{}*\n{}", label_text,
+                                    SlackText(value, kSlackFieldMax - label_text.size() - 3))}});
     }
     blocks.push_back(Json{{"type", "section"}, {"fields", fields}});
   }
   std::string context = "dbrunbook";
   if (!message.incident_id.empty()) context += fmt::format(" · incident {}", message.incident_id);
   if (!message.target.empty()) context += fmt::format(" · {}", message.target);
-  context += fmt::format(" · {} · {}", SeverityName(message.severity), MessageKindName(message.kind));
-  blocks.push_back(Json{{"type", "context"},
-                        {"elements", Json::array({Json{{"type", "mrkdwn"},
-                                                       {"text", SlackText(context, 2000)}}})}});
+  context +=
+      fmt::format(" · {} · {}", SeverityName(message.severity), MessageKindName(message.kind));
+  blocks.push_back(Json{
+      {"type", "context"},
+      {"elements", Json::array({Json{{"type", "mrkdwn"}, {"text", SlackText(context, 2000)}}})}});
   std::string fallback = message.title;
   if (!message.text.empty()) fallback += "\n" + message.text;
   const Json payload{{"text", SlackText(fallback, 4000)}, {"blocks", blocks}};
@@ -451,22 +456,25 @@ std::string PagerDutyPayload(const Message& message, std::string_view routing_ke
     if (!message.incident_id.empty()) details["incident_id"] = message.incident_id;
     details["kind"] = std::string(MessageKindName(message.kind));
     if (!message.text.empty()) details["text"] = core::ToValidUtf8(message.text);
-    event["payload"] = Json{
-        {"summary", CutChars(message.title.empty() ? message.text : message.title,
-                             kPagerDutySummaryMax)},
-        {"source", message.target.empty() ? std::string("dbrunbook") : message.target},
-        {"severity", std::string(SeverityName(message.severity))},
-        {"timestamp", core::FormatRfc3339(created)},
-        {"component", "database"},
-        {"custom_details", details}};
+    event["payload"] =
+        Json{{"summary",
+              CutChars(message.title.empty() ? message.text : message.title, kPagerDutySummaryMax)},
+             {"source", message.target.empty() ? std::string("dbrunbook") : message.target},
+             {"severity", std::string(SeverityName(message.severity))},
+             {"timestamp", core::FormatRfc3339(created)},
+             {"component", "database"},
+             {"custom_details", details}};
   }
   return event.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 std::string TeamsPayload(const Message& message) {
   Json body = Json::array();
-  Json title{{"type", "TextBlock"}, {"text", core::ToValidUtf8(message.title)}, {"weight", "Bolder"},
-             {"size", "Medium"},    {"wrap", true}};
+  Json title{{"type", "TextBlock"},
+             {"text", core::ToValidUtf8(message.title)},
+             {"weight", "Bolder"},
+             {"size", "Medium"},
+             {"wrap", true}};
   if (message.severity == Severity::kCritical) title["color"] = "Attention";
   if (message.severity == Severity::kWarning) title["color"] = "Warning";
   body.push_back(title);
@@ -477,7 +485,8 @@ std::string TeamsPayload(const Message& message) {
   if (!message.fields.empty()) {
     Json facts = Json::array();
     for (const auto& [label, value] : message.fields) {
-      facts.push_back(Json{{"title", core::ToValidUtf8(label)}, {"value", core::ToValidUtf8(value)}});
+      facts.push_back(
+          Json{{"title", core::ToValidUtf8(label)}, {"value", core::ToValidUtf8(value)}});
     }
     body.push_back(Json{{"type", "FactSet"}, {"facts", facts}});
   }
@@ -526,7 +535,7 @@ std::string WebhookSignature(std::string_view secret, std::string_view timestamp
 }
 
 std::string EncodeHeaderWord(std::string_view text) {
-  const std::string valid = core::ToValidUtf8(text);
+  std::string valid = core::ToValidUtf8(text);
   const bool plain = valid.size() <= 900 && std::all_of(valid.begin(), valid.end(), [](char c) {
                        const auto u = static_cast<unsigned char>(c);
                        return u >= 0x20 && u < 0x7F;
@@ -572,10 +581,9 @@ std::string EmailMessage(const Message& message, const std::string& from,
   out += "From: " + from + "\r\n";
   out += fmt::format("To: {}\r\n", fmt::join(to, ", "));
   out += "Subject: " + EncodeHeaderWord(message.title) + "\r\n";
-  out += fmt::format("Message-ID: <{}.{}@{}>\r\n", id,
-                     std::chrono::duration_cast<std::chrono::seconds>(created.time_since_epoch())
-                         .count(),
-                     domain);
+  out += fmt::format(
+      "Message-ID: <{}.{}@{}>\r\n", id,
+      std::chrono::duration_cast<std::chrono::seconds>(created.time_since_epoch()).count(), domain);
   out += "MIME-Version: 1.0\r\n";
   out += "Content-Type: text/plain; charset=utf-8\r\n";
   out += "Content-Transfer-Encoding: base64\r\n";
@@ -634,8 +642,7 @@ namespace {
 
 class HttpChannel final : public Channel {
  public:
-  HttpChannel(ChannelSpec spec, std::shared_ptr<cloud::HttpTransport> transport,
-              core::Clock& clock)
+  HttpChannel(ChannelSpec spec, std::shared_ptr<cloud::HttpTransport> transport, core::Clock& clock)
       : spec_(std::move(spec)),
         transport_(std::move(transport)),
         clock_(clock),
@@ -858,10 +865,10 @@ core::Result<std::unique_ptr<Channel>> MakeChannel(ChannelSpec spec, const Chann
     }
     case ChannelType::kEmail:
       if (!spec.ca_file.empty() && !std::ifstream(spec.ca_file).good()) {
-        return core::MakeError(core::ErrorCode::kInvalidConfig,
-                               fmt::format("channel '{}': cannot read the CA file {}", spec.name,
-                                           spec.ca_file),
-                               "point ca_file at a readable PEM file");
+        return core::MakeError(
+            core::ErrorCode::kInvalidConfig,
+            fmt::format("channel '{}': cannot read the CA file {}", spec.name, spec.ca_file),
+            "point ca_file at a readable PEM file");
       }
       return std::unique_ptr<Channel>(std::make_unique<EmailChannel>(std::move(spec)));
     case ChannelType::kStdout:
@@ -872,8 +879,7 @@ core::Result<std::unique_ptr<Channel>> MakeChannel(ChannelSpec spec, const Chann
 }
 
 core::Result<std::vector<std::unique_ptr<Channel>>> MakeChannels(
-    const config::NotifySettings& settings, const core::Environment& env,
-    const ChannelDeps& deps) {
+    const config::NotifySettings& settings, const core::Environment& env, const ChannelDeps& deps) {
   std::vector<std::unique_ptr<Channel>> out;
   std::vector<std::string> problems;
   std::string hint;
@@ -893,8 +899,8 @@ core::Result<std::vector<std::unique_ptr<Channel>>> MakeChannels(
     out.push_back(std::move(*channel));
   }
   if (!problems.empty()) {
-    return core::MakeError(core::ErrorCode::kInvalidConfig, fmt::format("{}", fmt::join(problems, "\n")),
-                           hint);
+    return core::MakeError(core::ErrorCode::kInvalidConfig,
+                           fmt::format("{}", fmt::join(problems, "\n")), hint);
   }
   return out;
 }

@@ -161,7 +161,6 @@ core::Result<std::unique_ptr<Channel>> MakeChannel(ChannelSpec spec, const Chann
 // Every configured channel, resolved (ResolveChannel) and made (MakeChannel). kInvalidConfig
 // listing every channel that cannot be, one per line, when any cannot.
 core::Result<std::vector<std::unique_ptr<Channel>>> MakeChannels(
-    const config::NotifySettings& settings, const core::Environment& env,
-    const ChannelDeps& deps);
+    const config::NotifySettings& settings, const core::Environment& env, const ChannelDeps& deps);
 
 }  // namespace dbrunbook::notify

@@ -82,8 +82,11 @@ core::Result<Message> MessageFromJson(std::string_view text) {
   if (!kind || !severity) return bad("kind or severity");
   m.kind = *kind;
   m.severity = *severity;
-  for (auto [field, key] : {std::pair{&m.incident_id, "incident_id"}, {&m.target, "target"},
-                            {&m.key, "key"}, {&m.dedup_key, "dedup_key"}, {&m.title, "title"},
+  for (auto [field, key] : {std::pair{&m.incident_id, "incident_id"},
+                            {&m.target, "target"},
+                            {&m.key, "key"},
+                            {&m.dedup_key, "dedup_key"},
+                            {&m.title, "title"},
                             {&m.text, "text"}}) {
     auto value = text_of(key);
     if (!value) return bad(key);
@@ -106,8 +109,7 @@ core::Result<Message> MessageFromJson(std::string_view text) {
 }
 
 core::Result<EnqueueResult> EnqueueMessage(store::Store& store, const Message& message,
-                                           core::WallTime now,
-                                           const std::set<std::string>& known) {
+                                           core::WallTime now, const std::set<std::string>& known) {
   if (message.key.empty()) {
     return core::MakeError(core::ErrorCode::kInvalidArgument,
                            "notification without a key cannot be queued",
@@ -176,8 +178,8 @@ Dispatcher::Dispatcher(DispatcherOptions options, core::Clock& clock,
     : options_(std::move(options)), clock_(clock), log_(std::move(log)) {}
 
 core::Result<std::unique_ptr<Dispatcher>> Dispatcher::Start(
-    std::vector<std::unique_ptr<Channel>> channels, DispatcherOptions options,
-    core::Clock& clock, std::shared_ptr<core::Logger> log) {
+    std::vector<std::unique_ptr<Channel>> channels, DispatcherOptions options, core::Clock& clock,
+    std::shared_ptr<core::Logger> log) {
   if (!log) log = core::MakeNullLogger();
   std::unique_ptr<Dispatcher> d(new Dispatcher(std::move(options), clock, std::move(log)));
   auto store = store::Store::Open(d->options_.store_path);
@@ -185,9 +187,9 @@ core::Result<std::unique_ptr<Dispatcher>> Dispatcher::Start(
   d->store_ = std::move(*store);
   for (auto& channel : channels) {
     if (!d->names_.insert(channel->name()).second) {
-      return core::MakeError(core::ErrorCode::kInvalidArgument,
-                             fmt::format("two notification channels are named '{}'",
-                                         channel->name()));
+      return core::MakeError(
+          core::ErrorCode::kInvalidArgument,
+          fmt::format("two notification channels are named '{}'", channel->name()));
     }
     auto worker = std::make_unique<Worker>();
     auto own = store::Store::Open(d->options_.store_path);

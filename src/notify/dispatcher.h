@@ -101,8 +101,8 @@ class Dispatcher {
   // one worker per channel; queued rows from before (a restart) are picked up at once. kIo when
   // the store cannot be opened; kInvalidArgument for two channels with one name.
   static core::Result<std::unique_ptr<Dispatcher>> Start(
-      std::vector<std::unique_ptr<Channel>> channels, DispatcherOptions options,
-      core::Clock& clock, std::shared_ptr<core::Logger> log);
+      std::vector<std::unique_ptr<Channel>> channels, DispatcherOptions options, core::Clock& clock,
+      std::shared_ptr<core::Logger> log);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;

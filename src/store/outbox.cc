@@ -184,10 +184,10 @@ core::Result<std::vector<OutboxCount>> Store::OutboxCounts() {
 }
 
 core::Result<std::vector<OutboxRow>> Store::OutboxMessagesOf(std::string_view incident_id) {
-  return QueryRows(impl_->db.get(), path_,
-                   fmt::format("SELECT {} FROM notify_outbox WHERE incident_id = ? ORDER BY id",
-                               kColumns),
-                   {std::string(incident_id)}, {});
+  return QueryRows(
+      impl_->db.get(), path_,
+      fmt::format("SELECT {} FROM notify_outbox WHERE incident_id = ? ORDER BY id", kColumns),
+      {std::string(incident_id)}, {});
 }
 
 core::Result<std::vector<OutboxRow>> Store::OutboxByState(std::string_view state, int limit) {

@@ -21,8 +21,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 // 2026-11-27T10:00:00.250Z
-const core::WallTime kCreated =
-    core::WallTime(milliseconds(int64_t{1795773600} * 1000 + 250));
+const core::WallTime kCreated = core::WallTime(milliseconds(int64_t{1795773600} * 1000 + 250));
 
 Message Alert() {
   Message m;
@@ -66,7 +65,8 @@ TEST(SlackPayload, RespectsBlockKitLimits) {
   const auto header = got["blocks"][0]["text"]["text"].get<std::string>();
   EXPECT_EQ(header, std::string(149, 'x') + "…");
   const auto section = got["blocks"][1]["text"]["text"].get<std::string>();
-  EXPECT_EQ(section.size(), 599 * 5 + std::string("…").size());  // 2995 + 1 <= 3000 characters
+  EXPECT_EQ(section.size(),
+            size_t{599} * 5 + std::string("…").size());  // 2995 + 1 <= 3000 characters
   EXPECT_EQ(section.substr(0, 10), "&amp;&amp;");
   // 15 fields: a section of 10 and one of 5 (Block Kit allows at most 10 per section).
   EXPECT_EQ(got["blocks"][2]["fields"].size(), 10u);
@@ -187,9 +187,9 @@ TEST(WebhookSignature, HmacSha256OfTimestampDotBody) {
 }
 
 TEST(EmailMessage, Rfc5322WithEncodedSubject) {
-  const std::string mail = EmailMessage(Alert(), "dbrunbook@example.com",
-                                        {"dba@example.com", "oncall@example.com"}, kCreated,
-                                        "incident-42-alert\nmail");
+  const std::string mail =
+      EmailMessage(Alert(), "dbrunbook@example.com", {"dba@example.com", "oncall@example.com"},
+                   kCreated, "incident-42-alert\nmail");
   EXPECT_NE(mail.find("Date: Fri, 27 Nov 2026 10:00:00 +0000\r\n"), std::string::npos) << mail;
   EXPECT_NE(mail.find("From: dbrunbook@example.com\r\n"), std::string::npos);
   EXPECT_NE(mail.find("To: dba@example.com, oncall@example.com\r\n"), std::string::npos);
@@ -204,8 +204,8 @@ TEST(EmailMessage, Rfc5322WithEncodedSubject) {
     const auto at = m.find("Message-ID: ");
     return m.substr(at, m.find("\r\n", at) - at);
   };
-  EXPECT_NE(id_of(mail), id_of(EmailMessage(Alert(), "dbrunbook@example.com", {"a@b.c"},
-                                            kCreated, "other\nmail")));
+  EXPECT_NE(id_of(mail), id_of(EmailMessage(Alert(), "dbrunbook@example.com", {"a@b.c"}, kCreated,
+                                            "other\nmail")));
   // Every line within RFC 5322's 998 characters and no bare LF.
   size_t start = 0;
   for (size_t end = mail.find("\r\n"); end != std::string::npos;
@@ -261,8 +261,8 @@ TEST(ClassifyHttp, StatusesAndTransportErrors) {
   auto r = ClassifyHttp(Response(429, "", {{"Retry-After", "7"}}), kCreated, secrets);
   ASSERT_TRUE(r.retry_after);
   EXPECT_EQ(*r.retry_after, seconds(7));
-  r = ClassifyHttp(Response(503, "", {{"retry-after", "Fri, 27 Nov 2026 10:00:30 GMT"}}),
-                   kCreated, secrets);
+  r = ClassifyHttp(Response(503, "", {{"retry-after", "Fri, 27 Nov 2026 10:00:30 GMT"}}), kCreated,
+                   secrets);
   ASSERT_TRUE(r.retry_after);
   EXPECT_EQ(std::chrono::duration_cast<milliseconds>(*r.retry_after), milliseconds(29750));
   // The excerpt of the body has the secret masked and is short.
@@ -276,9 +276,9 @@ TEST(ClassifyHttp, StatusesAndTransportErrors) {
   core::Result<cloud::HttpResponse> bad =
       core::MakeError(core::ErrorCode::kInvalidArgument, "cannot send POST to <invalid URL>");
   EXPECT_EQ(ClassifyHttp(bad, kCreated, secrets).state, DeliveryState::kFailed);
-  for (auto code : {core::ErrorCode::kUnavailable, core::ErrorCode::kTimeout,
-                    core::ErrorCode::kDnsFailure, core::ErrorCode::kServerError,
-                    core::ErrorCode::kTlsError}) {
+  for (auto code :
+       {core::ErrorCode::kUnavailable, core::ErrorCode::kTimeout, core::ErrorCode::kDnsFailure,
+        core::ErrorCode::kServerError, core::ErrorCode::kTlsError}) {
     core::Result<cloud::HttpResponse> e = core::MakeError(code, "x");
     EXPECT_EQ(ClassifyHttp(e, kCreated, secrets).state, DeliveryState::kRetry);
   }
@@ -383,8 +383,7 @@ notify:
       << all;
   EXPECT_NE(all.find("'x' is not an e-mail address"), std::string::npos) << all;
   EXPECT_NE(all.find("duplicate channel name 'a'"), std::string::npos) << all;
-  EXPECT_NE(all.find("hmac_secret: unknown key — did you mean hmac_secret_env?"),
-            std::string::npos)
+  EXPECT_NE(all.find("hmac_secret: unknown key — did you mean hmac_secret_env?"), std::string::npos)
       << all;
   EXPECT_NE(all.find("'my key' is not an environment variable name"), std::string::npos) << all;
   // An invalid value is one error, not also "missing".

@@ -44,7 +44,7 @@ std::string Hmac(const std::string& secret, const std::string& content) {
   return hex;
 }
 
-Message Msg(std::string key, std::vector<std::string> channels, std::string incident = "42",
+Message Msg(std::string key, std::vector<std::string> channels, const std::string& incident = "42",
             MessageKind kind = MessageKind::kAlert) {
   Message m;
   m.kind = kind;
@@ -135,8 +135,8 @@ TEST_F(DeliveryTest, SlackPagerDutyAndSignedWebhookArriveAsSpecified) {
     }
     return ScriptedResponse::Text(200, "ok");
   });
-  ChannelSpec slack = Spec("dba-slack", ChannelType::kSlack,
-                           server.BaseUrl() + "/services/T000/B000/XXXXSECRET");
+  ChannelSpec slack =
+      Spec("dba-slack", ChannelType::kSlack, server.BaseUrl() + "/services/T000/B000/XXXXSECRET");
   ChannelSpec pager = Spec("pager", ChannelType::kPagerDuty, server.BaseUrl() + "/v2/enqueue");
   pager.routing_key = core::Secret("R0UT1NGKEY0000000000000000000000");
   ChannelSpec hook = Spec("ops-hook", ChannelType::kWebhook, server.BaseUrl() + "/hook");
@@ -160,7 +160,8 @@ TEST_F(DeliveryTest, SlackPagerDutyAndSignedWebhookArriveAsSpecified) {
   ASSERT_EQ(slack_requests.size(), 2u);
   ASSERT_EQ(pager_requests.size(), 2u);
   ASSERT_EQ(hook_requests.size(), 2u);
-  EXPECT_EQ(json::parse(slack_requests[0].body), json::parse(SlackPayload(Msg("incident-42-alert", all))));
+  EXPECT_EQ(json::parse(slack_requests[0].body),
+            json::parse(SlackPayload(Msg("incident-42-alert", all))));
   // PagerDuty: trigger, then resolve of the same dedup_key, in that order.
   const json trigger = json::parse(pager_requests[0].body);
   const json resolve = json::parse(pager_requests[1].body);
@@ -178,9 +179,9 @@ TEST_F(DeliveryTest, SlackPagerDutyAndSignedWebhookArriveAsSpecified) {
     EXPECT_EQ(body["version"], 1);
     EXPECT_EQ(r.Header("X-Dbrunbook-Delivery").value_or(""), body["id"].get<std::string>());
     const std::string timestamp = r.Header("X-Dbrunbook-Timestamp").value_or("");
-    const auto now = std::chrono::duration_cast<seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    const auto now =
+        std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     EXPECT_LE(std::abs(now - std::stoll(timestamp)), 5);
     EXPECT_EQ(r.Header("X-Dbrunbook-Signature").value_or(""),
               "sha256=" + Hmac("hook-secret", timestamp + "." + r.body));
@@ -304,8 +305,8 @@ TEST_F(DeliveryTest, ReceiverDownThenUpGetsEveryKeyOnceInOrder) {
   // Full jitter may pick short waits: enough attempts that none runs out while the receiver is
   // down (running out is a failure, tested by the store's counts elsewhere).
   policy_.max_attempts = 1000;
-  auto d = Start({Spec("hook", ChannelType::kWebhook,
-                       "http://127.0.0.1:" + std::to_string(port) + "/hook")});
+  auto d = Start(
+      {Spec("hook", ChannelType::kWebhook, "http://127.0.0.1:" + std::to_string(port) + "/hook")});
   for (int i = 0; i < 6; ++i) {
     ASSERT_TRUE(d->Enqueue(Msg(fmt::format("a{}", i), {"hook"}, "1")));
     ASSERT_TRUE(d->Enqueue(Msg(fmt::format("b{}", i), {"hook"}, "2")));
@@ -322,7 +323,8 @@ TEST_F(DeliveryTest, ReceiverDownThenUpGetsEveryKeyOnceInOrder) {
     }
   }
   EXPECT_FALSE(d->Counters().at("hook").last_ok);
-  HttpTestServer server(port, [](const RecordedRequest&) { return ScriptedResponse::Text(200, "ok"); });
+  HttpTestServer server(port,
+                        [](const RecordedRequest&) { return ScriptedResponse::Text(200, "ok"); });
   ASSERT_TRUE(server.WaitForRequests(12, milliseconds(5000)));
   ASSERT_TRUE(d->WaitIdle(seconds(5)));
   std::this_thread::sleep_for(milliseconds(100));
@@ -360,7 +362,8 @@ TEST_F(DeliveryTest, ANewDispatcherOnTheSameStoreDeliversWhatTheOldOneLeft) {
   for (const auto& row : Rows()) {
     EXPECT_EQ(row.state, "queued");
   }
-  HttpTestServer server(port, [](const RecordedRequest&) { return ScriptedResponse::Text(200, "ok"); });
+  HttpTestServer server(port,
+                        [](const RecordedRequest&) { return ScriptedResponse::Text(200, "ok"); });
   auto second = Start({Spec("hook", ChannelType::kWebhook, url)});
   ASSERT_TRUE(server.WaitForRequests(5, milliseconds(5000)));
   ASSERT_TRUE(second->WaitIdle(seconds(5)));
@@ -388,8 +391,7 @@ TEST_F(DeliveryTest, AHungChannelDelaysNoOtherAndStopDoesNotWaitBeyondItsTimeout
   ASSERT_TRUE(fast.WaitForRequests(2, milliseconds(1000)));
   const auto latency = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
   EXPECT_LT(latency, milliseconds(500));
-  std::cout << "fast channel delivered in " << latency.count()
-            << " ms while the slow one hung\n";
+  std::cout << "fast channel delivered in " << latency.count() << " ms while the slow one hung\n";
   const auto stop_start = Clock::now();
   d->Stop();
   const auto stop = std::chrono::duration_cast<milliseconds>(Clock::now() - stop_start);
@@ -435,7 +437,8 @@ TEST_F(DeliveryTest, AnUnconfiguredChannelIsRecordedAsFailedAndMetricsPassPromto
   ASSERT_FALSE(promtool.empty()) << "promtool (Debian package prometheus) is needed";
   const std::string file = dir_ + "/metrics.txt";
   std::ofstream(file) << *text;
-  const std::string command = promtool + " check metrics < " + file + " > " + dir_ + "/promtool.out 2>&1";
+  const std::string command =
+      promtool + " check metrics < " + file + " > " + dir_ + "/promtool.out 2>&1";
   const int rc = std::system(command.c_str());  // NOLINT(concurrency-mt-unsafe)
   std::ifstream in(dir_ + "/promtool.out");
   std::stringstream said;

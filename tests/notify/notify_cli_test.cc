@@ -84,7 +84,7 @@ class NotifyCliTest : public testing::CliFixture {
   // A real SMTP server: aiosmtpd on `port`, its handler (tests/notify/smtp/save_handler.py)
   // keeping every message as received in `maildir`.
   std::unique_ptr<testing::DaemonProcess> StartSmtp(uint16_t port, const std::string& maildir,
-                                                     const std::vector<std::string>& extra = {}) {
+                                                    const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {"-m", "aiosmtpd", "-n", "-l",
                                      "127.0.0.1:" + std::to_string(port)};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -137,8 +137,9 @@ notify:
   const RecordedRequest r = server.Requests().front();
   EXPECT_EQ(r.Path(), "/hook/t0ken");
   EXPECT_EQ(json::parse(r.body)["kind"], "test");
-  EXPECT_EQ(r.Header("X-Dbrunbook-Signature").value_or(""),
-            "sha256=" + Hmac("s3cr3t", r.Header("X-Dbrunbook-Timestamp").value_or("") + "." + r.body));
+  EXPECT_EQ(
+      r.Header("X-Dbrunbook-Signature").value_or(""),
+      "sha256=" + Hmac("s3cr3t", r.Header("X-Dbrunbook-Timestamp").value_or("") + "." + r.body));
 
   // A receiver answering 400: not delivered, exit 1.
   status = 400;
@@ -188,14 +189,14 @@ TEST_F(NotifyCliTest, FlushKilledWithSigkillMidwayLosesNothing) {
     r.delay = milliseconds(60);
     return r;
   });
-  const std::string config = Write("dbrunbook.yaml", "targets: []\nnotify:\n  channels:\n"
-                                                     "    - {name: hook, type: webhook, url: " +
-                                                         server.BaseUrl() + "/hook}\n");
+  const std::string config = Write("dbrunbook.yaml",
+                                   "targets: []\nnotify:\n  channels:\n"
+                                   "    - {name: hook, type: webhook, url: " +
+                                       server.BaseUrl() + "/hook}\n");
   const std::string store = (dir_ / "store.db").string();
   Enqueue(store, "hook", 20);
   {
-    testing::DaemonProcess flush(binary_,
-                                 {"notify", "flush", "--store", store, "--config", config},
+    testing::DaemonProcess flush(binary_, {"notify", "flush", "--store", store, "--config", config},
                                  (dir_ / "flush.log").string(), dir_.string());
     ASSERT_TRUE(server.WaitForRequests(6, milliseconds(10000)));
     EXPECT_EQ(flush.Signal(SIGKILL), -SIGKILL);
@@ -246,8 +247,7 @@ notify:
       << mails.Describe();
   EXPECT_NE(mails.out.find("CONTENT-TYPE: text/plain utf-8"), std::string::npos);
   EXPECT_NE(mails.out.find("@example.com>"), std::string::npos);  // the Message-ID
-  EXPECT_NE(mails.out.find("to: dba@example.com, oncall@example.com\ntls: no"),
-            std::string::npos)
+  EXPECT_NE(mails.out.find("to: dba@example.com, oncall@example.com\ntls: no"), std::string::npos)
       << mails.Describe();
 
   // STARTTLS required (the default) from a server that does not offer it: refused, not sent
@@ -262,9 +262,10 @@ notify:
 TEST_F(NotifyCliTest, EmailOverStartTlsVerifiesTheServerCertificate) {
   const std::string cert = (dir_ / "cert.pem").string();
   const std::string key = (dir_ / "key.pem").string();
-  auto made = Shell("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-                    "-addext subjectAltName=IP:127.0.0.1 -keyout '" +
-                    key + "' -out '" + cert + "'");
+  auto made = Shell(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout '" +
+      key + "' -out '" + cert + "'");
   ASSERT_EQ(made.status, 0) << made.Describe();
   const uint16_t port = FreePort();
   const std::string maildir = (dir_ / "Maildir").string();
@@ -273,7 +274,8 @@ TEST_F(NotifyCliTest, EmailOverStartTlsVerifiesTheServerCertificate) {
   const std::string config = Write("dbrunbook.yaml", R"(targets: []
 notify:
   channels:
-    - {name: mail, type: email, smtp_url: )" + url + R"(, ca_file: )" + cert + R"(,
+    - {name: mail, type: email, smtp_url: )" + url + R"(, ca_file: )" +
+                                                         cert + R"(,
        from: dbrunbook@example.com, to: [dba@example.com]}
     - {name: untrusted, type: email, smtp_url: )" + url + R"(,
        from: dbrunbook@example.com, to: [dba@example.com]}

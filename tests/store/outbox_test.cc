@@ -74,14 +74,16 @@ TEST_F(OutboxTest, EnqueueIsIdempotentPerKeyAndChannel) {
 
 TEST_F(OutboxTest, DueRespectsTimeLimitAndOrderPerIncident) {
   ASSERT_TRUE(store_->OutboxEnqueue(Row("a1", "slack", "inc-1", 1000)));
-  ASSERT_TRUE(store_->OutboxEnqueue(Row("a2", "slack", "inc-1", 1000)));  // after a1 (same incident)
+  ASSERT_TRUE(
+      store_->OutboxEnqueue(Row("a2", "slack", "inc-1", 1000)));  // after a1 (same incident)
   ASSERT_TRUE(store_->OutboxEnqueue(Row("b1", "slack", "inc-2", 1000)));
-  ASSERT_TRUE(store_->OutboxEnqueue(Row("c1", "slack", "", 5000)));       // not yet due
+  ASSERT_TRUE(store_->OutboxEnqueue(Row("c1", "slack", "", 5000)));  // not yet due
   ASSERT_TRUE(store_->OutboxEnqueue(Row("a1", "pager", "inc-1", 1000)));
   EXPECT_EQ(DueKeys(2000, 10), (std::vector<std::string>{"slack/a1", "slack/b1", "pager/a1"}));
   EXPECT_EQ(DueKeys(2000, 1), (std::vector<std::string>{"slack/a1", "pager/a1"}));
   EXPECT_EQ(DueKeys(2000, 10, "pager"), (std::vector<std::string>{"pager/a1"}));
-  EXPECT_EQ(DueKeys(9000, 10, "slack"), (std::vector<std::string>{"slack/a1", "slack/b1", "slack/c1"}));
+  EXPECT_EQ(DueKeys(9000, 10, "slack"),
+            (std::vector<std::string>{"slack/a1", "slack/b1", "slack/c1"}));
 
   // a1 waits for a retry at 3000: a2 (same incident) waits with it, b1 does not.
   auto due = store_->OutboxDue(2000, 10, "slack");
@@ -160,8 +162,7 @@ TEST(OutboxMigration, Version3FileGetsTheOutboxAndKeepsItsIncidents) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE notify_outbox; UPDATE schema_version SET version = 3;",
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE notify_outbox; UPDATE schema_version SET version = 3;",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
