@@ -198,6 +198,18 @@ core::Result<std::unique_ptr<Dispatcher>> Dispatcher::Start(
     worker->channel = std::move(channel);
     d->workers_.push_back(std::move(worker));
   }
+  // Rows queued for a channel that is no longer configured are kept (the channel may come
+  // back), counted on /metrics, and said once here.
+  if (auto counts = d->store_->OutboxCounts()) {
+    for (const auto& c : *counts) {
+      if (c.state == "queued" && d->names_.count(c.channel) == 0) {
+        d->log_->warn(
+            "notify: {} message(s) queued for channel '{}', which is not configured: they stay "
+            "queued until it is (dbrunbook notify outbox lists them)",
+            c.count, c.channel);
+      }
+    }
+  }
   for (auto& worker : d->workers_) {
     Worker* w = worker.get();
     Dispatcher* self = d.get();

@@ -293,5 +293,47 @@ notify:
   EXPECT_EQ(mails.out.find("test message: untrusted"), std::string::npos) << mails.Describe();
 }
 
+TEST_F(NotifyCliTest, EmailWithSmtpAuthAfterStartTls) {
+  const std::string cert = (dir_ / "cert.pem").string();
+  const std::string key = (dir_ / "key.pem").string();
+  auto made = Shell(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout '" +
+      key + "' -out '" + cert + "'");
+  ASSERT_EQ(made.status, 0) << made.Describe();
+  const uint16_t port = FreePort();
+  const std::string maildir = (dir_ / "Maildir").string();
+  const char* source = std::getenv("DBRUNBOOK_SOURCE_DIR");  // NOLINT(concurrency-mt-unsafe)
+  ASSERT_NE(source, nullptr);
+  const std::string scripts = std::string(source) + "/tests/notify/smtp";
+  testing::DaemonProcess smtp(kPython,
+                              {scripts + "/auth_server.py", "127.0.0.1", std::to_string(port), cert,
+                               key, "dbrunbook", maildir},
+                              (dir_ / "smtp.log").string(), dir_.string(),
+                              {{"PYTHONPATH", scripts}, {"SMTP_TEST_PASSWORD", "pa55-w0rd"}});
+  for (int i = 0; i < 300 && !Accepts(port); ++i) std::this_thread::sleep_for(milliseconds(20));
+  ASSERT_TRUE(Accepts(port)) << smtp.Log();
+  const std::string config =
+      Write("dbrunbook.yaml", R"(targets: []
+notify:
+  channels:
+    - {name: mail, type: email, smtp_url: smtp://127.0.0.1:)" +
+                                  std::to_string(port) + R"(, ca_file: )" + cert + R"(,
+       from: dbrunbook@example.com, to: [dba@example.com],
+       username_env: SMTP_USER, password_env: SMTP_PASSWORD}
+)");
+  auto run = Shell("SMTP_USER=dbrunbook SMTP_PASSWORD=pa55-w0rd $B notify test mail --config '" +
+                   config + "'");
+  EXPECT_EQ(run.status, 0) << run.Describe() << smtp.Log();
+  auto mails = ReadMaildir(maildir);
+  EXPECT_NE(mails.out.find("tls: yes\nauth: dbrunbook"), std::string::npos) << mails.Describe();
+  // A wrong password: refused by the server, failed without retry, never printed.
+  run = Shell("SMTP_USER=dbrunbook SMTP_PASSWORD=wr0ng-pa55 $B notify test mail --config '" +
+              config + "'");
+  EXPECT_EQ(run.status, 1) << run.Describe();
+  EXPECT_NE(run.err.find("failed"), std::string::npos) << run.Describe();
+  EXPECT_EQ((run.out + run.err).find("wr0ng-pa55"), std::string::npos) << run.Describe();
+}
+
 }  // namespace
 }  // namespace dbrunbook::notify
