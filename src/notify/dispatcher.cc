@@ -117,6 +117,7 @@ core::Result<EnqueueResult> EnqueueMessage(store::Store& store, const Message& m
   }
   EnqueueResult result;
   const std::string json = MessageToJson(message);
+  std::vector<store::OutboxRow> rows;
   std::set<std::string> seen;
   for (const std::string& channel : message.channels) {
     if (!seen.insert(channel).second) continue;
@@ -130,32 +131,26 @@ core::Result<EnqueueResult> EnqueueMessage(store::Store& store, const Message& m
     row.next_attempt_ms = ToMs(now);
     row.created_at = core::FormatRfc3339(now);
     row.created_ms = ToMs(now);
-    auto inserted = store.OutboxEnqueue(row);
-    if (!inserted) return core::Fail(inserted.error());
-    if (!*inserted) {
-      ++result.duplicates;
-      continue;
-    }
     if (known.count(channel) == 0) {
-      result.unknown_channels.push_back(channel);
-      // Written, then failed: the message is visible (notify outbox, the incident report) and
+      // Written as failed: the message is visible (notify outbox, the incident report) and
       // counted on /metrics instead of silently missing.
-      auto rows = store.OutboxMessagesOf(message.incident_id);
-      if (!rows) return core::Fail(rows.error());
-      for (const auto& r : *rows) {
-        if (r.key == message.key && r.channel == channel && r.state == "queued") {
-          auto marked = store.OutboxMarkFailed(
-              r.id,
-              fmt::format("channel '{}' is not configured in notify.channels (the runbook's "
-                          "contacts name it)",
-                          channel),
-              0);
-          if (!marked) return core::Fail(marked.error());
-        }
-      }
-      continue;
+      row.state = "failed";
+      row.last_error = fmt::format(
+          "channel '{}' is not configured in notify.channels (the runbook's contacts name it)",
+          channel);
     }
-    ++result.queued;
+    rows.push_back(std::move(row));
+  }
+  auto written = store.OutboxEnqueueAll(rows);
+  if (!written) return core::Fail(written.error());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!(*written)[i]) {
+      ++result.duplicates;
+    } else if (rows[i].state == "failed") {
+      result.unknown_channels.push_back(rows[i].channel);
+    } else {
+      ++result.queued;
+    }
   }
   return result;
 }

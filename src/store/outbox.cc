@@ -75,28 +75,59 @@ core::Result<bool> UpdateQueued(sqlite3* db, const std::string& path, const std:
 
 }  // namespace
 
-core::Result<bool> Store::OutboxEnqueue(const OutboxRow& row) {
-  sqlite3* db = impl_->db.get();
-  auto statement = Prepare(db, path_,
+namespace {
+
+core::Result<bool> InsertRow(sqlite3* db, const std::string& path, const OutboxRow& row) {
+  auto statement = Prepare(db, path,
                            "INSERT OR IGNORE INTO notify_outbox (key, channel, incident_id, kind, "
                            "order_key, message_json, state, attempts, next_attempt_ms, created_at, "
                            "created_ms, sent_at, last_error, last_status) "
-                           "VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, '', '', 0)");
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, '', ?, 0)");
   if (!statement) return core::Fail(statement.error());
   sqlite3_stmt* s = statement->get();
+  const std::string state = row.state == "failed" ? "failed" : "queued";
   BindText(s, 1, row.key);
   BindText(s, 2, row.channel);
   BindText(s, 3, row.incident_id);
   BindText(s, 4, row.kind);
   BindText(s, 5, row.order_key);
   BindText(s, 6, row.message_json);
-  sqlite3_bind_int64(s, 7, row.next_attempt_ms);
-  BindText(s, 8, row.created_at);
-  sqlite3_bind_int64(s, 9, row.created_ms);
+  BindText(s, 7, state);
+  sqlite3_bind_int64(s, 8, row.next_attempt_ms);
+  BindText(s, 9, row.created_at);
+  sqlite3_bind_int64(s, 10, row.created_ms);
+  BindText(s, 11, row.last_error);
   if (sqlite3_step(s) != SQLITE_DONE) {
-    return core::Fail(StoreError(path_, "cannot write to the outbox", db));
+    return core::Fail(StoreError(path, "cannot write to the outbox", db));
   }
   return sqlite3_changes(db) == 1;
+}
+
+}  // namespace
+
+core::Result<bool> Store::OutboxEnqueue(const OutboxRow& row) {
+  return InsertRow(impl_->db.get(), path_, row);
+}
+
+core::Result<std::vector<bool>> Store::OutboxEnqueueAll(const std::vector<OutboxRow>& rows) {
+  sqlite3* db = impl_->db.get();
+  if (auto s = detail::Exec(db, path_, "BEGIN IMMEDIATE", "cannot lock the file"); !s) {
+    return core::Fail(s.error());
+  }
+  std::vector<bool> written;
+  for (const OutboxRow& row : rows) {
+    auto inserted = InsertRow(db, path_, row);
+    if (!inserted) {
+      (void)sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      return core::Fail(inserted.error());
+    }
+    written.push_back(*inserted);
+  }
+  if (auto c = detail::Exec(db, path_, "COMMIT", "cannot commit to the outbox"); !c) {
+    (void)sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return core::Fail(c.error());
+  }
+  return written;
 }
 
 core::Result<std::vector<OutboxRow>> Store::OutboxDue(int64_t now_ms, int per_channel_limit,

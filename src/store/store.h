@@ -286,9 +286,14 @@ class Store {
 
   // --- The notification outbox (schema version 4; outbox.cc) ---
 
-  // Writes `row` as queued (its id, state, attempts, sent_at and last_* are ignored). True when
-  // written; false when a row with the same (key, channel) exists (then nothing changes).
+  // Writes `row` as queued, or as failed when row.state is "failed" (with row.last_error: a
+  // message that cannot be sent, recorded as such); id, attempts, sent_at and last_status are
+  // ignored. True when written; false when a row with the same (key, channel) exists (then
+  // nothing changes).
   core::Result<bool> OutboxEnqueue(const OutboxRow& row);
+  // The same for every row, in one transaction: all are written or none (a crash between the
+  // channels of one message cannot leave some of them unwritten).
+  core::Result<std::vector<bool>> OutboxEnqueueAll(const std::vector<OutboxRow>& rows);
   // Rows ready to send at `now_ms`, at most `per_channel_limit` per channel, oldest first: queued,
   // next_attempt_ms <= now_ms, and no older queued row of the same channel and order_key.
   // Only `channel`'s when it is not empty.

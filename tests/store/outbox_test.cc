@@ -72,6 +72,21 @@ TEST_F(OutboxTest, EnqueueIsIdempotentPerKeyAndChannel) {
   EXPECT_EQ((*counts)[1].count, 1);
 }
 
+TEST_F(OutboxTest, EnqueueAllWritesQueuedAndFailedRows) {
+  OutboxRow failed = Row("k1", "nowhere");
+  failed.state = "failed";
+  failed.last_error = "channel 'nowhere' is not configured";
+  auto written = store_->OutboxEnqueueAll({Row("k1", "slack"), failed, Row("k1", "slack")});
+  ASSERT_TRUE(written) << written.error().ToString();
+  EXPECT_EQ(*written, (std::vector<bool>{true, true, false}));
+  auto rows = store_->OutboxByState("failed", 10);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().last_error, "channel 'nowhere' is not configured");
+  EXPECT_EQ(rows->front().attempts, 0);
+  EXPECT_EQ(DueKeys(2000, 10), (std::vector<std::string>{"slack/k1"}));
+}
+
 TEST_F(OutboxTest, DueRespectsTimeLimitAndOrderPerIncident) {
   ASSERT_TRUE(store_->OutboxEnqueue(Row("a1", "slack", "inc-1", 1000)));
   ASSERT_TRUE(
