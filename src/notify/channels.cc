@@ -256,6 +256,9 @@ std::string_view DeliveryStateName(DeliveryState state) {
 // ---------------------------------------------------------------------------------------
 
 std::string ChannelSpec::Destination() const {
+  if (url_is_secret && (type == ChannelType::kWebhook || type == ChannelType::kPagerDuty)) {
+    return cloud::RedactedOrigin(url.Reveal()) + "/***";
+  }
   switch (type) {
     case ChannelType::kSlack:
     case ChannelType::kTeams:
@@ -291,7 +294,8 @@ std::vector<std::string> ChannelSpec::Secrets() const {
     if (!s->empty()) out.push_back(s->Reveal());
   }
   // A URL's path alone (what a server might echo back) is a secret for Slack and Teams.
-  if ((type == ChannelType::kSlack || type == ChannelType::kTeams) && !url.empty()) {
+  if ((url_is_secret || type == ChannelType::kSlack || type == ChannelType::kTeams) &&
+      !url.empty()) {
     const std::string& u = url.Reveal();
     const auto scheme_end = u.find("://");
     if (scheme_end != std::string::npos) {
@@ -326,6 +330,7 @@ core::Result<ChannelSpec> ResolveChannel(const config::NotifyChannelConfig& conf
     return core::Secret(std::move(*value));
   };
   spec.url = config.url_env.empty() ? core::Secret(config.url) : read(config.url_env, "url_env");
+  spec.url_is_secret = !config.url_env.empty();
   if (spec.type == ChannelType::kPagerDuty && spec.url.empty()) {
     spec.url = core::Secret(std::string(kPagerDutyEventsUrl));
   }

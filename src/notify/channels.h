@@ -64,6 +64,9 @@ struct ChannelSpec {
   std::string name;
   ChannelType type = ChannelType::kStdout;
   core::Secret url;  // slack, teams, webhook, pagerduty (the endpoint)
+  // The URL came from the environment (url_env): all of it but scheme, host and port is masked
+  // wherever it is shown (Slack's and Teams' URLs always are).
+  bool url_is_secret = false;
   core::Secret routing_key;
   core::Secret hmac_secret;  // webhook, teams; empty: unsigned
   std::string smtp_url;

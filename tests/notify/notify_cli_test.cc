@@ -155,6 +155,9 @@ notify:
   EXPECT_EQ(run.status, 0) << run.Describe();
   EXPECT_NE(run.out.find("signed (HMAC-SHA256)"), std::string::npos) << run.Describe();
   EXPECT_EQ(run.out.find("s3cr3t"), std::string::npos) << run.Describe();
+  // The URL came from the environment: only its origin is shown.
+  EXPECT_NE(run.out.find(server.BaseUrl() + "/***"), std::string::npos) << run.Describe();
+  EXPECT_EQ(run.out.find("t0ken"), std::string::npos) << run.Describe();
 
   // Without the secret's variable, config check names it (never a value) and fails.
   run = Shell("HOOK_URL='" + server.BaseUrl() + "/hook/t0ken' $B config check '" + config + "'");
