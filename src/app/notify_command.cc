@@ -211,21 +211,12 @@ int RunFlush(Env& env, const config::Config& config, const NotifyOptions& option
       return kExitUsage;
     }
   }
-  auto channels = notify::MakeChannels(config.notify, env.environment,
-                                       notify::ChannelDeps{env.clock, env.out, {}});
-  if (!channels) {
-    env.err << "dbrunbook notify flush: " << channels.error().ToString() << "\n";
-    return kExitUsage;
-  }
-  notify::DispatcherOptions dispatch;
-  dispatch.store_path = *path;
-  dispatch.policy = notify::PolicyFrom(config.notify.delivery);
-  auto dispatcher =
-      notify::Dispatcher::Start(std::move(*channels), dispatch, env.clock,
-                                std::shared_ptr<core::Logger>(&env.log, [](auto*) {}));
+  auto dispatcher = notify::StartDispatcher(
+      config.notify, env.environment, *path, env.clock,
+      std::shared_ptr<core::Logger>(&env.log, [](core::Logger*) {}), env.out);
   if (!dispatcher) {
     env.err << "dbrunbook notify flush: " << dispatcher.error().ToString() << "\n";
-    return kExitStore;
+    return dispatcher.error().code == core::ErrorCode::kInvalidConfig ? kExitUsage : kExitStore;
   }
   const bool idle = (*dispatcher)->WaitIdle(options.wait);
   (*dispatcher)->Stop();

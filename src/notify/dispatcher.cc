@@ -444,4 +444,18 @@ core::Result<std::vector<api::MetricFamily>> Dispatcher::MetricFamilies() {
   return std::vector<api::MetricFamily>{messages, attempts, up, store_errors};
 }
 
+core::Result<std::unique_ptr<Dispatcher>> StartDispatcher(const config::NotifySettings& settings,
+                                                          const core::Environment& env,
+                                                          const std::string& store_path,
+                                                          core::Clock& clock,
+                                                          std::shared_ptr<core::Logger> log,
+                                                          std::ostream& out) {
+  auto channels = MakeChannels(settings, env, ChannelDeps{clock, out, {}});
+  if (!channels) return core::Fail(channels.error());
+  DispatcherOptions options;
+  options.store_path = store_path;
+  options.policy = PolicyFrom(settings.delivery);
+  return Dispatcher::Start(std::move(*channels), std::move(options), clock, std::move(log));
+}
+
 }  // namespace dbrunbook::notify

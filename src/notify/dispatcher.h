@@ -147,4 +147,15 @@ class Dispatcher {
   std::condition_variable changed_;
 };
 
+// The dispatcher of a configuration (what the watch daemon starts): every channel of
+// `settings` with its secrets from `env` (MakeChannels), the policy of `settings.delivery`, the
+// outbox of the store at `store_path`; `out` is the stdout channel's stream. kInvalidConfig
+// listing every channel that cannot be resolved; kIo when the store cannot be opened.
+core::Result<std::unique_ptr<Dispatcher>> StartDispatcher(const config::NotifySettings& settings,
+                                                          const core::Environment& env,
+                                                          const std::string& store_path,
+                                                          core::Clock& clock,
+                                                          std::shared_ptr<core::Logger> log,
+                                                          std::ostream& out);
+
 }  // namespace dbrunbook::notify
