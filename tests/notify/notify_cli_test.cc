@@ -186,6 +186,30 @@ contacts:
   EXPECT_NE(run.err.find("did you mean ops-hook?"), std::string::npos) << run.Describe();
 }
 
+TEST_F(NotifyCliTest, PagerDutyTestTriggersAndResolvesItsIncident) {
+  HttpTestServer server([](const RecordedRequest&) {
+    return ScriptedResponse::Text(202, R"({"status":"success","message":"Event processed"})");
+  });
+  const std::string config = Write("dbrunbook.yaml",
+                                   "targets: []\nnotify:\n  channels:\n"
+                                   "    - {name: pager, type: pagerduty, "
+                                   "routing_key_env: PD_KEY, url: " +
+                                       server.BaseUrl() + "/v2/enqueue}\n");
+  auto run = Shell("PD_KEY=R0UT1NGKEY $B notify test pager --config '" + config + "'");
+  EXPECT_EQ(run.status, 0) << run.Describe();
+  EXPECT_EQ((run.out + run.err).find("R0UT1NGKEY"), std::string::npos) << run.Describe();
+  const auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 2u);
+  const json trigger = json::parse(requests[0].body);
+  const json resolve = json::parse(requests[1].body);
+  EXPECT_EQ(trigger["event_action"], "trigger");
+  EXPECT_EQ(trigger["routing_key"], "R0UT1NGKEY");
+  EXPECT_EQ(trigger["payload"]["severity"], "info");
+  EXPECT_EQ(resolve["event_action"], "resolve");
+  EXPECT_EQ(resolve["dedup_key"], trigger["dedup_key"]);
+  EXPECT_FALSE(resolve.contains("payload"));
+}
+
 TEST_F(NotifyCliTest, FlushKilledWithSigkillMidwayLosesNothing) {
   HttpTestServer server([](const RecordedRequest&) {
     ScriptedResponse r = ScriptedResponse::Text(200, "ok");
