@@ -141,25 +141,31 @@ TEST_F(DeliveryTest, SlackPagerDutyAndSignedWebhookArriveAsSpecified) {
   pager.routing_key = core::Secret("R0UT1NGKEY0000000000000000000000");
   ChannelSpec hook = Spec("ops-hook", ChannelType::kWebhook, server.BaseUrl() + "/hook");
   hook.hmac_secret = core::Secret("hook-secret");
-  auto d = Start({slack, pager, hook});
+  ChannelSpec teams = Spec("teams", ChannelType::kTeams, server.BaseUrl() + "/workflows/abc");
+  auto d = Start({slack, pager, hook, teams});
   ASSERT_TRUE(d);
-  const std::vector<std::string> all = {"dba-slack", "pager", "ops-hook"};
+  const std::vector<std::string> all = {"dba-slack", "pager", "ops-hook", "teams"};
   ASSERT_TRUE(d->Enqueue(Msg("incident-42-alert", all)));
   ASSERT_TRUE(d->Enqueue(Msg("incident-42-resolution", all, "42", MessageKind::kResolution)));
-  ASSERT_TRUE(server.WaitForRequests(6, milliseconds(5000)));
+  ASSERT_TRUE(server.WaitForRequests(8, milliseconds(5000)));
   ASSERT_TRUE(d->WaitIdle(seconds(5)));
 
-  std::vector<RecordedRequest> slack_requests, pager_requests, hook_requests;
+  std::vector<RecordedRequest> slack_requests, pager_requests, hook_requests, teams_requests;
   for (const auto& r : server.Requests()) {
     EXPECT_EQ(r.method, "POST");
     EXPECT_EQ(r.Header("Content-Type").value_or(""), "application/json");
     if (r.Path() == "/services/T000/B000/XXXXSECRET") slack_requests.push_back(r);
     if (r.Path() == "/v2/enqueue") pager_requests.push_back(r);
     if (r.Path() == "/hook") hook_requests.push_back(r);
+    if (r.Path() == "/workflows/abc") teams_requests.push_back(r);
   }
   ASSERT_EQ(slack_requests.size(), 2u);
   ASSERT_EQ(pager_requests.size(), 2u);
   ASSERT_EQ(hook_requests.size(), 2u);
+  ASSERT_EQ(teams_requests.size(), 2u);
+  EXPECT_EQ(json::parse(teams_requests[0].body)["attachments"][0]["contentType"],
+            "application/vnd.microsoft.card.adaptive");
+  EXPECT_FALSE(teams_requests[0].Header("X-Dbrunbook-Signature"));  // no secret: unsigned
   EXPECT_EQ(json::parse(slack_requests[0].body),
             json::parse(SlackPayload(Msg("incident-42-alert", all))));
   // PagerDuty: trigger, then resolve of the same dedup_key, in that order.
