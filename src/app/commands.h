@@ -307,4 +307,22 @@ struct ReportCommandOptions {
 // The configuration (--config, else the usual places; none is fine) gives the target's tags.
 int RunReport(Env& env, const GlobalOptions& global, const ReportCommandOptions& options);
 
+// --- Notifications (app/notify_command.cc) ---
+
+struct NotifyOptions {
+  std::string verb;                                // test, list, outbox, flush
+  std::string channel;                             // test: the channel's name
+  std::optional<std::string> store_path;           // outbox, flush: --store
+  int limit = 20;                                  // outbox: failed and queued rows shown
+  core::Duration wait = std::chrono::seconds(60);  // flush: --wait, at most this long
+};
+// `dbrunbook notify test CHANNEL`: one test message straight through the channel's sender (not
+// the outbox; a PagerDuty test incident is resolved at once): 0 delivered, 1 not delivered,
+// 2 configuration error or unknown channel. `notify list`: each channel and where it sends,
+// secrets masked: 0, 2 configuration error. `notify outbox`: counts per channel and state, the
+// failed and queued rows: 0 shown, 3 the store cannot be read. `notify flush`: delivers the
+// queued rows (when no watch daemon holds the store): 0 all delivered, 1 some failed or still
+// queued, 2 configuration error or a daemon runs, 3 the store cannot be opened.
+int RunNotify(Env& env, const GlobalOptions& global, const NotifyOptions& options);
+
 }  // namespace dbrunbook::app

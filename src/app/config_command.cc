@@ -8,6 +8,7 @@
 #include "app/commands.h"
 #include "app/runbooks.h"
 #include "app/targets.h"
+#include "notify/channels.h"
 
 namespace dbrunbook::app {
 namespace {
@@ -39,6 +40,19 @@ int CheckConfigFile(Env& env, const std::string& path, const ConfigCheckOptions&
         if (message.starts_with(prefix)) message.erase(0, prefix.size());
         env.err << fmt::format("{}: targets[{}] ({}): {}\n", target.where.ToString(), i,
                                target.name, message);
+      }
+    }
+  }
+  if (!options.offline) {
+    // The notification channels' secrets (url_env, routing_key_env, ...), likewise.
+    for (const auto& channel : loaded->notify.channels) {
+      if (auto spec = notify::ResolveChannel(channel, env.environment); !spec) {
+        ++credential_errors;
+        std::string message = spec.error().ToString();
+        const std::string prefix = fmt::format("channel '{}': ", channel.name);
+        if (message.starts_with(prefix)) message.erase(0, prefix.size());
+        env.err << fmt::format("{}: notify.channels ({}): {}\n", channel.where.ToString(),
+                               channel.name, message);
       }
     }
   }

@@ -47,6 +47,29 @@ std::vector<config::Diagnostic> CheckTriggerTargets(const runbook::Runbook& book
   return out;
 }
 
+// Contacts name notification channels; a name that is not configured would leave the contact
+// uninformed at 3 a.m., so it is an error, not a warning.
+std::vector<config::Diagnostic> CheckContactChannels(const runbook::Runbook& book,
+                                                     const config::Config& config) {
+  std::vector<std::string> names;
+  for (const auto& channel : config.notify.channels) names.push_back(channel.name);
+  std::vector<config::Diagnostic> out;
+  for (const auto& contact : book.contacts) {
+    for (const auto& name : contact.channels) {
+      if (config.notify.Find(name) != nullptr) continue;
+      const std::string close = core::ClosestMatch(name, names);
+      out.push_back(config::Diagnostic{
+          config::Diagnostic::Severity::kError, contact.where,
+          fmt::format("contacts ({}).channels", contact.name),
+          fmt::format("no notification channel is named '{}' in {}", name, config.path),
+          !close.empty()  ? fmt::format("did you mean {}?", close)
+          : names.empty() ? std::string("add it under notify.channels in the configuration")
+                          : fmt::format("channels are: {}", fmt::join(names, ", "))});
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 runbook::RunbookSchema WatchRunbookSchema() {
@@ -113,7 +136,9 @@ int CheckRunbookFile(Env& env, const std::optional<std::string>& path,
     return 1;
   }
   if (config != nullptr) {
-    const auto errors = CheckTriggerTargets(*loaded, *config);
+    auto errors = CheckTriggerTargets(*loaded, *config);
+    const auto channel_errors = CheckContactChannels(*loaded, *config);
+    errors.insert(errors.end(), channel_errors.begin(), channel_errors.end());
     if (!errors.empty()) {
       PrintDiagnostics(env, errors);
       PrintDiagnostics(env, loaded->warnings);

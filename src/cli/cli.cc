@@ -11,6 +11,7 @@
 
 #include "app/commands.h"
 #include "cli/report_cli.h"
+#include "cli/notify_cli.h"
 #include "cli/watch_cli.h"
 #include "core/duration.h"
 #include "core/strings.h"
@@ -72,6 +73,8 @@ int Main(int argc, char** argv) {
   WatchCommands watch_commands(cli);
   // report (cli/report_cli.cc)
   ReportCommand report_command(cli);
+  // notify test|list|outbox|flush (cli/notify_cli.cc)
+  NotifyCommands notify_commands(cli);
 
   // check
   app::CheckCommandOptions check;
@@ -601,6 +604,7 @@ int Main(int argc, char** argv) {
 
   if (auto status = watch_commands.RunIfParsed(env, global)) return *status;
   if (auto status = report_command.RunIfParsed(env, global)) return *status;
+  if (auto status = notify_commands.RunIfParsed(env, global)) return *status;
   if (check_cmd->parsed()) {
     check.format = parsed_format;
     return app::RunCheck(env, global, check);

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "config/dsn.h"
+#include "config/notify_config.h"
 #include "config/overrides.h"
 #include "config/yaml_checks.h"
 #include "config/yaml_tree.h"
@@ -36,8 +37,8 @@ constexpr std::uintmax_t kMaxConfigBytes = 4 << 20;
 
 const std::vector<std::string>& TopLevelKeys() {
   static const std::vector<std::string> kKeys = {
-      "targets", "defaults",        "assess",        "investigate",          "watch",
-      "log",     "protected_users", "failover_hook", "failover_block_period"};
+      "targets", "defaults",        "assess",        "investigate",           "watch",
+      "log",     "protected_users", "failover_hook", "failover_block_period", "notify"};
   return kKeys;
 }
 
@@ -311,6 +312,7 @@ class Validator : public YamlChecker {
       if (entry->key == "assess") ParseAssess(entry->value, config.assess);
       if (entry->key == "investigate") ParseInvestigate(entry->value, config.investigate);
       if (entry->key == "watch") ParseWatch(entry->value, config.watch);
+      if (entry->key == "notify") ParseNotifySection(*this, entry->value, base_dir_, config.notify);
       if (entry->key == "log") ParseLog(entry->value, config.log_level);
       if (entry->key == "failover_hook") {
         const Setting<std::string> hook = String(entry->value, "failover_hook");

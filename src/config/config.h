@@ -85,6 +85,26 @@
 //         patterns: ["Too many connections"]   # RE2; default: the MySQL/MariaDB client
 //                                      # error texts (README, "Application log files")
 //
+//   notify:                           # notification channels (README, "Notifications")
+//     delivery:                        # the outbox's retries (defaults shown)
+//       max_attempts: 12               # 1 to 1000
+//       max_age: 24h                   # a message older than this is not retried: 1m to 30 days
+//       backoff_base: 2s               # full-jitter exponential backoff: base 1ms to 1h,
+//       backoff_cap: 5m                # cap 1ms to 1d, cap >= base
+//     channels:
+//       - {name: dba-slack, type: slack, url_env: SLACK_WEBHOOK_URL}
+//       - {name: pager, type: pagerduty, routing_key_env: PD_ROUTING_KEY}  # url: endpoint
+//       - {name: ops-hook, type: webhook, url: https://hooks.example.com/db,
+//          hmac_secret_env: HOOK_SECRET}          # or url_env
+//       - {name: teams, type: teams, url_env: TEAMS_WORKFLOW_URL}
+//       - {name: mail, type: email, smtp_url: smtp://mail.example.com:587,
+//          from: dbrunbook@example.com, to: [dba@example.com], starttls: required,
+//          username_env: SMTP_USER, password_env: SMTP_PASSWORD}
+//       - {name: local, type: stdout}
+//       - {name: archive, type: file, path: /var/log/dbrunbook/messages.jsonl}
+//     # every channel: timeout (one attempt, 100ms to 5m, default 10s), ca_file (PEM)
+//     # Names unique, [A-Za-z0-9._-]+. Slack and Teams URLs hold a secret: url_env only.
+//
 //   log:
 //     level: info                      # trace, debug, info (default), warn, error, off
 //
@@ -261,12 +281,51 @@ struct WatchSettings {
   std::vector<AppLogSettings> app_logs;
 };
 
+// One notification channel of `notify.channels` (notify/channels.h sends through it). Secrets
+// are never here: only the names of the environment variables that hold them
+// (notify::ResolveChannels reads them).
+struct NotifyChannelConfig {
+  std::string name;
+  std::string type;             // slack, pagerduty, teams, webhook, email, stdout, file
+  std::string url;              // webhook, pagerduty (the Events API endpoint; default PagerDuty's)
+  std::string url_env;          // slack, teams, webhook: the variable holding the URL
+  std::string routing_key_env;  // pagerduty
+  std::string hmac_secret_env;  // webhook, teams: sign the body (X-Dbrunbook-Signature)
+  std::string smtp_url;         // email: smtp://host[:port] (STARTTLS) or smtps://host[:port]
+  std::string starttls = "required";  // email over smtp://: required | opportunistic
+  std::string from;                   // email
+  std::vector<std::string> to;        // email
+  std::string username_env;           // email: SMTP AUTH
+  std::string password_env;           // email: SMTP AUTH
+  std::string path;                   // file: one JSON line per message
+  std::string ca_file;                // PEM CA bundle instead of the system store (https, smtps)
+  std::optional<core::Duration> timeout;  // one delivery attempt (default 10s)
+  SourceLocation where;
+};
+
+// How the outbox retries (notify/dispatcher.h); unset keys keep the defaults.
+struct NotifyDeliverySettings {
+  std::optional<int> max_attempts;             // default 12
+  std::optional<core::Duration> max_age;       // default 24h
+  std::optional<core::Duration> backoff_base;  // default 2s
+  std::optional<core::Duration> backoff_cap;   // default 5m
+};
+
+struct NotifySettings {
+  std::vector<NotifyChannelConfig> channels;
+  NotifyDeliverySettings delivery;
+
+  // nullptr when no channel has that name.
+  const NotifyChannelConfig* Find(std::string_view name) const;
+};
+
 struct Config {
   std::string path;  // the file it was read from (the display path for ParseConfig)
   std::vector<TargetConfig> targets;
   AssessSettings assess;
   InvestigateSettings investigate;
   WatchSettings watch;
+  NotifySettings notify;
   std::string log_level = "info";
   // Users never killed on any target (top-level protected_users).
   std::vector<std::string> protected_users;

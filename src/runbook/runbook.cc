@@ -1004,6 +1004,7 @@ class Validator : public config::YamlChecker {
   void ParseContact(const YamlNode& item, const std::string& path,
                     std::map<std::string, SourceLocation>& names, std::vector<Contact>& out) {
     Contact contact;
+    contact.where = item.where;
     SourceLocation level_where = item.where;
     bool has_name = false;
     for (const YamlEntry* entry : Entries(item, path, &ContactKeys())) {
@@ -1015,6 +1016,7 @@ class Validator : public config::YamlChecker {
         level_where = entry->value.where;
       } else if (key == "channels") {
         contact.channels = StringList(entry->value, key_path, "write [dba-slack, pager]");
+        contact.where = entry->value.where;
       } else {
         const Setting<std::string> text = String(entry->value, key_path);
         if (!text.value) continue;

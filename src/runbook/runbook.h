@@ -204,6 +204,7 @@ struct Contact {
   std::string role;
   int level = 1;
   std::vector<std::string> channels;
+  config::SourceLocation where;  // of `channels` (else of the contact's entry)
 };
 
 // The runbook's communication (issue 8): one template per kind of message; the renderer is

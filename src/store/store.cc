@@ -137,6 +137,28 @@ constexpr std::array<std::string_view, kSchemaVersion> kMigrations = {
     "  heartbeat_epoch INTEGER NOT NULL,"
     "  listen TEXT NOT NULL"
     ");",
+    // 3 -> 4: the notification outbox (notify/dispatcher.h): a row per (message key, channel),
+    // written before the message is sent and updated after each attempt.
+    "CREATE TABLE notify_outbox ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  key TEXT NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  incident_id TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  order_key TEXT NOT NULL,"
+    "  message_json TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'failed')),"
+    "  attempts INTEGER NOT NULL,"
+    "  next_attempt_ms INTEGER NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  sent_at TEXT NOT NULL,"
+    "  last_error TEXT NOT NULL,"
+    "  last_status INTEGER NOT NULL,"
+    "  UNIQUE (key, channel)"
+    ");"
+    "CREATE INDEX notify_outbox_queue ON notify_outbox (state, channel, next_attempt_ms, id);"
+    "CREATE INDEX notify_outbox_incident ON notify_outbox (incident_id, id);",
 };
 
 using detail::BindText;

@@ -1,7 +1,8 @@
 // The store: dbrunbook's own state on the local disk, in one SQLite file. For now it holds the
 // audit log of actions (DESIGN.md, Safety model: every action attempt — planned, applied,
 // failed, verified, refused — is recorded) and, from schema version 2, the recoveries of
-// `mitigate failover` (a lock per cluster, and the history anti-flapping reads).
+// `mitigate failover` (a lock per cluster, and the history anti-flapping reads); version 3 the
+// watch daemon's incidents; version 4 the notification outbox.
 //
 // An audit entry says who (the OS user running dbrunbook), when (UTC), on which target, which
 // action, the plan (text or JSON, as the action rendered it), the phase reached, the result
@@ -41,7 +42,7 @@
 namespace dbrunbook::store {
 
 // The schema version this build writes (and migrates older files to).
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 enum class Phase { kPlanned, kApplied, kFailed, kVerified, kRefused };
 // "planned", "applied", "failed", "verified", "refused" (as stored).
@@ -168,6 +169,38 @@ struct DaemonLease {
   std::string listen;  // the API's address, "" when it has none
 };
 
+// One message for one channel in the notification outbox (schema version 4; outbox.cc): written
+// before it is sent, so a message survives a crash or restart of the sender and is delivered at
+// least once. One row per (key, channel). `message_json` is the message as notify/ serialised it
+// (the store does not read it). Times: RFC 3339 UTC text for people, milliseconds since the
+// epoch for the scheduler.
+struct OutboxRow {
+  int64_t id = 0;
+  std::string key;          // the message's idempotency key
+  std::string channel;      // the channel's name (notify.channels)
+  std::string incident_id;  // "" for messages outside an incident (tests)
+  std::string kind;         // alert, update, escalation, acknowledged, resolution, test
+  // Messages of one channel with the same non-empty order_key are delivered in id order (an
+  // incident's trigger before its resolve); empty: no ordering with others.
+  std::string order_key;
+  std::string message_json;
+  std::string state = "queued";  // queued, sent, failed
+  int attempts = 0;
+  int64_t next_attempt_ms = 0;  // queued: not sent before this
+  std::string created_at;
+  int64_t created_ms = 0;
+  std::string sent_at;     // sent: when; else ""
+  std::string last_error;  // the last attempt's error (never a secret); "" when none
+  int last_status = 0;     // the last attempt's HTTP status (0: none, or not HTTP)
+};
+
+// How many rows of a channel are in a state.
+struct OutboxCount {
+  std::string channel;
+  std::string state;
+  int64_t count = 0;
+};
+
 class Store {
  public:
   // Opens (creating when missing, with its directory) the store at `path` and brings its
@@ -250,6 +283,37 @@ class Store {
   core::Status Heartbeat(int64_t pid, int64_t now_epoch);
   core::Status ReleaseDaemonLease(int64_t pid);
   core::Result<std::optional<DaemonLease>> CurrentDaemonLease();
+
+  // --- The notification outbox (schema version 4; outbox.cc) ---
+
+  // Writes `row` as queued, or as failed when row.state is "failed" (with row.last_error: a
+  // message that cannot be sent, recorded as such); id, attempts, sent_at and last_status are
+  // ignored. True when written; false when a row with the same (key, channel) exists (then
+  // nothing changes).
+  core::Result<bool> OutboxEnqueue(const OutboxRow& row);
+  // The same for every row, in one transaction: all are written or none (a crash between the
+  // channels of one message cannot leave some of them unwritten).
+  core::Result<std::vector<bool>> OutboxEnqueueAll(const std::vector<OutboxRow>& rows);
+  // Rows ready to send at `now_ms`, at most `per_channel_limit` per channel, oldest first: queued,
+  // next_attempt_ms <= now_ms, and no older queued row of the same channel and order_key.
+  // Only `channel`'s when it is not empty.
+  core::Result<std::vector<OutboxRow>> OutboxDue(int64_t now_ms, int per_channel_limit,
+                                                 std::string_view channel = {});
+  // The earliest next_attempt_ms after `after_ms` of `channel`'s queued rows (nullopt: none).
+  core::Result<std::optional<int64_t>> OutboxNextAttempt(std::string_view channel,
+                                                         int64_t after_ms);
+  // One more attempt, and its result. Each applies to a queued row only (a row already sent or
+  // failed is left as it is) and returns whether it did.
+  core::Result<bool> OutboxMarkSent(int64_t id, std::string_view sent_at, int status);
+  core::Result<bool> OutboxMarkRetry(int64_t id, int64_t next_attempt_ms, std::string_view error,
+                                     int status);
+  core::Result<bool> OutboxMarkFailed(int64_t id, std::string_view error, int status);
+  // Per channel and state (only states that have rows), by channel then state.
+  core::Result<std::vector<OutboxCount>> OutboxCounts();
+  // Every row of the incident, oldest first (the incident report's "messages" part).
+  core::Result<std::vector<OutboxRow>> OutboxMessagesOf(std::string_view incident_id);
+  // Rows in `state`, newest first, at most `limit`.
+  core::Result<std::vector<OutboxRow>> OutboxByState(std::string_view state, int limit);
 
  private:
   struct Impl;

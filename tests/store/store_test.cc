@@ -185,7 +185,7 @@ TEST_F(StoreTest, MigratesAVersion1FileKeepingItsAuditLog) {
       " 'p', 'x', '')");
   auto store = Store::Open(path);
   ASSERT_TRUE(store) << store.error().ToString();
-  EXPECT_EQ((*store)->schema_version(), 3);
+  EXPECT_EQ((*store)->schema_version(), kSchemaVersion);
   auto entries = (*store)->Recent(10);
   ASSERT_TRUE(entries);
   ASSERT_EQ(entries->size(), 1u);

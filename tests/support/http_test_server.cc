@@ -93,7 +93,9 @@ ScriptedResponse ScriptedResponse::Text(int status, std::string body, HeaderList
 
 HttpTestServer::HttpTestServer() : HttpTestServer(Handler{}) {}
 
-HttpTestServer::HttpTestServer(Handler handler) : handler_(std::move(handler)) {
+HttpTestServer::HttpTestServer(Handler handler) : HttpTestServer(0, std::move(handler)) {}
+
+HttpTestServer::HttpTestServer(uint16_t port, Handler handler) : handler_(std::move(handler)) {
   if (::pipe2(wake_pipe_, O_CLOEXEC) != 0) Die("pipe2");
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) Die("socket");
@@ -102,7 +104,7 @@ HttpTestServer::HttpTestServer(Handler handler) : handler_(std::move(handler)) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;  // the kernel picks a free port: tests never collide
+  addr.sin_port = htons(port);  // 0: the kernel picks a free port, so tests never collide
   if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) Die("bind");
   if (::listen(listen_fd_, 64) != 0) Die("listen");
   socklen_t len = sizeof addr;

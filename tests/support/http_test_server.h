@@ -66,6 +66,8 @@ class HttpTestServer {
   // socket cannot be set up, since no test can run without it.
   HttpTestServer();
   explicit HttpTestServer(Handler handler);
+  // On a given port (0: any), e.g. to bring a receiver back where a stopped one listened.
+  HttpTestServer(uint16_t port, Handler handler);
   ~HttpTestServer();
   HttpTestServer(const HttpTestServer&) = delete;
   HttpTestServer& operator=(const HttpTestServer&) = delete;
