@@ -56,9 +56,14 @@ class LogSink {
     const std::string at = core::FormatRfc3339(env_.clock.WallNow());
     std::string line;
     if (json_) {
-      nlohmann::json doc = {{"ts", at}, {"level", level}, {"msg", message}};
+      // ts, level and msg first, then the event's fields in their order; a field named like
+      // one of the three is kept as "field.<name>", never replacing it.
+      nlohmann::ordered_json doc = {{"ts", at}, {"level", level}, {"msg", message}};
       if (fields.is_object()) {
-        for (const auto& [key, value] : fields.items()) doc[key] = value;
+        for (const auto& [key, value] : fields.items()) {
+          const bool reserved = key == "ts" || key == "level" || key == "msg";
+          doc[reserved ? "field." + key : key] = value;
+        }
       }
       line = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } else {
@@ -149,7 +154,23 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
     env.err << prefix << "--log-format must be text or json\n";
     return kExitUsage;
   }
-  auto loaded = LoadConfiguration(env, global, /*required=*/true);
+  auto sink = std::make_shared<LogSink>(env, options.log_format == "json");
+  // Warnings of a valid configuration and runbook are log lines like the daemon's (JSON with
+  // --log-format json); errors that stop the command stay plain text, as for every command.
+  auto warn = [&](const std::vector<config::Diagnostic>& diagnostics) {
+    if (options.log_format != "json") {
+      PrintDiagnostics(env, diagnostics);
+      return;
+    }
+    for (const config::Diagnostic& d : diagnostics) {
+      nlohmann::json fields = nlohmann::json::object();
+      if (!d.where.file.empty()) fields["file"] = d.where.file;
+      if (d.where.line > 0) fields["line"] = d.where.line;
+      if (!d.key_path.empty()) fields["key"] = d.key_path;
+      (*sink)("warn", d.ToString(), fields);
+    }
+  };
+  auto loaded = LoadConfiguration(env, global, /*required=*/true, warn);
   if (!loaded) return kExitUsage;
   const config::Config& config = **loaded;
   if (config.targets.empty()) {
@@ -165,7 +186,7 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
             << "lists them all\n";
     return kExitUsage;
   }
-  PrintDiagnostics(env, book->warnings);
+  warn(book->warnings);
   bool bad_targets = false;
   for (const runbook::TriggerSpec& trigger : book->triggers) {
     for (const std::string& name : trigger.targets) {
@@ -181,7 +202,7 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
   std::vector<daemon::DaemonTarget> targets;
   bool unresolved = false;
   for (const config::TargetConfig& t : config.targets) {
-    auto resolved = ResolveNamedTarget(env, &config, t.name);
+    auto resolved = ResolveNamedTarget(env, &config, t.name, warn);
     if (!resolved) {
       env.err << prefix << resolved.error().ToString() << "\n";
       unresolved = true;
@@ -244,7 +265,6 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
   // --listen on the command line wins over watch.listen.
   const std::string listen = options.listen_given || !watch.listen ? options.listen : *watch.listen;
   if (listen != "off") daemon_options.listen = listen;
-  auto sink = std::make_shared<LogSink>(env, options.log_format == "json");
   daemon_options.log = [sink](std::string_view level, std::string_view message,
                               const nlohmann::json& fields) { (*sink)(level, message, fields); };
 

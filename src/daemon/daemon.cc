@@ -216,7 +216,9 @@ void Daemon::Impl::HandleOutput(const watch::Output& output) {
                       effect.contacts.empty()
                           ? std::string("no contact at this level")
                           : fmt::format("{}", fmt::join(effect.contacts, ", "))),
-          {{"incident", effect.incident_id}, {"target", effect.target}, {"level", effect.level}});
+          {{"incident", effect.incident_id},
+           {"target", effect.target},
+           {"escalation_level", effect.level}});
       std::lock_guard lock(metrics_mutex);
       ++effects_total["escalate"];
       continue;

@@ -140,7 +140,10 @@ class WatchLiveTest : public testing::CliFixture {
           std::to_string(hung_port) +
           "\n"
           "    user: monitor\n"
-          "    password_env: DBRUNBOOK_TEST_HUNG_PASSWORD\n";
+          // Readable by others: a configuration warning, logged as a JSON line too.
+          "    password_file: " +
+          Write("hung-password", std::string(kHungPassword) + "\n") + "\n";
+      std::filesystem::permissions(dir_ / "hung-password", std::filesystem::perms(0644));
     }
     text +=
         "investigate:\n"
@@ -168,6 +171,12 @@ class WatchLiveTest : public testing::CliFixture {
                      "  investigate: {deadline: 15m}\n"
                      "  mitigate: {deadline: 30m}\n"
                      "  verify: {period: 10m}\n"
+                     // The hung target's incident escalates after 1 s unavailable: its log
+                     // line carries the escalation level beside the log level.
+                     "escalation:\n"
+                     "  - {name: database-unavailable, when: unavailable, after: 1s, level: 1}\n"
+                     "contacts:\n"
+                     "  - {name: dba, role: DBA on call, level: 1, channels: []}\n"
                      "prevention:\n"
                      "  - Size the connection pool below max_connections\n");
   }
@@ -321,6 +330,8 @@ TEST_F(WatchLiveTest, HungTargetNeverDelaysTheHealthyOneAndJsonLogLinesAreWhole)
   bool opened_hung = false;
   bool unreachable = false;
   bool listening = false;
+  bool escalated = false;
+  bool config_warning = false;
   const std::regex rfc3339(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$)");
   while (std::getline(lines, line)) {
     ++count;
@@ -344,12 +355,23 @@ TEST_F(WatchLiveTest, HungTargetNeverDelaysTheHealthyOneAndJsonLogLinesAreWhole)
       unreachable = true;
     }
     listening = listening || msg.find("API listening on 127.0.0.1:") == 0;
+    if (msg.find("readable by other users") != std::string::npos) {
+      config_warning = true;
+      EXPECT_EQ(doc["level"], "warn") << line;
+    }
+    if (msg.find("escalation level 1") == 0) {
+      escalated = true;
+      EXPECT_EQ(doc.value("escalation_level", 0), 1) << line;
+      EXPECT_EQ(doc.value("target", ""), "hung") << line;
+    }
   }
   EXPECT_GT(count, 5);
   EXPECT_TRUE(opened_db) << log.substr(0, 6000);
   EXPECT_TRUE(opened_hung) << log.substr(0, 6000);
   EXPECT_TRUE(unreachable) << log.substr(0, 6000);
   EXPECT_TRUE(listening);
+  EXPECT_TRUE(escalated) << log.substr(0, 6000);
+  EXPECT_TRUE(config_warning) << log.substr(0, 6000);
 }
 
 TEST_F(WatchLiveTest, NoteAndResolveGoThroughTheDaemonAndAnUnknownIncidentIsRefused) {
