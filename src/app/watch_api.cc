@@ -197,7 +197,7 @@ class Api final : public WatchApi {
     }
     const core::WallTime now = std::chrono::system_clock::now();
     for (const api::PushedSample& s : *samples) {
-      daemon_.PostSignals(s.target, {{s.signal, s.value}}, s.at.value_or(now));
+      daemon_.PostSignals(s.target, {{s.signal, s.value}}, s.at.value_or(now), s.source);
     }
     return api::Response::Json(200, {{"accepted", samples->size()}});
   }

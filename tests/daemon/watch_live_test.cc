@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -118,6 +119,7 @@ class WatchLiveTest : public testing::CliFixture {
     server_ = std::move(*server);
     std::filesystem::create_directories(dir_ / "home");
     store_ = (dir_ / "store.db").string();
+    applog_ = Write("app.log", "");
     auto transport = cloud::CurlTransport::Create();
     ASSERT_TRUE(transport) << transport.error().ToString();
     http_ = std::move(*transport);
@@ -149,7 +151,10 @@ class WatchLiveTest : public testing::CliFixture {
         "investigate:\n"
         "  digest_interval: 0s\n"
         "watch:\n"
-        "  slow_interval: 2s\n";
+        "  slow_interval: 2s\n"
+        "  app_logs:\n"
+        "    - {path: " +
+        applog_ + ", target: db}\n";
     return Write("dbrunbook.yaml", text);
   }
 
@@ -248,6 +253,7 @@ class WatchLiveTest : public testing::CliFixture {
 
   testing::SandboxServer server_;
   std::string store_;
+  std::string applog_;
   int port_ = 0;
   DaemonProcess* current_ = nullptr;
   std::unique_ptr<cloud::CurlTransport> http_;
@@ -456,6 +462,41 @@ TEST_F(WatchLiveTest, NoteAndResolveGoThroughTheDaemonAndAnUnknownIncidentIsRefu
   json after_note = Get("/api/v1/incidents/" + id);
   EXPECT_EQ(after_note["phase"], "resolved");
   EXPECT_THAT(after_note["timeline"].dump(), HasSubstr("root cause: a pool leak in orders-api"));
+  EXPECT_EQ(daemon->Signal(SIGTERM), 0);
+}
+
+TEST_F(WatchLiveTest, LoggedAndPushedAppErrorsAddUpPerSource) {
+  auto daemon = Start(0);
+  ASSERT_GT(port_, 0);
+  std::ofstream(applog_, std::ios::app)
+      << "2026-11-27 06:00:01 ERROR pool: SQLSTATE[HY000] [1040] Too many connections\n";
+  auto orders = Http("POST", "/api/v1/signals",
+                     R"({"target":"db","source":"orders-api","signals":{"app_errors_per_min":3}})");
+  EXPECT_EQ(orders.status, 200) << orders.body;
+  auto billing = Http("POST", "/api/v1/signals",
+                      R"({"target":"db","source":"billing","signals":{"app_errors_per_min":4}})");
+  EXPECT_EQ(billing.status, 200) << billing.body;
+  // The log line (1 per minute) and the two pushed sources: 8 on the next polls.
+  const std::string series = R"(dbrunbook_signal{target="db",signal="app_errors_per_min"})";
+  std::optional<double> seen;
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < deadline) {
+    seen = Sample(Http("GET", "/metrics").body, series);
+    if (seen == 8.0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(seen, 8.0) << "1 (log) + 3 (orders-api) + 4 (billing)\n" << daemon->Log();
+  // A source's new value replaces its own only.
+  auto again = Http("POST", "/api/v1/signals",
+                    R"({"target":"db","source":"orders-api","signals":{"app_errors_per_min":0}})");
+  EXPECT_EQ(again.status, 200) << again.body;
+  const auto deadline2 = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < deadline2) {
+    seen = Sample(Http("GET", "/metrics").body, series);
+    if (seen == 5.0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(seen, 5.0) << "1 (log) + 0 (orders-api) + 4 (billing)";
   EXPECT_EQ(daemon->Signal(SIGTERM), 0);
 }
 
