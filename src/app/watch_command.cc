@@ -259,6 +259,7 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
   if (watch.poll_workers) daemon_options.poll_workers = *watch.poll_workers;
   if (watch.sample_every) daemon_options.sample_every = *watch.sample_every;
   if (watch.samples_kept) daemon_options.samples_kept = *watch.samples_kept;
+  if (watch.alert_ttl) daemon_options.alert_ttl = *watch.alert_ttl;
   for (const config::AppLogSettings& log : watch.app_logs) {
     daemon_options.app_logs.push_back({log.path, log.target, log.patterns});
   }

@@ -392,7 +392,7 @@ core::Status Daemon::Impl::Start() {
   if (!max_id) return core::Fail(max_id.error());
   std::vector<std::string> names;
   for (const auto& t : targets) names.push_back(t.name);
-  engine.emplace(runbook, names, *max_id + 1);
+  engine.emplace(runbook, names, *max_id + 1, options.alert_ttl);
 
   auto open = store->Incidents(true, 100000);
   if (!open) return core::Fail(open.error());

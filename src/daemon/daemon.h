@@ -70,6 +70,8 @@ struct DaemonOptions {
   std::vector<tail::LogFileConfig> app_logs;
   // Pushed and log-derived signal values older than this are dropped (per source).
   core::Duration external_ttl = std::chrono::minutes(2);
+  // A firing Alertmanager alert not received again for this long ends (watch.alert_ttl).
+  core::Duration alert_ttl = watch::kDefaultAlertTtl;
   // The HTTP API's address ("" when none), recorded in the daemon lease for the CLI.
   std::string listen;
   // One log line per event (text or JSON, as the caller formats it).
