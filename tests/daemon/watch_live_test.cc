@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -97,6 +98,113 @@ class SilentServer {
   std::vector<int> accepted_;
 };
 
+// A TCP proxy on loopback to a real server that, once frozen, stops forwarding in both
+// directions and answers nothing to new connections: what a mysqld SIGSTOPped mid-session
+// looks like to a client whose session is already open (its next statement waits for an
+// answer that never comes). Sockets are closed only when the proxy is destroyed.
+class FreezingProxy {
+ public:
+  explicit FreezingProxy(int upstream_port) : upstream_port_(upstream_port) {
+    listen_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address = Loopback(0);
+    socklen_t size = sizeof(address);
+    if (listen_ < 0 || bind(listen_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+        listen(listen_, 64) != 0 ||
+        getsockname(listen_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+      return;
+    }
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~FreezingProxy() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    for (const auto& [a, b] : pairs_) {
+      close(a);
+      close(b);
+    }
+    for (int fd : held_) close(fd);
+    if (listen_ >= 0) close(listen_);
+  }
+  FreezingProxy(const FreezingProxy&) = delete;
+  FreezingProxy& operator=(const FreezingProxy&) = delete;
+
+  int port() const { return port_; }
+  void Freeze() { frozen_ = true; }
+
+ private:
+  static sockaddr_in Loopback(int port) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    return address;
+  }
+
+  void Run() {
+    std::array<char, 16384> buffer{};
+    while (!stop_) {
+      const bool frozen = frozen_;
+      std::vector<pollfd> fds = {{listen_, POLLIN, 0}};
+      if (!frozen) {
+        for (const auto& [client, server] : pairs_) {
+          fds.push_back({client, POLLIN, 0});
+          fds.push_back({server, POLLIN, 0});
+        }
+      }
+      if (poll(fds.data(), fds.size(), 50) <= 0) continue;
+      if ((fds[0].revents & POLLIN) != 0) {
+        const int client = accept(listen_, nullptr, nullptr);
+        if (client >= 0 && frozen) {
+          held_.push_back(client);  // never answered
+        } else if (client >= 0) {
+          const int server = socket(AF_INET, SOCK_STREAM, 0);
+          sockaddr_in upstream = Loopback(upstream_port_);
+          if (server >= 0 &&
+              connect(server, reinterpret_cast<sockaddr*>(&upstream), sizeof(upstream)) == 0) {
+            pairs_.emplace_back(client, server);
+          } else {
+            close(client);
+            if (server >= 0) close(server);
+          }
+        }
+      }
+      if (frozen) continue;
+      std::vector<size_t> dead;
+      for (size_t i = 1; i < fds.size(); ++i) {
+        if (fds[i].revents == 0) continue;
+        const auto& pair = pairs_[(i - 1) / 2];
+        const int from = fds[i].fd;
+        const int to = from == pair.first ? pair.second : pair.first;
+        const ssize_t n = read(from, buffer.data(), buffer.size());
+        bool ok = n > 0;
+        for (ssize_t done = 0; ok && done < n;) {
+          const ssize_t w = write(to, buffer.data() + done, static_cast<size_t>(n - done));
+          ok = w > 0;
+          done += w > 0 ? w : 0;
+        }
+        if (!ok) dead.push_back((i - 1) / 2);
+      }
+      std::sort(dead.begin(), dead.end());
+      dead.erase(std::unique(dead.begin(), dead.end()), dead.end());
+      for (auto it = dead.rbegin(); it != dead.rend(); ++it) {
+        close(pairs_[*it].first);
+        close(pairs_[*it].second);
+        pairs_.erase(pairs_.begin() + static_cast<std::ptrdiff_t>(*it));
+      }
+    }
+  }
+
+  int upstream_port_;
+  int listen_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> frozen_{false};
+  std::thread thread_;
+  std::vector<std::pair<int, int>> pairs_;  // client, server (proxy thread only)
+  std::vector<int> held_;                   // accepted while frozen (proxy thread only)
+};
+
 // The value of one sample line of a Prometheus exposition ("name{labels} value"); nullopt
 // when the series is absent.
 std::optional<double> Sample(const std::string& text, const std::string& series) {
@@ -126,7 +234,9 @@ class WatchLiveTest : public testing::CliFixture {
   }
 
   // db: the shared primary (nothing here writes to it); hung: the silent listener, when given.
-  std::string Config(int hung_port) {
+  // stalled: the primary over TCP through a FreezingProxy, as the monitor user (a real
+  // password, which must appear in no log line), when given.
+  std::string Config(int hung_port, int stalled_port) {
     std::string text =
         "targets:\n"
         "  - name: db\n"
@@ -147,6 +257,14 @@ class WatchLiveTest : public testing::CliFixture {
           Write("hung-password", std::string(kHungPassword) + "\n") + "\n";
       std::filesystem::permissions(dir_ / "hung-password", std::filesystem::perms(0644));
     }
+    if (stalled_port > 0) {
+      text +=
+          "  - name: stalled\n"
+          "    host: 127.0.0.1\n"
+          "    port: " +
+          std::to_string(stalled_port) + "\n    user: " + server_.monitor_user +
+          "\n    password_file: " + server_.monitor_password_file + "\n";
+    }
     text +=
         "investigate:\n"
         "  digest_interval: 0s\n"
@@ -159,17 +277,17 @@ class WatchLiveTest : public testing::CliFixture {
   }
 
   // db_busy holds on any live server (a session is always connected: the poller's own), so
-  // it opens db's incident 2 s after the first polls: a trigger on polled data whose timing
+  // it opens db's incident 1 s after the first polls: a trigger on polled data whose timing
   // is known in advance.
   std::string Runbook(bool with_hung) {
     return Write("runbook.yaml",
                  std::string("runbook: {name: watch-live, version: 1, owner: tests}\n"
                              "triggers:\n"
                              "  - {name: db_busy, signal: threads_connected, op: \">=\","
-                             " threshold: 1, for: 2s, severity: warning, targets: [db]}\n") +
+                             " threshold: 1, for: 1s, severity: warning, targets: [db]}\n") +
                      (with_hung ? "  - {name: database_unreachable, signal: target_unreachable,"
                                   " op: \">=\", threshold: 1, severity: critical,"
-                                  " targets: [hung]}\n"
+                                  " targets: [hung, stalled]}\n"
                                 : "") +
                      "phases:\n"
                      "  assess: {deadline: 5m}\n"
@@ -186,10 +304,17 @@ class WatchLiveTest : public testing::CliFixture {
                      "  - Size the connection pool below max_connections\n");
   }
 
-  std::unique_ptr<DaemonProcess> Start(int hung_port, const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {
-        "--config", Config(hung_port), "watch",      "--runbook", Runbook(hung_port > 0), "--store",
-        store_,     "--listen",        "127.0.0.1:0"};
+  std::unique_ptr<DaemonProcess> Start(int hung_port, int stalled_port = 0,
+                                       const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"--config",
+                                     Config(hung_port, stalled_port),
+                                     "watch",
+                                     "--runbook",
+                                     Runbook(hung_port > 0),
+                                     "--store",
+                                     store_,
+                                     "--listen",
+                                     "127.0.0.1:0"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto d = std::make_unique<DaemonProcess>(binary_, args, (dir_ / "daemon.log").string(),
                                              (dir_ / "home").string(),
@@ -263,17 +388,27 @@ TEST_F(WatchLiveTest, HungTargetNeverDelaysTheHealthyOneAndJsonLogLinesAreWhole)
   SilentServer hung;
   ASSERT_GT(hung.port(), 0) << "cannot listen on loopback";
   const auto started = Clock::now();
-  auto daemon = Start(hung.port(), {"--log-format", "json"});
+  FreezingProxy proxy(server_.port);
+  ASSERT_GT(proxy.port(), 0) << "cannot listen on loopback";
+  auto daemon = Start(hung.port(), proxy.port(), {"--log-format", "json"});
   ASSERT_GT(port_, 0);
 
-  // db's trigger holds from its first poll and needs 2 s: its incident opens at about
-  // started + 2 s (+ one poll), while the hung target's first poll is still waiting for a
+  // db's trigger holds from its first poll and needs 1 s: its incident opens at about
+  // started + 1 s (+ one poll), while the hung target's first poll is still waiting for a
   // greeting (3 s connect timeout).
   json db = WaitIncident(
       "db", [](const json&) { return true; }, std::chrono::seconds(10));
   ASSERT_FALSE(db.is_null());
   const double db_open = std::chrono::duration<double>(Clock::now() - started).count();
-  EXPECT_LT(db_open, 2.0 + 1.0 + 2.0) << "for: 2s, 1 s polls, 2 s of slack (process start)";
+  EXPECT_LT(db_open, 1.0 + 1.0 + 2.0) << "for: 1s, 1 s polls, 2 s of slack (process start)";
+
+  // stalled has been read through the proxy; now its server stops answering mid-session.
+  EXPECT_EQ(Sample(Http("GET", "/metrics").body,
+                   R"(dbrunbook_signal{target="stalled",signal="target_unreachable"})"),
+            0.0)
+      << "stalled was polled before the freeze";
+  proxy.Freeze();
+  const auto frozen_at = Clock::now();
 
   // The hung target: its poll times out, it is unreachable, its incident opens.
   json down = WaitIncident(
@@ -311,6 +446,18 @@ TEST_F(WatchLiveTest, HungTargetNeverDelaysTheHealthyOneAndJsonLogLinesAreWhole)
   ASSERT_TRUE(hung_seconds);
   EXPECT_GE(*hung_seconds, 2.5) << "the hung poll waited for its greeting";
   EXPECT_LE(*hung_seconds, 6.0) << "bounded by the 3 s connect timeout (rounded up by the client)";
+  const double stalled_overruns = delta(R"(dbrunbook_poll_overruns_total{target="stalled"})");
+  EXPECT_GE(stalled_overruns, 2) << "the stalled target's statement waits for its read timeout";
+
+  // The stalled target: its statement times out (5 s), it is unreachable, its incident opens.
+  json stalled = WaitIncident(
+      "stalled", [](const json&) { return true; }, std::chrono::seconds(20));
+  ASSERT_FALSE(stalled.is_null());
+  const double stalled_open = std::chrono::duration<double>(Clock::now() - frozen_at).count();
+  EXPECT_GE(stalled_open, 4.5) << "not before the 5 s read timeout";
+  EXPECT_LE(stalled_open, 5.0 + 1.0 + 3.0) << "read timeout, a poll, slack";
+  std::cerr << "measured: stalled incident " << stalled_open << " s after the freeze; "
+            << stalled_overruns << " stalled overruns in the window\n";
   std::cerr << "measured: db incident after " << db_open << " s; over " << window
             << " s: " << db_polls << " db polls, " << hung_overruns
             << " hung overruns; last poll db " << *db_seconds << " s, hung " << *hung_seconds
@@ -329,6 +476,9 @@ TEST_F(WatchLiveTest, HungTargetNeverDelaysTheHealthyOneAndJsonLogLinesAreWhole)
   // Every line is one JSON object: ts (RFC 3339), level, msg, and the event's fields.
   const std::string log = daemon->Log();
   EXPECT_EQ(log.find(kHungPassword), std::string::npos) << "the password never appears";
+  ASSERT_FALSE(server_.monitor_password.empty());
+  EXPECT_EQ(log.find(server_.monitor_password.Reveal()), std::string::npos)
+      << "the monitor's password never appears";
   std::istringstream lines(log);
   std::string line;
   int count = 0;
@@ -337,6 +487,7 @@ TEST_F(WatchLiveTest, HungTargetNeverDelaysTheHealthyOneAndJsonLogLinesAreWhole)
   bool unreachable = false;
   bool listening = false;
   bool escalated = false;
+  std::string stalled_error;
   bool config_warning = false;
   const std::regex rfc3339(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$)");
   while (std::getline(lines, line)) {
@@ -360,6 +511,10 @@ TEST_F(WatchLiveTest, HungTargetNeverDelaysTheHealthyOneAndJsonLogLinesAreWhole)
     if (doc.value("target", "") == "hung" && msg.find("unreachable") != std::string::npos) {
       unreachable = true;
     }
+    if (doc.value("target", "") == "stalled" && msg.find("unreachable") != std::string::npos &&
+        stalled_error.empty()) {
+      stalled_error = msg;
+    }
     listening = listening || msg.find("API listening on 127.0.0.1:") == 0;
     if (msg.find("readable by other users") != std::string::npos) {
       config_warning = true;
@@ -378,6 +533,7 @@ TEST_F(WatchLiveTest, HungTargetNeverDelaysTheHealthyOneAndJsonLogLinesAreWhole)
   EXPECT_TRUE(listening);
   EXPECT_TRUE(escalated) << log.substr(0, 6000);
   EXPECT_TRUE(config_warning) << log.substr(0, 6000);
+  std::cerr << "stalled: " << stalled_error << "\n";
 }
 
 TEST_F(WatchLiveTest, NoteAndResolveGoThroughTheDaemonAndAnUnknownIncidentIsRefused) {
@@ -416,9 +572,6 @@ TEST_F(WatchLiveTest, NoteAndResolveGoThroughTheDaemonAndAnUnknownIncidentIsRefu
   auto unknown_note = Shell(Cli("incident note 9999 anything"));
   EXPECT_EQ(unknown_note.status, 1) << unknown_note.Describe();
   EXPECT_THAT(unknown_note.err, HasSubstr("9999"));
-  auto unknown_resolve = Shell(Cli("incident resolve 9999 nothing"));
-  EXPECT_EQ(unknown_resolve.status, 1) << unknown_resolve.Describe();
-  EXPECT_THAT(unknown_resolve.err, HasSubstr("9999"));
   auto api_unknown = Http("POST", "/api/v1/incidents/9999/resolve", R"({"text": "x"})");
   EXPECT_EQ(api_unknown.status, 409) << api_unknown.body;
   EXPECT_THAT(api_unknown.body, HasSubstr("9999"));
