@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spdlog/pattern_formatter.h>
 
 #include <atomic>
 #include <fstream>
@@ -86,6 +87,55 @@ class LogSink {
   std::mutex mutex_;
 };
 
+// With --log-format json, the process logger's own lines (the configuration's debug line, a
+// library's warning) are JSON objects too: `{"ts":...,"level":...,"msg":...}`, the message
+// JSON-escaped and the level named as the daemon's lines name it.
+class JsonMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm& /*time*/,
+              spdlog::memory_buf_t& dest) override {
+    const std::string text = nlohmann::json(std::string(msg.payload.data(), msg.payload.size()))
+                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonMessageFlag>();
+  }
+};
+class JsonLevelFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm& /*time*/,
+              spdlog::memory_buf_t& dest) override {
+    std::string_view name = "info";
+    switch (msg.level) {
+      case spdlog::level::trace:
+      case spdlog::level::debug:
+        name = "debug";
+        break;
+      case spdlog::level::warn:
+        name = "warn";
+        break;
+      case spdlog::level::err:
+      case spdlog::level::critical:
+        name = "error";
+        break;
+      default:
+        break;
+    }
+    dest.append(name.data(), name.data() + name.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonLevelFlag>();
+  }
+};
+
+void UseJsonLines(core::Logger& log) {
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  formatter->add_flag<JsonMessageFlag>('*').add_flag<JsonLevelFlag>('&').set_pattern(
+      R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%&","msg":%*})");
+  log.set_formatter(std::move(formatter));
+}
+
 // SIGINT and SIGTERM stop the daemon: they are blocked in every thread and taken by one that
 // waits for them.
 class SignalStopper {
@@ -155,6 +205,7 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
     return kExitUsage;
   }
   auto sink = std::make_shared<LogSink>(env, options.log_format == "json");
+  if (options.log_format == "json") UseJsonLines(env.log);
   // Warnings of a valid configuration and runbook are log lines like the daemon's (JSON with
   // --log-format json); errors that stop the command stay plain text, as for every command.
   auto warn = [&](const std::vector<config::Diagnostic>& diagnostics) {
@@ -298,6 +349,7 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
     if (!watch.alert_labels.empty()) api_options.alert_labels = watch.alert_labels;
     api_options.token = *token;
     api_options.log = daemon_options.log;
+    api_options.access_log = env.log.should_log(spdlog::level::debug);
     for (const config::TargetConfig& t : config.targets) {
       if (!t.connect.host.empty() && t.connect.socket.empty()) {
         api_options.addresses[t.name] = fmt::format("{}:{}", t.connect.host, t.connect.port);

@@ -477,7 +477,9 @@ TEST_F(WatchDaemonTest, ZStoppedServerIsAnUnavailableIncidentThatEscalates) {
              std::string::npos) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  const std::string sandbox = std::string(std::getenv("DBRUNBOOK_SOURCE_DIR")) + "/scripts/sandbox";
+  const std::string sandbox =
+      std::string(std::getenv("DBRUNBOOK_SOURCE_DIR")) +  // NOLINT(concurrency-mt-unsafe)
+      "/scripts/sandbox";
   auto stopped = Shell("'" + sandbox + "' stop watchdb");
   ASSERT_EQ(stopped.status, 0) << stopped.Describe();
   json escalated = WaitIncident(

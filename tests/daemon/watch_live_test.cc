@@ -390,7 +390,8 @@ TEST_F(WatchLiveTest, HungTargetNeverDelaysTheHealthyOneAndJsonLogLinesAreWhole)
   const auto started = Clock::now();
   FreezingProxy proxy(server_.port);
   ASSERT_GT(proxy.port(), 0) << "cannot listen on loopback";
-  auto daemon = Start(hung.port(), proxy.port(), {"--log-format", "json"});
+  // --log-level debug: the API's access log and the process logger's own lines, JSON too.
+  auto daemon = Start(hung.port(), proxy.port(), {"--log-format", "json", "--log-level", "debug"});
   ASSERT_GT(port_, 0);
 
   // db's trigger holds from its first poll and needs 1 s: its incident opens at about
@@ -487,6 +488,8 @@ TEST_F(WatchLiveTest, HungTargetNeverDelaysTheHealthyOneAndJsonLogLinesAreWhole)
   bool unreachable = false;
   bool listening = false;
   bool escalated = false;
+  bool access = false;
+  bool configuration = false;
   std::string stalled_error;
   bool config_warning = false;
   const std::regex rfc3339(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$)");
@@ -497,7 +500,7 @@ TEST_F(WatchLiveTest, HungTargetNeverDelaysTheHealthyOneAndJsonLogLinesAreWhole)
     ASSERT_TRUE(doc.contains("ts") && doc["ts"].is_string()) << line;
     EXPECT_TRUE(std::regex_match(doc["ts"].get<std::string>(), rfc3339)) << line;
     ASSERT_TRUE(doc.contains("level") && doc["level"].is_string()) << line;
-    EXPECT_THAT((std::vector<std::string>{"info", "warn", "error"}),
+    EXPECT_THAT((std::vector<std::string>{"debug", "info", "warn", "error"}),
                 ::testing::Contains(doc["level"].get<std::string>()))
         << line;
     ASSERT_TRUE(doc.contains("msg") && doc["msg"].is_string()) << line;
@@ -516,6 +519,13 @@ TEST_F(WatchLiveTest, HungTargetNeverDelaysTheHealthyOneAndJsonLogLinesAreWhole)
       stalled_error = msg;
     }
     listening = listening || msg.find("API listening on 127.0.0.1:") == 0;
+    if (doc.value("method", "") == "GET" && doc.value("path", "") == "/metrics") {
+      access = true;
+      EXPECT_EQ(doc["level"], "debug") << line;
+      EXPECT_EQ(doc.value("status", 0), 200) << line;
+      EXPECT_TRUE(doc["seconds"].is_number()) << line;
+    }
+    configuration = configuration || msg.find("configuration: ") == 0;
     if (msg.find("readable by other users") != std::string::npos) {
       config_warning = true;
       EXPECT_EQ(doc["level"], "warn") << line;
@@ -533,6 +543,8 @@ TEST_F(WatchLiveTest, HungTargetNeverDelaysTheHealthyOneAndJsonLogLinesAreWhole)
   EXPECT_TRUE(listening);
   EXPECT_TRUE(escalated) << log.substr(0, 6000);
   EXPECT_TRUE(config_warning) << log.substr(0, 6000);
+  EXPECT_TRUE(access) << "an access log line for GET /metrics";
+  EXPECT_TRUE(configuration) << "the process logger's debug line, as JSON";
   std::cerr << "stalled: " << stalled_error << "\n";
 }
 
