@@ -174,8 +174,10 @@ watch::ExternalAlert AlertmanagerAlert::ToExternalAlert(core::WallTime now) cons
   alert.firing = firing;
   alert.severity = severity;
   alert.summary = summary;
+  alert.received = now;
   if (firing) {
     alert.at = starts_at;
+    alert.ends_at = ends_at;  // Alertmanager's webhook: none (the zero time) while firing
   } else {
     alert.at = ends_at.value_or(now);
   }

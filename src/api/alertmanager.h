@@ -61,8 +61,9 @@ struct AlertmanagerAlert {
   std::string generator_url;
   std::map<std::string, std::string> labels;
 
-  // The engine's input: firing alerts at startsAt, resolved ones at endsAt (or `now` when the
-  // payload has none). Only meaningful when `target` is set.
+  // The engine's input: firing alerts at startsAt (with their endsAt, if any, as when they
+  // end unless sent again), resolved ones at endsAt (or `now` when the payload has none);
+  // received `now`. Only meaningful when `target` is set.
   watch::ExternalAlert ToExternalAlert(core::WallTime now) const;
 };
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <initializer_list>
 
@@ -116,6 +118,26 @@ core::Result<std::optional<core::WallTime>> At(const json& object, const std::st
   return std::optional<core::WallTime>(*t);
 }
 
+core::Result<std::string> Source(const json& object, const std::string& parent) {
+  const auto it = object.find("source");
+  if (it == object.end() || it->is_null()) return std::string("default");
+  const std::string path = JsonPath(parent, "source");
+  if (!it->is_string()) return core::Fail(Expected(path, "a source name (string)", *it));
+  const std::string name = it->get<std::string>();
+  const bool valid =
+      !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' ||
+               c == ':' || c == '/' || c == '-';
+      });
+  if (!valid) {
+    return core::Fail(
+        Problem(core::ErrorCode::kInvalidArgument, path,
+                fmt::format("{} is not 1 to 64 characters of [A-Za-z0-9._:/-]", JsonExcerpt(*it)),
+                "name the application that pushes, e.g. \"orders-api\""));
+  }
+  return name;
+}
+
 core::Error TooMany(const std::string& path, size_t n) {
   return Problem(core::ErrorCode::kInvalidArgument, path,
                  fmt::format("{} samples; at most {} per request", n, kMaxPushedSamples),
@@ -161,7 +183,7 @@ core::Result<std::vector<PushedSample>> ParseSignalPush(std::string_view body,
       const std::string path = JsonPath("samples", i);
       const json& item = samples[i];
       if (!item.is_object()) return core::Fail(Expected(path, "an object", item));
-      if (auto keys = CheckKeys(item, path, {"target", "signal", "value", "at"}); !keys) {
+      if (auto keys = CheckKeys(item, path, {"target", "signal", "value", "at", "source"}); !keys) {
         return core::Fail(keys.error());
       }
       for (const char* key : {"target", "signal", "value"}) {
@@ -186,11 +208,14 @@ core::Result<std::vector<PushedSample>> ParseSignalPush(std::string_view body,
       auto at = At(item, path);
       if (!at) return core::Fail(at.error());
       sample.at = *at;
+      auto source = Source(item, path);
+      if (!source) return core::Fail(source.error());
+      sample.source = *source;
       out.push_back(std::move(sample));
     }
     return out;
   }
-  if (auto keys = CheckKeys(root, "", {"target", "signals", "at"}); !keys) {
+  if (auto keys = CheckKeys(root, "", {"target", "signals", "at", "source"}); !keys) {
     return core::Fail(keys.error());
   }
   if (!root.contains("target")) {
@@ -209,13 +234,15 @@ core::Result<std::vector<PushedSample>> ParseSignalPush(std::string_view body,
   if (signals.size() > kMaxPushedSamples) return core::Fail(TooMany("signals", signals.size()));
   auto at = At(root, "");
   if (!at) return core::Fail(at.error());
+  auto source = Source(root, "");
+  if (!source) return core::Fail(source.error());
   for (const auto& [key, value] : signals.items()) {
     const std::string path = JsonPath("signals", key);
     auto name = Signal(key, path);
     if (!name) return core::Fail(name.error());
     auto number = Value(value, path);
     if (!number) return core::Fail(number.error());
-    out.push_back(PushedSample{*target, *name, *number, *at});
+    out.push_back(PushedSample{*target, *name, *number, *at, *source});
   }
   return out;
 }

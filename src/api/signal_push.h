@@ -5,7 +5,10 @@
 //   {"samples": [{"target": "orders-primary", "signal": "app_errors_per_min", "value": 12,
 //                 "at": "<RFC 3339>"}, ...]}
 //
-// `at` is optional (absent: the time the daemon received it). Only external signals
+// `at` is optional (absent: the time the daemon received it). `source` (optional, beside
+// `target` or in each sample; default "default") names who reports: the daemon sums a target's
+// signal over its sources, so two applications pushing for one database add up instead of
+// replacing each other; 1 to 64 characters of [A-Za-z0-9._:/-]. Only external signals
 // (watch::Cadence::kExternal) can be pushed: the server signals are read by dbrunbook itself,
 // and a pushed value would fight the poller's. Values are finite numbers, not negative (the
 // external signals are counts and rates). At most kMaxPushedSamples per body. Unknown keys
@@ -32,6 +35,7 @@ struct PushedSample {
   std::string signal;
   double value = 0;
   std::optional<core::WallTime> at;
+  std::string source = "default";
 };
 
 // The samples of a body, in body order. Errors (kParse for a malformed body, kInvalidArgument

@@ -18,8 +18,9 @@ config::ConfigSchema Schema() {
   return schema;
 }
 
-core::Result<std::optional<config::Config>> LoadConfiguration(Env& env, const GlobalOptions& global,
-                                                              bool required) {
+core::Result<std::optional<config::Config>> LoadConfiguration(
+    Env& env, const GlobalOptions& global, bool required,
+    const std::function<void(const std::vector<config::Diagnostic>&)>& warnings) {
   auto path = config::FindConfigFile(global.config_path, env.environment, env.working_dir);
   if (!path) {
     if (!required && !global.config_path && path.error().code == core::ErrorCode::kNotFound) {
@@ -34,7 +35,11 @@ core::Result<std::optional<config::Config>> LoadConfiguration(Env& env, const Gl
     return core::MakeError(core::ErrorCode::kInvalidConfig, fmt::format("{} is not valid", *path),
                            fmt::format("run: dbrunbook config check {}", *path));
   }
-  PrintDiagnostics(env, loaded->warnings);
+  if (warnings) {
+    warnings(loaded->warnings);
+  } else {
+    PrintDiagnostics(env, loaded->warnings);
+  }
   if (!global.log_level) {
     // The configuration validated log.level already.
     env.log.set_level(core::ParseLogLevel(loaded->log_level).value_or(spdlog::level::info));
@@ -43,8 +48,9 @@ core::Result<std::optional<config::Config>> LoadConfiguration(Env& env, const Gl
   return std::optional<config::Config>(std::move(*loaded));
 }
 
-core::Result<ResolvedTarget> ResolveNamedTarget(Env& env, const config::Config* config_or_null,
-                                                const std::string& name) {
+core::Result<ResolvedTarget> ResolveNamedTarget(
+    Env& env, const config::Config* config_or_null, const std::string& name,
+    const std::function<void(const std::vector<config::Diagnostic>&)>& print_warnings) {
   if (config_or_null == nullptr) {
     return core::MakeError(core::ErrorCode::kNotFound,
                            fmt::format("no configuration file to look up target '{}' in", name),
@@ -65,7 +71,11 @@ core::Result<ResolvedTarget> ResolveNamedTarget(Env& env, const config::Config* 
   }
   std::vector<config::Diagnostic> warnings;
   auto options = config::ResolveConnectOptions(*target, env.environment, &warnings);
-  PrintDiagnostics(env, warnings);
+  if (print_warnings) {
+    print_warnings(warnings);
+  } else {
+    PrintDiagnostics(env, warnings);
+  }
   if (!options) return core::Fail(options.error());
   return ResolvedTarget{target->name, std::move(*options), target};
 }

@@ -2,6 +2,7 @@
 // into connection options.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,8 +17,11 @@ namespace dbrunbook::app {
 // Loads the configuration for a command. `required` false: no file found is not an error
 // (an ad-hoc --dsn needs none) and gives nullopt. Diagnostics go to env.err; on error the
 // result is an error whose message was already printed.
-core::Result<std::optional<config::Config>> LoadConfiguration(Env& env, const GlobalOptions& global,
-                                                              bool required);
+// `warnings`, when given, receives the warnings of a valid file instead of env.err (`watch
+// --log-format json` logs them as JSON lines).
+core::Result<std::optional<config::Config>> LoadConfiguration(
+    Env& env, const GlobalOptions& global, bool required,
+    const std::function<void(const std::vector<config::Diagnostic>&)>& warnings = {});
 
 // What the configuration may name that only the rest of the program knows (check names).
 config::ConfigSchema Schema();
@@ -32,8 +36,10 @@ struct ResolvedTarget {
 };
 
 // `config` may be null (no configuration file): then every name is an error.
-core::Result<ResolvedTarget> ResolveNamedTarget(Env& env, const config::Config* config,
-                                                const std::string& name);
+// `warnings` as for LoadConfiguration (a password file others can read).
+core::Result<ResolvedTarget> ResolveNamedTarget(
+    Env& env, const config::Config* config, const std::string& name,
+    const std::function<void(const std::vector<config::Diagnostic>&)>& warnings = {});
 core::Result<ResolvedTarget> ResolveDsnTarget(Env& env, const std::string& dsn,
                                               const config::DsnCredentials& credentials);
 

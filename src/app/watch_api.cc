@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <utility>
 
 #include "api/alertmanager.h"
@@ -197,7 +198,7 @@ class Api final : public WatchApi {
     }
     const core::WallTime now = std::chrono::system_clock::now();
     for (const api::PushedSample& s : *samples) {
-      daemon_.PostSignals(s.target, {{s.signal, s.value}}, s.at.value_or(now));
+      daemon_.PostSignals(s.target, {{s.signal, s.value}}, s.at.value_or(now), s.source);
     }
     return api::Response::Json(200, {{"accepted", samples->size()}});
   }
@@ -217,6 +218,16 @@ core::Result<std::unique_ptr<WatchApi>> StartWatchApi(daemon::Daemon& daemon,
   server.bind_address = address->first;
   server.port = address->second;
   server.bearer_token = core::Secret(options.token);
+  if (options.access_log && options.log) {
+    server.access_log = [log = options.log](const api::AccessLogEntry& e) {
+      log("debug", fmt::format("{} {} {}", e.method, e.path, e.status),
+          {{"method", e.method},
+           {"path", e.path},
+           {"status", e.status},
+           {"seconds", std::chrono::duration<double>(e.duration).count()},
+           {"client", e.remote_addr}});
+    };
+  }
   auto api = std::make_unique<Api>(daemon, options, std::move(server));
   if (auto s = api->Register(); !s) return core::Fail(s.error());
   auto port = api->Start();

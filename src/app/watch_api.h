@@ -28,6 +28,9 @@ struct WatchApiOptions {
   std::vector<std::string> alert_labels = {"dbrunbook_target", "instance", "job"};
   std::map<std::string, std::string> addresses;  // target -> host:port
   std::function<void(std::string_view, std::string_view, const nlohmann::json&)> log;
+  // One "debug" line per request through `log` (method, path without the query, status,
+  // seconds, client; never a header): with --log-level debug.
+  bool access_log = false;
 };
 
 class WatchApi {

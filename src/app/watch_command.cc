@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spdlog/pattern_formatter.h>
 
 #include <atomic>
 #include <fstream>
@@ -57,9 +58,14 @@ class LogSink {
     const std::string at = core::FormatRfc3339(env_.clock.WallNow());
     std::string line;
     if (json_) {
-      nlohmann::json doc = {{"ts", at}, {"level", level}, {"msg", message}};
+      // ts, level and msg first, then the event's fields in their order; a field named like
+      // one of the three is kept as "field.<name>", never replacing it.
+      nlohmann::ordered_json doc = {{"ts", at}, {"level", level}, {"msg", message}};
       if (fields.is_object()) {
-        for (const auto& [key, value] : fields.items()) doc[key] = value;
+        for (const auto& [key, value] : fields.items()) {
+          const bool reserved = key == "ts" || key == "level" || key == "msg";
+          doc[reserved ? "field." + key : key] = value;
+        }
       }
       line = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } else {
@@ -81,6 +87,55 @@ class LogSink {
   bool json_;
   std::mutex mutex_;
 };
+
+// With --log-format json, the process logger's own lines (the configuration's debug line, a
+// library's warning) are JSON objects too: `{"ts":...,"level":...,"msg":...}`, the message
+// JSON-escaped and the level named as the daemon's lines name it.
+class JsonMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm& /*time*/,
+              spdlog::memory_buf_t& dest) override {
+    const std::string text = nlohmann::json(std::string(msg.payload.data(), msg.payload.size()))
+                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonMessageFlag>();
+  }
+};
+class JsonLevelFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm& /*time*/,
+              spdlog::memory_buf_t& dest) override {
+    std::string_view name = "info";
+    switch (msg.level) {
+      case spdlog::level::trace:
+      case spdlog::level::debug:
+        name = "debug";
+        break;
+      case spdlog::level::warn:
+        name = "warn";
+        break;
+      case spdlog::level::err:
+      case spdlog::level::critical:
+        name = "error";
+        break;
+      default:
+        break;
+    }
+    dest.append(name.data(), name.data() + name.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonLevelFlag>();
+  }
+};
+
+void UseJsonLines(core::Logger& log) {
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  formatter->add_flag<JsonMessageFlag>('*').add_flag<JsonLevelFlag>('&').set_pattern(
+      R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%&","msg":%*})");
+  log.set_formatter(std::move(formatter));
+}
 
 // SIGINT and SIGTERM stop the daemon: they are blocked in every thread and taken by one that
 // waits for them.
@@ -150,7 +205,24 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
     env.err << prefix << "--log-format must be text or json\n";
     return kExitUsage;
   }
-  auto loaded = LoadConfiguration(env, global, /*required=*/true);
+  auto sink = std::make_shared<LogSink>(env, options.log_format == "json");
+  if (options.log_format == "json") UseJsonLines(env.log);
+  // Warnings of a valid configuration and runbook are log lines like the daemon's (JSON with
+  // --log-format json); errors that stop the command stay plain text, as for every command.
+  auto warn = [&](const std::vector<config::Diagnostic>& diagnostics) {
+    if (options.log_format != "json") {
+      PrintDiagnostics(env, diagnostics);
+      return;
+    }
+    for (const config::Diagnostic& d : diagnostics) {
+      nlohmann::json fields = nlohmann::json::object();
+      if (!d.where.file.empty()) fields["file"] = d.where.file;
+      if (d.where.line > 0) fields["line"] = d.where.line;
+      if (!d.key_path.empty()) fields["key"] = d.key_path;
+      (*sink)("warn", d.ToString(), fields);
+    }
+  };
+  auto loaded = LoadConfiguration(env, global, /*required=*/true, warn);
   if (!loaded) return kExitUsage;
   const config::Config& config = **loaded;
   if (config.targets.empty()) {
@@ -166,7 +238,7 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
             << "lists them all\n";
     return kExitUsage;
   }
-  PrintDiagnostics(env, book->warnings);
+  warn(book->warnings);
   bool bad_targets = false;
   for (const runbook::TriggerSpec& trigger : book->triggers) {
     for (const std::string& name : trigger.targets) {
@@ -182,7 +254,7 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
   std::vector<daemon::DaemonTarget> targets;
   bool unresolved = false;
   for (const config::TargetConfig& t : config.targets) {
-    auto resolved = ResolveNamedTarget(env, &config, t.name);
+    auto resolved = ResolveNamedTarget(env, &config, t.name, warn);
     if (!resolved) {
       env.err << prefix << resolved.error().ToString() << "\n";
       unresolved = true;
@@ -239,6 +311,7 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
   if (watch.poll_workers) daemon_options.poll_workers = *watch.poll_workers;
   if (watch.sample_every) daemon_options.sample_every = *watch.sample_every;
   if (watch.samples_kept) daemon_options.samples_kept = *watch.samples_kept;
+  if (watch.alert_ttl) daemon_options.alert_ttl = *watch.alert_ttl;
   for (const config::AppLogSettings& log : watch.app_logs) {
     daemon_options.app_logs.push_back({log.path, log.target, log.patterns});
   }
@@ -248,7 +321,6 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
   // failover, scale-up and tune: the mitigate commands themselves, in-process.
   daemon_options.run_action =
       MakeWatchActionRunner(env, global, config, *book, daemon_options.store_path);
-  auto sink = std::make_shared<LogSink>(env, options.log_format == "json");
   daemon_options.log = [sink](std::string_view level, std::string_view message,
                               const nlohmann::json& fields) { (*sink)(level, message, fields); };
 
@@ -281,6 +353,7 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
     if (!watch.alert_labels.empty()) api_options.alert_labels = watch.alert_labels;
     api_options.token = *token;
     api_options.log = daemon_options.log;
+    api_options.access_log = env.log.should_log(spdlog::level::debug);
     for (const config::TargetConfig& t : config.targets) {
       if (!t.connect.host.empty() && t.connect.socket.empty()) {
         api_options.addresses[t.name] = fmt::format("{}:{}", t.connect.host, t.connect.port);

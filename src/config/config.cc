@@ -88,8 +88,8 @@ const std::vector<std::string>& AssessKeys() {
 
 const std::vector<std::string>& WatchKeys() {
   static const std::vector<std::string> kKeys = {"listen",       "slow_interval", "poll_workers",
-                                                 "sample_every", "samples_kept",  "alert_labels",
-                                                 "app_logs"};
+                                                 "sample_every", "samples_kept",  "alert_ttl",
+                                                 "alert_labels", "app_logs"};
   return kKeys;
 }
 
@@ -489,6 +489,18 @@ class Validator : public YamlChecker {
           continue;
         }
         (key == "poll_workers" ? out.poll_workers : out.samples_kept) = static_cast<int>(*number);
+        continue;
+      }
+      if (key == "alert_ttl") {
+        auto ttl = core::ParseDuration(*text.value);
+        if (!ttl || *ttl < std::chrono::minutes(1) || *ttl > std::chrono::hours(24 * 30)) {
+          Error(entry->value.where, path,
+                fmt::format("'{}' is not a duration from 1m to 30d", *text.value),
+                "make it longer than Alertmanager's repeat_interval plus group_interval "
+                "(defaults 4h and 5m)");
+          continue;
+        }
+        out.alert_ttl = *ttl;
         continue;
       }
       auto duration = core::ParseDuration(*text.value);

@@ -77,6 +77,8 @@
 //     sample_every: 10s                # a target's samples stored this often (every poll
 //                                      # while it has an open incident): 1s to 1h
 //     samples_kept: 8640               # per target, the oldest go first: 10 to 10000000
+//     alert_ttl: 4h15m                 # a firing alert not received again for this long
+//                                      # ends (above Alertmanager's repeat_interval): 1m to 30d
 //     alert_labels: [dbrunbook_target, instance, job]  # Alertmanager labels that name the
 //                                      # target (by name, host:port or host)
 //     app_logs:                        # application logs tailed for connectivity errors
@@ -277,6 +279,7 @@ struct WatchSettings {
   std::optional<int> poll_workers;              // polls at once (default 16)
   std::optional<core::Duration> sample_every;   // stored samples (default 10s)
   std::optional<int> samples_kept;              // per target (default 8640)
+  std::optional<core::Duration> alert_ttl;      // firing alerts not re-sent (default 4h15m)
   std::vector<std::string> alert_labels;        // Alertmanager labels naming the target
   std::vector<AppLogSettings> app_logs;
 };

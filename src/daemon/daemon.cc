@@ -18,6 +18,7 @@
 #include "core/duration.h"
 #include "daemon/actions.h"
 #include "daemon/diagnose.h"
+#include "daemon/external_signals.h"
 #include "daemon/poller.h"
 #include "store/store.h"
 
@@ -30,6 +31,8 @@ using Message = std::variant<watch::SampleBatch, watch::ExternalAlert, watch::Di
 // A lease not renewed for this long belongs to a dead daemon.
 constexpr int64_t kLeaseStaleSeconds = 15;
 constexpr core::Duration kHeartbeatEvery = std::chrono::seconds(5);
+// The application log tailer's source of app_errors_per_min (pushed sources are "api:...").
+constexpr const char* kAppLogsSource = "app_logs";
 
 int64_t EpochSeconds(core::WallTime t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -108,9 +111,9 @@ struct Daemon::Impl {
   std::deque<watch::Effect> effects;
   std::set<std::string> effect_busy;  // targets with an effect running
 
-  // Pushed signals: target -> signal -> (value, when).
+  // Pushed and log-derived signals, per source (summed per target and signal).
   std::mutex external_mutex;
-  std::map<std::string, std::map<std::string, std::pair<double, core::WallTime>>> external;
+  ExternalSignals external{options.external_ttl};
 
   // What /metrics and the API read, published by the threads that own the data.
   std::mutex metrics_mutex;
@@ -216,7 +219,9 @@ void Daemon::Impl::HandleOutput(const watch::Output& output) {
                       effect.contacts.empty()
                           ? std::string("no contact at this level")
                           : fmt::format("{}", fmt::join(effect.contacts, ", "))),
-          {{"incident", effect.incident_id}, {"target", effect.target}, {"level", effect.level}});
+          {{"incident", effect.incident_id},
+           {"target", effect.target},
+           {"escalation_level", effect.level}});
       std::lock_guard lock(metrics_mutex);
       ++effects_total["escalate"];
       continue;
@@ -257,16 +262,11 @@ void Daemon::Impl::Handle(const Message& message) {
   if (const auto* batch = std::get_if<watch::SampleBatch>(&message)) {
     watch::SampleBatch merged = *batch;
     {
-      // Pushed and log-derived signals ride along with the target's poll (fresh ones only).
+      // Pushed and log-derived signals ride along with the target's poll: per signal, the
+      // sum over the sources that reported within external_ttl.
       std::lock_guard lock(external_mutex);
-      auto& pushed = external[batch->target];
-      for (auto it = pushed.begin(); it != pushed.end();) {
-        if (batch->wall - it->second.second > options.external_ttl) {
-          it = pushed.erase(it);
-        } else {
-          merged.values[it->first] = it->second.first;
-          ++it;
-        }
+      for (const auto& [signal, value] : external.Fresh(batch->target, batch->wall)) {
+        merged.values[signal] = value;
       }
     }
     {
@@ -339,7 +339,7 @@ void Daemon::Impl::Tick() {
     const core::WallTime wall = clock.WallNow();
     std::lock_guard lock(external_mutex);
     for (const auto& [target, rate] : tailer->ErrorsPerMinute(mono)) {
-      external[target][std::string(watch::kAppErrors)] = {rate, wall};
+      external.Set(target, std::string(watch::kAppErrors), kAppLogsSource, rate, wall);
     }
   }
   HandleOutput(engine->OnTick(clock.WallNow(), clock.MonotonicNow()));
@@ -392,7 +392,7 @@ core::Status Daemon::Impl::Start() {
   if (!max_id) return core::Fail(max_id.error());
   std::vector<std::string> names;
   for (const auto& t : targets) names.push_back(t.name);
-  engine.emplace(runbook, names, *max_id + 1);
+  engine.emplace(runbook, names, *max_id + 1, options.alert_ttl);
 
   auto open = store->Incidents(true, 100000);
   if (!open) return core::Fail(open.error());
@@ -721,9 +721,12 @@ std::vector<std::string> Daemon::TargetNames() const {
 void Daemon::PostAlert(watch::ExternalAlert alert) { impl_->Post(std::move(alert)); }
 
 void Daemon::PostSignals(const std::string& target, const std::map<std::string, double>& values,
-                         core::WallTime at) {
+                         core::WallTime at, const std::string& source) {
   std::lock_guard lock(impl_->external_mutex);
-  for (const auto& [signal, value] : values) impl_->external[target][signal] = {value, at};
+  // "api:" keeps every pushed source apart from the log tailer's, whatever its name.
+  for (const auto& [signal, value] : values) {
+    impl_->external.Set(target, signal, "api:" + source, value, at);
+  }
 }
 
 namespace {

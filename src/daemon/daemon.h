@@ -77,8 +77,10 @@ struct DaemonOptions {
   steps::InvestigateOptions investigate;
   // Application log files tailed for connectivity errors (app_errors_per_min per target).
   std::vector<tail::LogFileConfig> app_logs;
-  // Pushed signals older than this are dropped.
+  // Pushed and log-derived signal values older than this are dropped (per source).
   core::Duration external_ttl = std::chrono::minutes(2);
+  // A firing Alertmanager alert not received again for this long ends (watch.alert_ttl).
+  core::Duration alert_ttl = watch::kDefaultAlertTtl;
   // The HTTP API's address ("" when none), recorded in the daemon lease for the CLI.
   std::string listen;
   // Runs failover, scale-up, tune and index for an incident with the same planning,
@@ -131,8 +133,11 @@ class Daemon {
   std::string MetricsText();
   // Posts an alert or pushed signal values into the engine (from the API's parsers).
   void PostAlert(watch::ExternalAlert alert);
+  // Pushed values of `source` (the caller's name for itself): a target's external signal is
+  // the sum over its sources (the log tailer's and each pushed one), each fresh for
+  // DaemonOptions::external_ttl.
   void PostSignals(const std::string& target, const std::map<std::string, double>& values,
-                   core::WallTime at);
+                   core::WallTime at, const std::string& source = "default");
   // Queues an operator command (approve/ack/note/resolve) and waits for its answer.
   core::Result<std::string> Command(int64_t incident_id, const std::string& kind,
                                     const std::string& action, const std::string& who,

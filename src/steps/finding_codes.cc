@@ -1,5 +1,9 @@
 #include "steps/finding_codes.h"
 
+#include <algorithm>
+
+#include "steps/assess.h"
+
 namespace dbrunbook::steps {
 
 std::vector<std::string> FindingCodes() {
@@ -9,8 +13,10 @@ std::vector<std::string> FindingCodes() {
   // investigate_resources.cc; lock.* investigate_locks.cc; mdl.* investigate_mdl.cc;
   // query.* and transaction.* investigate_queries.cc; replication.*
   // investigate_replication.cc; slowlog.* investigate_slowlog.cc; table.in_use
-  // investigate_open_tables.cc.
-  return {
+  // investigate_open_tables.cc. assess.<check>: an assessment check at warn or critical,
+  // which the watch daemon's diagnosis (src/daemon/diagnose.cc) turns into a finding, one per
+  // check of steps::AssessChecks().
+  std::vector<std::string> codes = {
       "check.incomplete",
       "check.partial",
       "digest.full_scan",
@@ -48,6 +54,9 @@ std::vector<std::string> FindingCodes() {
       "transaction.idle",
       "transaction.long",
   };
+  for (const CheckSpec& spec : AssessChecks()) codes.push_back("assess." + std::string(spec.id));
+  std::sort(codes.begin(), codes.end());
+  return codes;
 }
 
 }  // namespace dbrunbook::steps

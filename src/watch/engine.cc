@@ -98,6 +98,9 @@ struct TriggerRuntime {
   std::optional<MonoTime> clear_since;
   std::optional<double> value;
   std::string severity = "warning";  // alerts: from the alert
+  // Firing alerts: when last received, and the end the sender gave.
+  std::optional<WallTime> alert_seen;
+  std::optional<WallTime> alert_ends;
 };
 
 struct SignalValue {
@@ -583,6 +586,7 @@ struct Engine::State {
   runbook::Runbook runbook;
   std::vector<std::string> targets;
   int64_t next_id = 1;
+  core::Duration alert_ttl = kDefaultAlertTtl;
   std::map<std::string, TargetRuntime> target_state;
   std::map<int64_t, Incident> open;
   std::deque<Incident> resolved;  // the most recent last
@@ -992,8 +996,10 @@ struct Engine::State {
   }
 };
 
-Engine::Engine(runbook::Runbook runbook, std::vector<std::string> targets, int64_t next_id)
+Engine::Engine(runbook::Runbook runbook, std::vector<std::string> targets, int64_t next_id,
+               core::Duration alert_ttl)
     : state_(std::make_unique<State>()) {
+  state_->alert_ttl = alert_ttl;
   state_->runbook = std::move(runbook);
   state_->targets = std::move(targets);
   state_->next_id = std::max<int64_t>(1, next_id);
@@ -1065,7 +1071,11 @@ Output Engine::Restore(std::vector<Incident> open_incidents,
       }
       TriggerRuntime& rt = target.triggers[trigger];
       rt.state = TriggerState::kFiring;
-      if (alert) rt.severity = restored.severity;
+      if (alert) {
+        rt.severity = restored.severity;
+        // When it was last received is not stored: its TTL starts over at the restart.
+        rt.alert_seen = now;
+      }
     }
     // A diagnosis in flight was lost with the process; it only reads, so it runs again.
     if (restored.diagnosing) {
@@ -1172,8 +1182,23 @@ Output Engine::OnAlert(const ExternalAlert& alert) {
   TriggerRuntime& rt = target_it->second.triggers[trigger];
   const std::string severity = AlertSeverity(alert.severity);
   const std::string summary = alert.summary.empty() ? "" : fmt::format(": {}", alert.summary);
-  if (alert.firing) {
+  const WallTime received = alert.received == WallTime{} ? alert.at : alert.received;
+  if (alert.firing && alert.ends_at && *alert.ends_at <= received) {
+    // Firing with an end already past: it is over (Alertmanager would call it resolved).
+    if (rt.state != TriggerState::kFiring) {
+      target_it->second.triggers.erase(trigger);
+      return out;
+    }
+    target_it->second.triggers.erase(trigger);
+    s.TriggerResolved(out, alert.target, trigger,
+                      fmt::format("alert {} resolved: it ended at {}{}", alert.name,
+                                  core::FormatRfc3339(*alert.ends_at), summary),
+                      {{"trigger", trigger}, {"alert", alert.name}, {"reason", "ends_at"}},
+                      *alert.ends_at);
+  } else if (alert.firing) {
     rt.severity = severity;
+    rt.alert_seen = received;
+    rt.alert_ends = alert.ends_at;
     if (rt.state == TriggerState::kFiring) return out;  // Alertmanager repeats firing alerts
     rt.state = TriggerState::kFiring;
     s.TriggerFired(out, alert.target, trigger, severity,
@@ -1194,6 +1219,32 @@ Output Engine::OnAlert(const ExternalAlert& alert) {
 Output Engine::OnTick(WallTime wall, MonoTime /*mono*/) {
   State& s = *state_;
   Output out;
+  // Firing alerts that reached their end, or that were not received again within the TTL.
+  for (auto& [target, runtime] : s.target_state) {
+    std::vector<std::pair<std::string, std::string>> ended;  // trigger, why
+    for (const auto& [trigger, rt] : runtime.triggers) {
+      if (trigger.rfind(kAlertPrefix, 0) != 0 || rt.state != TriggerState::kFiring) continue;
+      const std::string name = trigger.substr(kAlertPrefix.size());
+      if (rt.alert_ends && wall >= *rt.alert_ends) {
+        ended.emplace_back(trigger, fmt::format("alert {} resolved: it ended at {} and was not "
+                                                "received again",
+                                                name, core::FormatRfc3339(*rt.alert_ends)));
+      } else if (rt.alert_seen && wall - *rt.alert_seen > s.alert_ttl) {
+        ended.emplace_back(
+            trigger, fmt::format("alert {} expired: not received again for {} (watch.alert_ttl; "
+                                 "Alertmanager re-sends a firing alert every repeat_interval)",
+                                 name, Short(s.alert_ttl)));
+      }
+    }
+    for (const auto& [trigger, why] : ended) {
+      runtime.triggers.erase(trigger);
+      s.TriggerResolved(out, target, trigger, why,
+                        {{"trigger", trigger},
+                         {"alert", trigger.substr(kAlertPrefix.size())},
+                         {"reason", "expired"}},
+                        wall);
+    }
+  }
   std::vector<int64_t> ids;
   for (const auto& [id, incident] : s.open) ids.push_back(id);
   for (int64_t id : ids) {

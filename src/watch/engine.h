@@ -183,14 +183,29 @@ struct Output {
 };
 
 // An alert from outside (Alertmanager): acts as a trigger named "alert:<name>" on the target.
+//
+// Alertmanager says when an alert ends by sending it again as resolved; a firing alert it
+// stops sending (Alertmanager down, the route or receiver removed, a resolved notification
+// lost) would otherwise keep its trigger firing for ever. So a firing alert also ends:
+//   * at its `ends_at`, when the sender gave one (Alertmanager's webhook gives the zero time
+//     for a firing alert; an `ends_at` already past on arrival resolves it at once);
+//   * when it has not been received again for the engine's alert TTL: Alertmanager re-sends
+//     every firing alert of a group with each notification of the group, at the latest every
+//     `repeat_interval` (default 4h), on a `group_interval` tick (default 5m).
 struct ExternalAlert {
   std::string target;
   std::string name;  // alertname
   bool firing = true;
   std::string severity = "warning";
   std::string summary;
-  core::WallTime at{};
+  core::WallTime at{};                    // firing: startsAt; resolved: endsAt
+  std::optional<core::WallTime> ends_at;  // firing: when it ends unless received again
+  core::WallTime received{};              // when it came (the TTL counts from it); 0: `at`
 };
+
+// Default of the alert TTL: Alertmanager's default repeat_interval (4h) and group_interval
+// (5m), and 10 minutes for a delivery that needed retries.
+inline constexpr core::Duration kDefaultAlertTtl = std::chrono::minutes(4 * 60 + 15);
 
 struct DiagnoseResult {
   int64_t incident_id = 0;
@@ -220,7 +235,10 @@ class Engine {
  public:
   // `targets`: the configured target names. `next_id`: the first incident id to give (the
   // store's highest + 1).
-  Engine(runbook::Runbook runbook, std::vector<std::string> targets, int64_t next_id);
+  // `alert_ttl`: a firing external alert not received again for this long is resolved
+  // (watch.alert_ttl).
+  Engine(runbook::Runbook runbook, std::vector<std::string> targets, int64_t next_id,
+         core::Duration alert_ttl = kDefaultAlertTtl);
 
   // Restores open incidents (from the store) and when each action was last applied per
   // target (anti-flapping); see the restart rules above.
@@ -230,7 +248,8 @@ class Engine {
 
   Output OnSamples(const SampleBatch& batch);
   Output OnAlert(const ExternalAlert& alert);
-  // Deadlines, the verify period, escalation timers. Call at least once a second.
+  // Deadlines, the verify period, escalation timers, alerts that ended or expired. Call at
+  // least once a second.
   Output OnTick(core::WallTime wall, core::MonoTime mono);
   Output OnDiagnoseDone(const DiagnoseResult& result);
   Output OnActionDone(const ActionResult& result);

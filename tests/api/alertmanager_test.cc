@@ -57,6 +57,17 @@ TEST(Alertmanager, ParsesTheV4PayloadAndMapsAlertsToTargets) {
   EXPECT_EQ(core::FormatRfc3339(first.starts_at), "2018-08-03T07:52:26.739Z");
   EXPECT_FALSE(first.ends_at.has_value());
   EXPECT_EQ(first.fingerprint, "1a30ba71cca2921f");
+  // Firing, endsAt the zero time: no end for the engine; received when the webhook came.
+  const core::WallTime arrival = first.starts_at + std::chrono::minutes(3);
+  const auto firing = first.ToExternalAlert(arrival);
+  EXPECT_TRUE(firing.firing);
+  EXPECT_EQ(firing.at, first.starts_at);
+  EXPECT_FALSE(firing.ends_at.has_value());
+  EXPECT_EQ(firing.received, arrival);
+  // A firing alert with an endsAt (a sender other than Alertmanager's webhook) keeps it.
+  AlertmanagerAlert with_end = first;
+  with_end.ends_at = first.starts_at + std::chrono::minutes(4);
+  EXPECT_EQ(with_end.ToExternalAlert(arrival).ends_at, with_end.ends_at);
 
   const auto& second = payload->alerts[1];
   EXPECT_EQ(second.target, "orders-replica");

@@ -37,6 +37,29 @@ TEST(SignalPush, TheTwoShapes) {
   EXPECT_EQ(core::FormatRfc3339(*(*samples)[1].at), "2026-11-27T06:35:11.500Z");
 }
 
+TEST(SignalPush, ASourceNamesWhoPushes) {
+  auto single = ParseSignalPush(
+      R"({"target":"orders-primary","source":"orders-api","signals":{"app_errors_per_min":4}})",
+      kTargets);
+  ASSERT_TRUE(single) << single.error().ToString();
+  EXPECT_EQ((*single)[0].source, "orders-api");
+  auto samples = ParseSignalPush(
+      R"({"samples":[{"target":"orders-primary","signal":"app_errors_per_min","value":3,
+                      "source":"billing/worker-7"},
+                     {"target":"orders-primary","signal":"app_errors_per_min","value":1}]})",
+      kTargets);
+  ASSERT_TRUE(samples) << samples.error().ToString();
+  EXPECT_EQ((*samples)[0].source, "billing/worker-7");
+  EXPECT_EQ((*samples)[1].source, "default") << "no source: the default one";
+  for (const std::string bad : {R"("")", R"("has space")", "12", R"("x\n")"}) {
+    auto refused = ParseSignalPush(
+        R"({"target":"orders-primary","source":)" + bad + R"(,"signals":{"app_errors_per_min":1}})",
+        kTargets);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_THAT(refused.error().message, HasSubstr("source")) << bad;
+  }
+}
+
 TEST(SignalPush, PushableSignalsAreTheExternalOnes) {
   const auto pushable = PushableSignals();
   EXPECT_THAT(pushable, ::testing::Contains("app_errors_per_min"));

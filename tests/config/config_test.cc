@@ -874,6 +874,7 @@ TEST(ConfigWatchTest, ReadsTheWatchSection) {
       "  poll_workers: 8\n"
       "  sample_every: 30s\n"
       "  samples_kept: 100\n"
+      "  alert_ttl: 12h10m\n"
       "  alert_labels: [service, instance]\n"
       "  app_logs:\n"
       "    - {path: logs/app.log, target: db, patterns: [\"Too many connections\"]}\n"
@@ -883,6 +884,7 @@ TEST(ConfigWatchTest, ReadsTheWatchSection) {
   EXPECT_EQ(config.watch.poll_workers, 8);
   EXPECT_EQ(config.watch.sample_every, std::chrono::seconds(30));
   EXPECT_EQ(config.watch.samples_kept, 100);
+  EXPECT_EQ(config.watch.alert_ttl, std::chrono::minutes(12 * 60 + 10));
   EXPECT_EQ(config.watch.alert_labels, (std::vector<std::string>{"service", "instance"}));
   ASSERT_EQ(config.watch.app_logs.size(), 2U);
   EXPECT_EQ(config.watch.app_logs[0].target, "db");
@@ -897,6 +899,10 @@ TEST(ConfigWatchTest, ReportsBadWatchKeysWithTheirPosition) {
             "dbrunbook.yaml:2:23: watch.poll_workers: '0' is not a whole number from 1 to 1024");
   EXPECT_EQ(Error("targets: []\nwatch: {slow_interval: 100ms}\n"),
             "dbrunbook.yaml:2:24: watch.slow_interval: '100ms' is not a duration from 1s to 10m");
+  EXPECT_EQ(Error("targets: []\nwatch: {alert_ttl: 30s}\n"),
+            "dbrunbook.yaml:2:20: watch.alert_ttl: '30s' is not a duration from 1m to 30d — make "
+            "it longer than Alertmanager's repeat_interval plus group_interval (defaults 4h and "
+            "5m)");
   EXPECT_EQ(Error("targets: []\nwatch: {listen: 9473}\n"),
             "dbrunbook.yaml:2:17: watch.listen: '9473' is not HOST:PORT — write 127.0.0.1:9473, "
             "[::1]:9473, or off");

@@ -344,7 +344,10 @@ TEST_F(WatchDaemonTest, KillDashNineMidIncidentResumesAndNeverRepeatsAnAction) {
       "db", [&](const json& i) { return ActionState(i, "kill-queries") == "verified"; },
       std::chrono::seconds(30));
   ASSERT_FALSE(done.is_null()) << daemon->Log();
-  EXPECT_TRUE(pileup.waiter.get());
+  auto waited = pileup.waiter.get();
+  EXPECT_TRUE(waited) << "the waiter's UPDATE completes once the blocker is killed: "
+                      << (waited ? "" : waited.error().ToString()) << "\n"
+                      << done.dump(2).substr(0, 4000) << daemon->Log();
 
   // A second kill -9 and restart: the applied action is not applied again.
   EXPECT_EQ(daemon->Signal(SIGKILL), -SIGKILL);
@@ -466,8 +469,17 @@ TEST_F(WatchDaemonTest, OneDaemonPerStoreATokenGuardsTheApiAndABadRunbookIsRefus
 TEST_F(WatchDaemonTest, ZStoppedServerIsAnUnavailableIncidentThatEscalates) {
   auto daemon = Start(Runbook("approve"));
   ASSERT_GT(port_, 0);
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  const std::string sandbox = std::string(std::getenv("DBRUNBOOK_SOURCE_DIR")) + "/scripts/sandbox";
+  // Reachable first (a poll that read the server), then stopped: polled for, not slept.
+  const auto reachable_by = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < reachable_by &&
+         Http("GET", "/metrics")
+                 .body.find(R"(dbrunbook_signal{target="db",signal="target_unreachable"} 0)") ==
+             std::string::npos) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const std::string sandbox =
+      std::string(std::getenv("DBRUNBOOK_SOURCE_DIR")) +  // NOLINT(concurrency-mt-unsafe)
+      "/scripts/sandbox";
   auto stopped = Shell("'" + sandbox + "' stop watchdb");
   ASSERT_EQ(stopped.status, 0) << stopped.Describe();
   json escalated = WaitIncident(

@@ -286,6 +286,7 @@ struct Input {
   bool partial = false;
   // kAlert
   ExternalAlert alert;
+  std::optional<core::Duration> alert_ends;  // `ends_at`, from the start
   // kDiagnoseDone
   DiagnoseResult diagnose;
   // kActionDone
@@ -304,6 +305,7 @@ struct Scenario {
   runbook::Runbook runbook;
   std::vector<std::string> targets;
   int64_t next_id = 1;
+  core::Duration alert_ttl = kDefaultAlertTtl;
   std::map<std::string, std::map<std::string, core::Duration>> last_applied;  // ago
   std::vector<Input> inputs;
   core::Duration end{};
@@ -347,7 +349,10 @@ void ReadInputs(Reader& r, const YamlNode& list, Scenario& s) {
     } else if (const YamlNode* a = Reader::Child(item, "alert")) {
       in.kind = InputKind::kAlert;
       allowed.push_back("alert");
-      r.OnlyKeys(*a, {"target", "name", "firing", "severity", "summary"}, "alert");
+      r.OnlyKeys(*a, {"target", "name", "firing", "severity", "summary", "ends_at"}, "alert");
+      if (Reader::Child(*a, "ends_at") != nullptr) {
+        in.alert_ends = r.Dur(*a, "ends_at", core::Duration::zero());
+      }
       in.alert.target = r.Str(*a, "target", "");
       in.alert.name = r.Str(*a, "name", "");
       in.alert.firing = r.Bool(*a, "firing", true);
@@ -571,7 +576,7 @@ class Simulation {
   void NewEngine() {
     int64_t next_id = s_.next_id;
     for (const auto& [id, incident] : seen) next_id = std::max(next_id, id + 1);
-    engine_ = std::make_unique<Engine>(s_.runbook, s_.targets, next_id);
+    engine_ = std::make_unique<Engine>(s_.runbook, s_.targets, next_id, s_.alert_ttl);
   }
 
   // What the daemon does on a restart: every incident goes through its JSON form (the store),
@@ -641,6 +646,8 @@ class Simulation {
       case InputKind::kAlert: {
         ExternalAlert alert = in.alert;
         alert.at = now;
+        alert.received = now;
+        if (in.alert_ends) alert.ends_at = start_ + *in.alert_ends;
         Record(engine_->OnAlert(alert));
         break;
       }
@@ -816,16 +823,17 @@ TEST_P(ScenarioTest, Timeline) {
   ASSERT_TRUE(doc.has_value()) << doc.error().ToString();
 
   Reader r(GetParam());
-  r.OnlyKeys(
-      *doc,
-      {"description", "runbook", "targets", "next_id", "last_applied", "input", "end", "expect"},
-      "scenario");
+  r.OnlyKeys(*doc,
+             {"description", "runbook", "targets", "next_id", "alert_ttl", "last_applied", "input",
+              "end", "expect"},
+             "scenario");
   Scenario s;
   const YamlNode* rb = Reader::Child(*doc, "runbook");
   ASSERT_NE(rb, nullptr) << GetParam() << ": `runbook` is missing";
   s.runbook = ReadRunbook(r, *rb);
   s.targets = r.List(Reader::Child(*doc, "targets"), "targets");
   s.next_id = r.Int(*doc, "next_id", 1);
+  s.alert_ttl = r.Dur(*doc, "alert_ttl", kDefaultAlertTtl);
   if (const YamlNode* la = Reader::Child(*doc, "last_applied")) {
     for (const auto& t : la->entries) {
       for (const auto& a : t.value.entries) s.last_applied[t.key][a.key] = r.Dur(a.value, a.key);
