@@ -99,7 +99,6 @@ int RunReport(Env& env, const GlobalOptions& global, const ReportCommandOptions&
       if (target.name == input->record.target) input->target_tags = target.tags;
     }
   }
-  // The outbox (messages sent) is not read yet: the report says "none recorded".
   auto built = report::BuildIncidentReport(*input);
   if (!built) {
     env.err << kPrefix << built.error().ToString() << "\n";

@@ -21,6 +21,7 @@
 #include "core/strings.h"
 #include "core/text.h"
 #include "daemon/daemon.h"
+#include "notify/dispatcher.h"
 #include "report/render.h"
 #include "runbook/runbook.h"
 #include "store/store.h"
@@ -324,6 +325,10 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
   daemon_options.log = [sink](std::string_view level, std::string_view message,
                               const nlohmann::json& fields) { (*sink)(level, message, fields); };
 
+  for (const config::NotifyChannelConfig& channel : config.notify.channels) {
+    daemon_options.notify_channels.insert(channel.name);
+  }
+
   // The daemon shares the command's session factory (it outlives the daemon).
   std::shared_ptr<mysql::SessionFactory> factory(&env.sessions, [](mysql::SessionFactory*) {});
   auto created =
@@ -339,6 +344,30 @@ int RunWatch(Env& env, const GlobalOptions& global, const WatchOptions& options)
     env.err << prefix << started.error().ToString() << "\n";
     return started.error().code == core::ErrorCode::kUnavailable ? kExitUsage : kExitCannotAssess;
   }
+
+  // The notification channels (dbrunbook.yaml notify:): the dispatcher delivers what the daemon
+  // queues in the store's outbox. Started once this daemon holds the store (a second daemon on
+  // the same store must not deliver its outbox too); stopped after the daemon.
+  std::unique_ptr<notify::Dispatcher> dispatcher;
+  if (!config.notify.channels.empty()) {
+    // Its lines go through the process logger (JSON lines with --log-format json).
+    auto started = notify::StartDispatcher(
+        config.notify, env.environment, daemon_options.store_path, env.clock,
+        std::shared_ptr<core::Logger>(&env.log, [](core::Logger*) {}), env.out);
+    if (!started) {
+      env.err << prefix << started.error().ToString() << "\n";
+      return started.error().code == core::ErrorCode::kInvalidConfig ? kExitUsage
+                                                                     : kExitCannotAssess;
+    }
+    dispatcher = std::move(*started);
+    d.SetDispatcher(dispatcher.get());
+  }
+  struct StopDispatcher {
+    std::unique_ptr<notify::Dispatcher>& d;
+    ~StopDispatcher() {
+      if (d) d->Stop();
+    }
+  } stop_dispatcher{dispatcher};
 
   auto token = ReadToken(env, options);
   if (!token) {

@@ -20,6 +20,8 @@
 #include "daemon/diagnose.h"
 #include "daemon/external_signals.h"
 #include "daemon/poller.h"
+#include "notify/dispatcher.h"
+#include "notify/templates.h"
 #include "store/store.h"
 
 namespace dbrunbook::daemon {
@@ -155,7 +157,18 @@ struct Daemon::Impl {
   void Loop();
   void Handle(const Message& message);
   void HandleOutput(const watch::Output& output);
-  void Persist(int64_t incident_id, const std::vector<watch::Event>& events);
+  // Saves the incident with its new events (and `extra` entries and outbox rows) in one
+  // transaction; the messages the events call for are queued with them.
+  void Persist(int64_t incident_id, const std::vector<watch::Event>& events,
+               std::vector<store::TimelineEntry> extra = {},
+               std::vector<store::OutboxRow> extra_outbox = {});
+  // The runbook's message of `kind` for the incident, as outbox rows (none when no contact
+  // of the message's levels names a channel).
+  std::vector<store::OutboxRow> MessageRows(const watch::Incident& incident,
+                                            notify::MessageKind kind, const notify::MessageCue* cue,
+                                            int update_number);
+  // Queues the status updates that are due (the "next update" the last message promised).
+  void SendDueUpdates();
   void Tick();
   void RunCommands();
   void StoreSamples(const watch::SampleBatch& batch);
@@ -167,12 +180,39 @@ struct Daemon::Impl {
   void PollCloud(size_t index);
   void EffectWorker();
 
+  // Status updates, by incident (engine thread): when the alert or the last update was queued,
+  // and how many updates were; seeded from the outbox at start.
+  struct UpdateState {
+    core::WallTime last_sent{};
+    int updates = 0;
+  };
+  std::map<int64_t, UpdateState> update_state;
+  std::atomic<notify::Dispatcher*> dispatcher{nullptr};
+
   std::vector<std::thread> threads;
   core::MonoTime last_heartbeat{};
   std::unique_ptr<tail::LogTailer> tailer;  // engine thread; null without app_logs
 };
 
-void Daemon::Impl::Persist(int64_t incident_id, const std::vector<watch::Event>& events) {
+std::vector<store::OutboxRow> Daemon::Impl::MessageRows(const watch::Incident& incident,
+                                                        notify::MessageKind kind,
+                                                        const notify::MessageCue* cue,
+                                                        int update_number) {
+  const DaemonTarget* target = FindTarget(incident.target);
+  static const std::map<std::string, std::string> kNoTags;
+  const core::WallTime now = clock.WallNow();
+  notify::MessageContext context =
+      notify::BuildContext(incident, runbook, target != nullptr ? target->tags : kNoTags, now);
+  if (cue != nullptr) cue->ApplyTo(context);
+  context.update_number = update_number;
+  const notify::Message message = notify::Render(kind, context, runbook.messages);
+  if (message.channels.empty()) return {};
+  return notify::OutboxRowsOf(message, now, options.notify_channels);
+}
+
+void Daemon::Impl::Persist(int64_t incident_id, const std::vector<watch::Event>& events,
+                           std::vector<store::TimelineEntry> extra,
+                           std::vector<store::OutboxRow> extra_outbox) {
   const watch::Incident* incident = engine->Find(incident_id);
   if (incident == nullptr) return;
   store::IncidentRecord record;
@@ -184,13 +224,50 @@ void Daemon::Impl::Persist(int64_t incident_id, const std::vector<watch::Event>&
   record.resolved_at = incident->resolved_at ? core::FormatRfc3339(*incident->resolved_at) : "";
   record.state_json = watch::IncidentToJson(*incident).dump();
   std::vector<store::TimelineEntry> entries;
+  std::vector<store::OutboxRow> outbox;
   for (const watch::Event& e : events) {
     if (e.incident_id != incident_id) continue;
     entries.push_back({0, e.incident_id, core::FormatRfc3339(e.at), e.kind, e.text, e.data.dump()});
+    // The messages this event calls for go into the outbox in the same transaction as the
+    // event: after a crash, both are there or neither (and the engine re-emits neither).
+    if (auto cue = notify::MessageCueFor(e)) {
+      std::vector<store::OutboxRow> rows = MessageRows(*incident, cue->kind, &*cue, 0);
+      outbox.insert(outbox.end(), rows.begin(), rows.end());
+      if (cue->kind == notify::MessageKind::kAlert) update_state[incident_id] = {e.at, 0};
+    }
   }
-  if (auto saved = store->SaveIncident(record, entries); !saved) {
+  for (auto& e : extra) entries.push_back(std::move(e));
+  for (auto& r : extra_outbox) outbox.push_back(std::move(r));
+  if (auto saved = store->SaveIncident(record, entries, outbox); !saved) {
     Log("error", "cannot save incident " + std::to_string(incident_id),
         {{"error", saved.error().ToString()}});
+    return;
+  }
+  if (incident->resolved_at) update_state.erase(incident_id);
+  if (notify::Dispatcher* d = dispatcher.load(); d != nullptr && !outbox.empty()) d->Wake();
+}
+
+void Daemon::Impl::SendDueUpdates() {
+  const core::WallTime now = clock.WallNow();
+  for (const watch::Incident* incident : engine->OpenIncidents()) {
+    auto state = update_state.find(incident->id);
+    if (state == update_state.end()) continue;
+    const auto due = notify::NextUpdateDue(*incident, state->second.last_sent, runbook.messages);
+    if (!due || *due > now) continue;
+    const int number = state->second.updates + 1;
+    std::vector<store::OutboxRow> rows =
+        MessageRows(*incident, notify::MessageKind::kUpdate, nullptr, number);
+    state->second = {now, number};
+    if (rows.empty()) continue;
+    std::set<std::string> channels;
+    for (const auto& r : rows) channels.insert(r.channel);
+    const std::string text =
+        fmt::format("status update {} queued for {}", number, fmt::join(channels, ", "));
+    Persist(incident->id, {},
+            {{0, incident->id, core::FormatRfc3339(now), "message.update", text,
+              nlohmann::json{{"update", number}}.dump()}},
+            std::move(rows));
+    Log("info", text, {{"incident", incident->id}, {"target", incident->target}});
   }
 }
 
@@ -343,6 +420,7 @@ void Daemon::Impl::Tick() {
     }
   }
   HandleOutput(engine->OnTick(clock.WallNow(), clock.MonotonicNow()));
+  SendDueUpdates();
   RunCommands();
   const core::MonoTime now = clock.MonotonicNow();
   if (now - last_heartbeat >= kHeartbeatEvery) {
@@ -418,6 +496,26 @@ core::Status Daemon::Impl::Start() {
     }
   }
   const size_t restored_count = restored.size();
+  // The status updates' clocks: the last alert or update each open incident queued.
+  for (const watch::Incident& incident : restored) {
+    auto rows = store->OutboxMessagesOf(std::to_string(incident.id));
+    if (!rows) {
+      Log("error", fmt::format("cannot read the messages of incident {}", incident.id),
+          {{"error", rows.error().ToString()}});
+      continue;
+    }
+    std::set<std::string> update_keys;
+    std::optional<int64_t> last_ms;
+    for (const store::OutboxRow& row : *rows) {
+      if (row.kind != "alert" && row.kind != "update") continue;
+      if (row.kind == "update") update_keys.insert(row.key);
+      last_ms = std::max(last_ms.value_or(row.created_ms), row.created_ms);
+    }
+    if (last_ms) {
+      update_state[incident.id] = {core::WallTime(std::chrono::milliseconds(*last_ms)),
+                                   static_cast<int>(update_keys.size())};
+    }
+  }
   HandleOutput(engine->Restore(std::move(restored), last_applied, clock.WallNow()));
   if (restored_count > 0) {
     Log("info", fmt::format("resumed {} open incident(s)", restored_count));
@@ -702,6 +800,11 @@ core::Status Daemon::Run() {
   return core::Ok();
 }
 
+void Daemon::SetDispatcher(notify::Dispatcher* dispatcher) {
+  impl_->dispatcher = dispatcher;
+  if (dispatcher != nullptr) dispatcher->Wake();
+}
+
 void Daemon::Stop() {
   impl_->stop = true;
   impl_->scheduler_cv.notify_all();
@@ -944,6 +1047,15 @@ std::string Daemon::MetricsText() {
                api::MetricType::kGauge);
     queued.samples.push_back({{}, static_cast<double>(d.effects.size())});
     families.push_back(std::move(queued));
+  }
+  if (notify::Dispatcher* dispatcher = d.dispatcher.load()) {
+    // The outbox: messages queued, sent and failed per channel, and delivery attempts.
+    if (auto notify_families = dispatcher->MetricFamilies()) {
+      for (auto& f : *notify_families) families.push_back(std::move(f));
+    } else {
+      d.Log("error", "cannot count the notification outbox",
+            {{"error", notify_families.error().ToString()}});
+    }
   }
   auto text = api::WriteExposition(families);
   if (!text) {

@@ -27,6 +27,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,10 @@
 #include "steps/step.h"
 #include "tail/log_tail.h"
 #include "watch/engine.h"
+
+namespace dbrunbook::notify {
+class Dispatcher;
+}  // namespace dbrunbook::notify
 
 namespace dbrunbook::daemon {
 
@@ -89,6 +94,13 @@ struct DaemonOptions {
   // effect worker, one action per target at a time; actions of two targets may run at once
   // (the failover's recovery lock in the store keeps one recovery per cluster).
   ActionRunner run_action;
+  // The runbook's messages (notify/templates.h) for each incident event that calls for one
+  // (opened, escalated, acknowledged, resolved) and the status updates the alert promised are
+  // queued in the store's outbox in the same transaction as the event, to the channels the
+  // runbook's contacts name; a channel not among these configured ones (notify.channels) gets
+  // its row failed as "not configured". The dispatcher that delivers them is attached with
+  // SetDispatcher once the daemon holds the store.
+  std::set<std::string> notify_channels;
   // One log line per event (text or JSON, as the caller formats it).
   std::function<void(std::string_view level, std::string_view message,
                      const nlohmann::json& fields)>
@@ -119,6 +131,11 @@ class Daemon {
   core::Status Start();
   // Starts the threads and runs the engine until Stop(); calls Start() first if needed.
   core::Status Run();
+  // The notification dispatcher delivering the outbox (owned by the caller, outliving the
+  // daemon): woken when messages were queued, and its counters shown on /metrics. Attach it
+  // after Start() (which takes the store's lease: one daemon's dispatcher per store) and before
+  // Run(); without one, messages stay queued.
+  void SetDispatcher(notify::Dispatcher* dispatcher);
   // Asks Run() to return; from any thread (the watch command calls it from the thread that
   // takes SIGINT and SIGTERM). Not async-signal-safe: never call it from a signal handler.
   void Stop();

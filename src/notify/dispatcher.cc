@@ -108,14 +108,8 @@ core::Result<Message> MessageFromJson(std::string_view text) {
   return m;
 }
 
-core::Result<EnqueueResult> EnqueueMessage(store::Store& store, const Message& message,
-                                           core::WallTime now, const std::set<std::string>& known) {
-  if (message.key.empty()) {
-    return core::MakeError(core::ErrorCode::kInvalidArgument,
-                           "notification without a key cannot be queued",
-                           "the template must give every message its idempotency key");
-  }
-  EnqueueResult result;
+std::vector<store::OutboxRow> OutboxRowsOf(const Message& message, core::WallTime now,
+                                           const std::set<std::string>& known) {
   const std::string json = MessageToJson(message);
   std::vector<store::OutboxRow> rows;
   std::set<std::string> seen;
@@ -141,6 +135,18 @@ core::Result<EnqueueResult> EnqueueMessage(store::Store& store, const Message& m
     }
     rows.push_back(std::move(row));
   }
+  return rows;
+}
+
+core::Result<EnqueueResult> EnqueueMessage(store::Store& store, const Message& message,
+                                           core::WallTime now, const std::set<std::string>& known) {
+  if (message.key.empty()) {
+    return core::MakeError(core::ErrorCode::kInvalidArgument,
+                           "notification without a key cannot be queued",
+                           "the template must give every message its idempotency key");
+  }
+  EnqueueResult result;
+  const std::vector<store::OutboxRow> rows = OutboxRowsOf(message, now, known);
   auto written = store.OutboxEnqueueAll(rows);
   if (!written) return core::Fail(written.error());
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -244,6 +250,14 @@ core::Result<EnqueueResult> Dispatcher::Enqueue(const Message& message) {
   }
   changed_.notify_all();
   return result;
+}
+
+void Dispatcher::Wake() {
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& w : workers_) w->wake = true;
+  }
+  changed_.notify_all();
 }
 
 bool Dispatcher::WaitIdle(core::Duration timeout) {

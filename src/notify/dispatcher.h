@@ -71,6 +71,11 @@ struct EnqueueResult {
   std::vector<std::string> unknown_channels;
 };
 
+// The outbox rows of `message`: one per channel it names (once each); a channel not in `known`
+// (the configured names) gets a row already failed ("channel ... is not configured").
+std::vector<store::OutboxRow> OutboxRowsOf(const Message& message, core::WallTime now,
+                                           const std::set<std::string>& known);
+
 // Writes the rows of `message` (one per channel it names; `known` are the configured channel
 // names) into `store`. kInvalidArgument for a message without key or channels; kIo when the
 // store cannot be written (then some rows may have been written: enqueueing again is safe).
@@ -109,6 +114,13 @@ class Dispatcher {
 
   // EnqueueMessage on the dispatcher's connection, then wakes the channels' workers.
   core::Result<EnqueueResult> Enqueue(const Message& message);
+
+  // Wakes every channel's worker to look for due rows now (after rows were written through
+  // another connection, e.g. the daemon's SaveIncident).
+  void Wake();
+
+  // The configured channel names.
+  const std::set<std::string>& ChannelNames() const { return names_; }
 
   // Waits until every worker has looked for due rows and found none after this call began (each
   // channel delivered, or deferred by backoff, what was due); false at `timeout`.

@@ -526,6 +526,23 @@ core::Result<IncidentReportInput> LoadIncidentReport(store::Store& store, int64_
   auto samples = store.Samples(incident->target, from, to);
   if (!samples) return core::Fail(samples.error());
   input.samples = std::move(*samples);
+  // The messages of the incident in the notification outbox, one per channel, queued first.
+  auto messages = store.OutboxMessagesOf(std::to_string(id));
+  if (!messages) return core::Fail(messages.error());
+  for (const store::OutboxRow& row : *messages) {
+    const json message = json::parse(row.message_json, nullptr, false);
+    SentMessage m;
+    m.kind = row.kind;
+    m.channel = row.channel;
+    m.state = row.state == "failed" && !row.last_error.empty()
+                  ? fmt::format("failed: {}", row.last_error)
+                  : row.state;
+    m.sent_at = row.sent_at;
+    m.title = message.is_object() && message.contains("title") && message["title"].is_string()
+                  ? message["title"].get<std::string>()
+                  : "";
+    input.messages.push_back(std::move(m));
+  }
   return input;
 }
 

@@ -74,7 +74,7 @@ inline constexpr std::chrono::minutes kChartMargin{10};
 // FILE") when the store has no such incident; kIo / kParse from the store otherwise. Samples:
 // the target's from opened_at - kChartMargin to (resolved_at or generated_at) + kChartMargin;
 // audit entries: those whose run id is one of the incident's actions' (at most the target's
-// newest 5000 entries are searched). `messages` is left empty (the caller adds the outbox's).
+// newest 5000 entries are searched). `messages` are the outbox's rows of the incident.
 core::Result<IncidentReportInput> LoadIncidentReport(store::Store& store, int64_t id,
                                                      const runbook::Runbook& runbook,
                                                      core::WallTime generated_at);

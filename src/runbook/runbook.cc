@@ -939,11 +939,18 @@ class Validator : public config::YamlChecker {
       const std::string path = JoinKeyPath("messages", entry->key);
       if (entry->key == "update_every") {
         const auto every = DurationValue(entry->value, path, true);
-        if (every.value && every.value->count() > 0 && *every.value < std::chrono::minutes(1)) {
+        if (every.value && every.value->count() > 0 && *every.value < std::chrono::seconds(1)) {
           Error(every.where, path, fmt::format("{} is too often", DurationText(*every.value)),
-                "status updates go to people: at least 1m (the runbook's is 30m), or 0s for "
+                "status updates go to people: at least 1s (the runbook's is 30m), or 0s for "
                 "none");
           continue;
+        }
+        if (every.value && every.value->count() > 0 && *every.value < std::chrono::minutes(1)) {
+          Warn(every.where, path,
+               fmt::format("a status update every {} floods the channels",
+                           DurationText(*every.value)),
+               "status updates go to people: 15m to 1h is usual (the runbook's is 30m); "
+               "this short an interval is for tests");
         }
         if (every.value) out.update_every = *every.value;
         continue;

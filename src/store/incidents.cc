@@ -138,7 +138,8 @@ constexpr std::string_view kLeaseColumns =
 }  // namespace
 
 core::Status Store::SaveIncident(const IncidentRecord& incident,
-                                 const std::vector<TimelineEntry>& events) {
+                                 const std::vector<TimelineEntry>& events,
+                                 const std::vector<OutboxRow>& outbox) {
   sqlite3* db = impl_->db.get();
   return Transaction(db, path_, [&]() -> core::Status {
     const std::string updated = incident.updated_at.empty() ? Now() : incident.updated_at;
@@ -160,6 +161,11 @@ core::Status Store::SaveIncident(const IncidentRecord& incident,
                        "cannot append to the incident's timeline");
           !s) {
         return s;
+      }
+    }
+    for (const OutboxRow& row : outbox) {
+      if (auto inserted = detail::InsertOutboxRow(db, path_, row); !inserted) {
+        return core::Fail(inserted.error());
       }
     }
     return core::Ok();

@@ -75,9 +75,9 @@ core::Result<bool> UpdateQueued(sqlite3* db, const std::string& path, const std:
 
 }  // namespace
 
-namespace {
+namespace detail {
 
-core::Result<bool> InsertRow(sqlite3* db, const std::string& path, const OutboxRow& row) {
+core::Result<bool> InsertOutboxRow(sqlite3* db, const std::string& path, const OutboxRow& row) {
   auto statement = Prepare(db, path,
                            "INSERT OR IGNORE INTO notify_outbox (key, channel, incident_id, kind, "
                            "order_key, message_json, state, attempts, next_attempt_ms, created_at, "
@@ -103,10 +103,10 @@ core::Result<bool> InsertRow(sqlite3* db, const std::string& path, const OutboxR
   return sqlite3_changes(db) == 1;
 }
 
-}  // namespace
+}  // namespace detail
 
 core::Result<bool> Store::OutboxEnqueue(const OutboxRow& row) {
-  return InsertRow(impl_->db.get(), path_, row);
+  return detail::InsertOutboxRow(impl_->db.get(), path_, row);
 }
 
 core::Result<std::vector<bool>> Store::OutboxEnqueueAll(const std::vector<OutboxRow>& rows) {
@@ -116,7 +116,7 @@ core::Result<std::vector<bool>> Store::OutboxEnqueueAll(const std::vector<Outbox
   }
   std::vector<bool> written;
   for (const OutboxRow& row : rows) {
-    auto inserted = InsertRow(db, path_, row);
+    auto inserted = detail::InsertOutboxRow(db, path_, row);
     if (!inserted) {
       (void)sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
       return core::Fail(inserted.error());

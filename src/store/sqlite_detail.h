@@ -29,6 +29,9 @@ core::Status Exec(sqlite3* db, const std::string& path, std::string_view sql,
 core::Result<StatementPtr> Prepare(sqlite3* db, const std::string& path, std::string_view sql);
 void BindText(sqlite3_stmt* statement, int index, const std::string& text);
 std::string ColumnText(sqlite3_stmt* statement, int column);
+// Inserts one outbox row unless its (key, channel) is there: whether it was written
+// (outbox.cc; also used inside SaveIncident's transaction).
+core::Result<bool> InsertOutboxRow(sqlite3* db, const std::string& path, const OutboxRow& row);
 
 }  // namespace dbrunbook::store::detail
 

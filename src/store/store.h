@@ -236,10 +236,13 @@ class Store {
 
   // --- The watch daemon's incidents (schema version 3; incidents.cc) ---
 
-  // Inserts or replaces the incident and appends `events` to its timeline, in one
-  // transaction (a crash keeps both or neither).
+  // Inserts or replaces the incident, appends `events` to its timeline and queues `outbox`
+  // (the messages those events call for; rows whose (key, channel) is there already are left
+  // alone), in one transaction: a crash keeps all of it or none, so an event is never on the
+  // timeline without its messages.
   core::Status SaveIncident(const IncidentRecord& incident,
-                            const std::vector<TimelineEntry>& events);
+                            const std::vector<TimelineEntry>& events,
+                            const std::vector<OutboxRow>& outbox = {});
   // Newest first, at most `limit`; only open ones when `open_only`.
   core::Result<std::vector<IncidentRecord>> Incidents(bool open_only, int limit);
   core::Result<std::optional<IncidentRecord>> Incident(int64_t id);
