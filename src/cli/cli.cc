@@ -10,8 +10,8 @@
 #include <tuple>
 
 #include "app/commands.h"
-#include "cli/report_cli.h"
 #include "cli/notify_cli.h"
+#include "cli/report_cli.h"
 #include "cli/watch_cli.h"
 #include "core/duration.h"
 #include "core/strings.h"
