@@ -104,6 +104,24 @@ set_tests_properties(sandbox_watchdb_stop PROPERTIES
   TIMEOUT 120
   LABELS "integration;sandbox")
 
+# The server of the daemon's end-to-end tests whose cause is a statement of their own (read
+# only: watch_live_test, watch_notify_test, incident_report_e2e_test). Not the shared primary:
+# their daemons watch the processlist, which the primary's other tests fill, and the primary's
+# tests are the suite's longest serial path.
+add_test(NAME sandbox_daemondb_start COMMAND ${_start_twice} ${_sandbox} start daemondb --fresh)
+set_tests_properties(sandbox_daemondb_start PROPERTIES
+  FIXTURES_SETUP sandbox_daemondb
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")
+
+add_test(NAME sandbox_daemondb_stop COMMAND ${_sandbox} stop daemondb)
+set_tests_properties(sandbox_daemondb_stop PROPERTIES
+  FIXTURES_CLEANUP sandbox_daemondb
+  ENVIRONMENT "${_sandbox_env}"
+  TIMEOUT 120
+  LABELS "integration;sandbox")
+
 # The watch daemon's failover pair (tests/daemon/watch_actions_test.cc): the daemon fails it
 # over, and the test stops and restarts its primary.
 add_test(NAME sandbox_wfo_primary_start

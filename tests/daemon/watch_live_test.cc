@@ -1,5 +1,5 @@
 // `dbrunbook watch` as a process, on what issue 7 asks to see live:
-//   * one hung server never delays the others: the daemon watches the shared primary (read
+//   * one hung server never delays the others: the daemon watches the sandbox server daemondb (read
 //     only) and a loopback listener that accepts connections and never sends the handshake
 //     (what a SIGSTOPped mysqld looks like to a client). The healthy target keeps its 1 s
 //     cadence, opens and diagnoses its incident on time, while the hung one errors, overruns
@@ -222,7 +222,7 @@ class WatchLiveTest : public testing::CliFixture {
 
   void SetUp() override {
     CliFixture::SetUp();
-    auto server = testing::LoadSandbox("primary");
+    auto server = testing::LoadSandbox("daemondb");
     ASSERT_TRUE(server) << server.error().ToString();
     server_ = std::move(*server);
     std::filesystem::create_directories(dir_ / "home");
@@ -233,8 +233,8 @@ class WatchLiveTest : public testing::CliFixture {
     http_ = std::move(*transport);
   }
 
-  // db: the shared primary (nothing here writes to it); hung: the silent listener, when given.
-  // stalled: the primary over TCP through a FreezingProxy, as the monitor user (a real
+  // db: the sandbox server daemondb (nothing here writes to it); hung: the silent listener, when given.
+  // stalled: daemondb over TCP through a FreezingProxy, as the monitor user (a real
   // password, which must appear in no log line), when given.
   std::string Config(int hung_port, int stalled_port) {
     std::string text =

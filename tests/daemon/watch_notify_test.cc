@@ -1,5 +1,5 @@
-// The watch daemon's messages end to end (issue 8): a real incident on the shared sandbox
-// primary (read only: the cause is a long SELECT SLEEP of the test's own session) makes the
+// The watch daemon's messages end to end (issue 8): a real incident on the sandbox server
+// daemondb (read only: the cause is a long SELECT SLEEP of the test's own session) makes the
 // daemon queue the runbook's alert, status updates and resolution for a signed webhook and a
 // PagerDuty channel, both pointed at a real HTTP receiver on loopback. The receiver is down
 // while the incident opens (messages stay queued), the daemon is killed with SIGKILL in the
@@ -41,7 +41,7 @@ class WatchNotifyTest : public testing::CliFixture {
 
   void SetUp() override {
     CliFixture::SetUp();
-    auto server = testing::LoadSandbox("primary");
+    auto server = testing::LoadSandbox("daemondb");
     ASSERT_TRUE(server) << server.error().ToString();
     server_ = std::move(*server);
     std::filesystem::create_directories(dir_ / "home");
@@ -122,7 +122,7 @@ TEST_F(WatchNotifyTest, MessagesQueuedWhileTheReceiverIsDownSurviveKillNineAndAr
 
   // The cause: 9 s of the test's own session, with a literal no message may carry.
   auto sleeper = std::async(std::launch::async, [] {
-    return testing::SandboxSql("primary", "SELECT SLEEP(9), 'alice@example.com' AS contact;");
+    return testing::SandboxSql("daemondb", "SELECT SLEEP(9), 'alice@example.com' AS contact;");
   });
 
   // The incident opens; its alert is queued for both channels and, the receiver being down,

@@ -1,5 +1,5 @@
 // `dbrunbook report` end to end: a real incident, made by a real watch daemon polling the
-// shared sandbox primary (read only: the cause is a long SELECT SLEEP of the test's own
+// sandbox server daemondb (read only: the cause is a long SELECT SLEEP of the test's own
 // session), diagnosed, verified and resolved by the daemon; then its report as Markdown, JSON
 // and HTML from the store the daemon wrote, and the HTML opened in headless Chromium:
 // screenshotted (a PNG with the charts' ink in it, decoded here) and its DOM dumped (the SVG
@@ -138,7 +138,7 @@ class ReportE2eTest : public testing::CliFixture {
 
   void SetUp() override {
     CliFixture::SetUp();
-    auto server = testing::LoadSandbox("primary");
+    auto server = testing::LoadSandbox("daemondb");
     ASSERT_TRUE(server) << server.error().ToString();
     server_ = std::move(*server);
     std::filesystem::create_directories(dir_ / "home");
@@ -188,7 +188,7 @@ TEST_F(ReportE2eTest, RealIncidentReportedInEveryFormatAndRenderedByChromium) {
   // The cause: one statement of the test's own session that runs 3 s and carries a literal
   // that must not reach any report.
   auto sleeper = std::async(std::launch::async, [] {
-    return testing::SandboxSql("primary", "SELECT SLEEP(3), 'alice@example.com' AS contact;");
+    return testing::SandboxSql("daemondb", "SELECT SLEEP(3), 'alice@example.com' AS contact;");
   });
 
   auto store = store::Store::Open(store_);
