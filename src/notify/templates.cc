@@ -159,7 +159,7 @@ std::string ServicesOf(const std::map<std::string, std::string>& tags) {
   return services.empty() ? "not recorded (no service tag on the target)" : Join(services, ", ");
 }
 
-std::string ResolutionOf(const watch::Incident& incident) {
+std::string ResolutionOf(const watch::Incident& incident, bool redact) {
   std::vector<std::string> parts;
   for (const auto& action : incident.actions) {
     if (action.state != watch::ActionState::kApplied &&
@@ -168,19 +168,19 @@ std::string ResolutionOf(const watch::Incident& incident) {
     }
     std::string part = fmt::format("{} {}", action.action, watch::ActionStateName(action.state));
     if (!action.detail.empty()) {
-      part += fmt::format(" ({})", core::OneLine(RedactText(action.detail), 160));
+      part += fmt::format(" ({})", core::OneLine(SafeText(action.detail, redact), 160));
     }
     parts.push_back(std::move(part));
   }
   if (!incident.open() && !incident.resolution.empty()) {
-    parts.push_back(RedactText(incident.resolution));
+    parts.push_back(SafeText(incident.resolution, redact));
   }
   if (parts.empty())
     return incident.open() ? "in progress: no action applied yet" : "no action applied";
   return Join(parts, "; ");
 }
 
-std::string RootCauseOf(const watch::Incident& incident) {
+std::string RootCauseOf(const watch::Incident& incident, bool redact) {
   const watch::FindingRef* top = nullptr;
   for (const auto& finding : incident.findings) {
     if (top == nullptr || SeverityRank(finding.severity) > SeverityRank(top->severity)) {
@@ -190,7 +190,7 @@ std::string RootCauseOf(const watch::Incident& incident) {
   if (top == nullptr) {
     return incident.diagnoses == 0 ? "under investigation" : "not identified by the diagnosis";
   }
-  return core::OneLine(RedactText(top->title), 240);
+  return core::OneLine(SafeText(top->title, redact), 240);
 }
 
 std::string ContactText(const runbook::Contact& contact) {
@@ -271,7 +271,7 @@ std::string Value(std::string_view name, const MessageContext& c) {
   if (name == "escalation_level") return std::to_string(c.escalation_level);
   if (name == "escalation_rule") return c.escalation_rule.empty() ? "-" : c.escalation_rule;
   if (name == "escalation_reason") {
-    return c.escalation_reason.empty() ? "-" : RedactText(c.escalation_reason);
+    return c.escalation_reason.empty() ? "-" : SafeText(c.escalation_reason, c.redact_queries);
   }
   if (name == "contacts") {
     std::vector<std::string> names;
@@ -348,6 +348,17 @@ std::string RedactText(std::string_view text) {
   return MaskQuotedLiterals(out);
 }
 
+std::string SafeText(std::string_view text, bool redact_queries) {
+  if (redact_queries) return RedactText(text);
+  // Statement text kept as written, except a statement that can carry a password.
+  const std::string lower = core::ToLower(text);
+  if (lower.find("identified") != std::string::npos ||
+      lower.find("password") != std::string::npos) {
+    return RedactText(text);
+  }
+  return MaskUrlCredentials(text);
+}
+
 MessageContext BuildContext(const watch::Incident& incident, const runbook::Runbook& runbook,
                             const std::map<std::string, std::string>& target_tags,
                             core::WallTime now) {
@@ -370,8 +381,9 @@ MessageContext BuildContext(const watch::Incident& incident, const runbook::Runb
   }
   c.issue = summaries.empty() ? "database performance degraded" : Join(summaries, "; ");
   c.affected_services = ServicesOf(target_tags);
-  c.root_cause = RootCauseOf(incident);
-  c.resolution = ResolutionOf(incident);
+  c.redact_queries = runbook.messages.redact_queries;
+  c.root_cause = RootCauseOf(incident, c.redact_queries);
+  c.resolution = ResolutionOf(incident, c.redact_queries);
   c.triggers = incident.triggers;
   c.escalation_level = incident.escalation_level;
   c.contacts = runbook.contacts;

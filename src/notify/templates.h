@@ -55,6 +55,7 @@ struct MessageContext {
   std::string runbook_name;
   std::string runbook_version;
   core::Duration update_every{};  // the templates' promise; 0: no status updates
+  bool redact_queries = true;     // the templates' redact_queries (credentials: always masked)
 };
 
 // investigating (assess, investigate), mitigating (mitigate), monitored (verify), resolved.
@@ -108,6 +109,9 @@ std::optional<core::WallTime> NextUpdateDue(const watch::Incident& incident,
 // abstract fingerprint, and any quoted literal left replaced by ?. Text without any of them
 // is returned unchanged.
 std::string RedactText(std::string_view text);
+// RedactText when `redact_queries`, else only URL credentials masked (messages: redact_queries:
+// false keeps statement text as the server ran it).
+std::string SafeText(std::string_view text, bool redact_queries);
 
 // "10:42 UTC" (today) or "2026-11-28 10:42 UTC".
 std::string ClockText(core::WallTime at, core::WallTime now);

@@ -84,8 +84,9 @@ const std::vector<std::string>& ContactKeys() {
 }
 
 const std::vector<std::string>& MessageKeys() {
-  static const std::vector<std::string> kKeys = {"update_every", "alert",        "update",
-                                                 "escalation",   "acknowledged", "resolution"};
+  static const std::vector<std::string> kKeys = {"update_every", "redact_queries", "alert",
+                                                 "update",       "escalation",     "acknowledged",
+                                                 "resolution"};
   return kKeys;
 }
 
@@ -937,6 +938,22 @@ class Validator : public config::YamlChecker {
     if (!ExpectMap(node, "messages")) return;
     for (const YamlEntry* entry : Entries(node, "messages", &MessageKeys())) {
       const std::string path = JoinKeyPath("messages", entry->key);
+      if (entry->key == "redact_queries") {
+        const auto value = String(entry->value, path);
+        if (!value.value) continue;
+        if (*value.value != "true" && *value.value != "false") {
+          Error(value.where, path, fmt::format("'{}' is not true or false", *value.value),
+                "write true (the default: statement text in messages becomes its fingerprint) "
+                "or false");
+          continue;
+        }
+        out.redact_queries = *value.value == "true";
+        if (!out.redact_queries) {
+          Warn(value.where, path, "statement text goes to the channels as the server ran it",
+               "its literals may be customer data; keep true unless every channel is private");
+        }
+        continue;
+      }
       if (entry->key == "update_every") {
         const auto every = DurationValue(entry->value, path, true);
         if (every.value && every.value->count() > 0 && *every.value < std::chrono::seconds(1)) {

@@ -226,6 +226,9 @@ struct MessageTemplates {
   MessageTemplate resolution;
   // A status update is due this long after the alert or the previous update; 0: none.
   core::Duration update_every = std::chrono::minutes(30);
+  // Statement text in messages (finding titles, action details, reasons) reduced to its
+  // fingerprint; false keeps it as written (credentials are masked either way).
+  bool redact_queries = true;
 
   const MessageTemplate& Of(MessageTemplateKind kind) const;
   MessageTemplate& Of(MessageTemplateKind kind);

@@ -233,8 +233,8 @@ class WatchLiveTest : public testing::CliFixture {
     http_ = std::move(*transport);
   }
 
-  // db: the sandbox server daemondb (nothing here writes to it); hung: the silent listener, when given.
-  // stalled: daemondb over TCP through a FreezingProxy, as the monitor user (a real
+  // db: the sandbox server daemondb (nothing here writes to it); hung: the silent listener, when
+  // given. stalled: daemondb over TCP through a FreezingProxy, as the monitor user (a real
   // password, which must appear in no log line), when given.
   std::string Config(int hung_port, int stalled_port) {
     std::string text =

@@ -320,6 +320,40 @@ TEST(RedactionTest, PasswordsNeverReachAMessage) {
             "cannot connect to mysql://monitor:***@db.internal:3306/app");
 }
 
+TEST(RedactionTest, RedactQueriesFalseKeepsStatementsButNeverPasswords) {
+  runbook::Runbook rb =
+      Parse(std::string("runbook: {name: t, version: 2, owner: dba}\n"
+                        "triggers:\n"
+                        "  - {name: slow, signal: longest_query_seconds, "
+                        "threshold: 5}\n"
+                        "messages:\n"
+                        "  redact_queries: false\n"));
+  ASSERT_FALSE(rb.messages.redact_queries);
+  watch::Incident i = SlowQueryIncident();
+  i.findings = {{"query.long_running", "critical",
+                 "connection 42 runs SELECT * FROM customers WHERE email='alice@example.com'"}};
+  i.actions.push_back({"kill-queries", "7:kill-queries:1", 1, runbook::Policy::kAuto,
+                       watch::ActionState::kApplied, "query.long_running",
+                       "connection 9: ALTER USER app IDENTIFIED BY 'tr0ub4dor'", "run-1", "",
+                       i.opened_at});
+  MessageContext c = BuildContext(i, rb, kTags, At("2026-11-27T10:05:00Z"));
+  EXPECT_EQ(c.root_cause,
+            "connection 42 runs SELECT * FROM customers WHERE email='alice@example.com'");
+  EXPECT_THAT(c.resolution, Not(HasSubstr("tr0ub4dor")));
+  c.escalation_reason = "probe via mysql://monitor:Pa55w0rd@db.internal failed";
+  for (const Message& m : AllKinds(c, rb.messages)) {
+    EXPECT_THAT(Everything(m), Not(HasSubstr("Pa55w0rd")));
+    EXPECT_THAT(Everything(m), Not(HasSubstr("tr0ub4dor")));
+  }
+  EXPECT_THAT(Errors("runbook: {name: t, version: 2, owner: dba}\n"
+                     "triggers:\n"
+                     "  - {name: slow, signal: longest_query_seconds, threshold: 5}\n"
+                     "messages:\n"
+                     "  redact_queries: maybe\n"),
+              ElementsAre(HasSubstr("rb.yaml:5:19: messages.redact_queries: 'maybe' is not true "
+                                    "or false")));
+}
+
 TEST(RedactionTest, ProseIsLeftAlone) {
   for (const char* text :
        {"the update of the statistics is slow", "3 statements running; the longest for 12s",
