@@ -194,24 +194,6 @@ std::optional<ChannelType> ParseChannelType(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view MessageKindName(MessageKind kind) {
-  switch (kind) {
-    case MessageKind::kAlert:
-      return "alert";
-    case MessageKind::kUpdate:
-      return "update";
-    case MessageKind::kEscalation:
-      return "escalation";
-    case MessageKind::kAcknowledged:
-      return "acknowledged";
-    case MessageKind::kResolution:
-      return "resolution";
-    case MessageKind::kTest:
-      return "test";
-  }
-  return "alert";
-}
-
 std::optional<MessageKind> ParseMessageKind(std::string_view name) {
   for (MessageKind k : {MessageKind::kAlert, MessageKind::kUpdate, MessageKind::kEscalation,
                         MessageKind::kAcknowledged, MessageKind::kResolution, MessageKind::kTest}) {

@@ -48,7 +48,6 @@ enum class ChannelType { kSlack, kPagerDuty, kTeams, kWebhook, kEmail, kStdout, 
 std::string_view ChannelTypeName(ChannelType type);  // "slack", ...
 std::optional<ChannelType> ParseChannelType(std::string_view name);
 
-std::string_view MessageKindName(MessageKind kind);  // alert, update, escalation, ...
 std::optional<MessageKind> ParseMessageKind(std::string_view name);
 std::string_view SeverityName(Severity severity);  // info, warning, critical
 std::optional<Severity> ParseSeverity(std::string_view name);

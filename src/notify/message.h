@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -14,6 +15,26 @@ namespace dbrunbook::notify {
 // kEscalation trigger (the same dedup_key, so an incident is one PagerDuty incident),
 // kAcknowledged acknowledges, kResolution resolves; kTest is a one-off trigger.
 enum class MessageKind { kAlert, kUpdate, kEscalation, kAcknowledged, kResolution, kTest };
+
+// alert, update, escalation, acknowledged, resolution, test: the name in message keys, the
+// outbox and every channel's payload.
+constexpr std::string_view MessageKindName(MessageKind kind) {
+  switch (kind) {
+    case MessageKind::kAlert:
+      return "alert";
+    case MessageKind::kUpdate:
+      return "update";
+    case MessageKind::kEscalation:
+      return "escalation";
+    case MessageKind::kAcknowledged:
+      return "acknowledged";
+    case MessageKind::kResolution:
+      return "resolution";
+    case MessageKind::kTest:
+      return "test";
+  }
+  return "alert";
+}
 
 enum class Severity { kInfo, kWarning, kCritical };
 

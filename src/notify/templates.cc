@@ -209,24 +209,6 @@ std::vector<const runbook::Contact*> ContactsFor(MessageKind kind, const Message
   return out;
 }
 
-std::string KindKey(MessageKind kind) {
-  switch (kind) {
-    case MessageKind::kAlert:
-      return "alert";
-    case MessageKind::kUpdate:
-      return "update";
-    case MessageKind::kEscalation:
-      return "escalation";
-    case MessageKind::kAcknowledged:
-      return "acknowledged";
-    case MessageKind::kResolution:
-      return "resolution";
-    case MessageKind::kTest:
-      return "test";
-  }
-  return "alert";
-}
-
 std::string DurationOf(const MessageContext& context) {
   const core::WallTime end = context.resolved_at.value_or(context.now);
   const core::Duration elapsed =
@@ -425,7 +407,7 @@ Message Render(MessageKind kind, const MessageContext& context,
     n = context.escalation_rule.empty() ? std::to_string(context.escalation_level)
                                         : context.escalation_rule;
   }
-  m.key = fmt::format("{}:{}:{}", context.incident_id, KindKey(kind), n);
+  m.key = fmt::format("{}:{}:{}", context.incident_id, MessageKindName(kind), n);
   const bool informational = kind == MessageKind::kAcknowledged || kind == MessageKind::kResolution;
   m.severity = informational                      ? Severity::kInfo
                : context.severity == "critical"   ? Severity::kCritical
