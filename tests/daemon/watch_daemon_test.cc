@@ -22,6 +22,7 @@
 #include "mysql/connector_session.h"
 #include "support/audit_trail.h"
 #include "support/cli_fixture.h"
+#include "support/daemon_api.h"
 #include "support/daemon_process.h"
 #include "support/peer_tools.h"
 #include "support/sandbox.h"
@@ -126,16 +127,7 @@ class WatchDaemonTest : public testing::CliFixture {
 
   cloud::HttpResponse Http(const std::string& method, const std::string& path,
                            const std::string& body = "", const std::string& token = "") {
-    cloud::HttpRequest r;
-    r.method = method;
-    r.url = "http://127.0.0.1:" + std::to_string(port_) + path;
-    r.body = body;
-    if (!body.empty()) r.headers.push_back({"Content-Type", "application/json"});
-    if (!token.empty()) r.headers.push_back({"Authorization", "Bearer " + token});
-    r.timeout = std::chrono::seconds(15);
-    auto answer = http_->Send(r);
-    EXPECT_TRUE(answer) << answer.error().ToString();
-    return answer ? *answer : cloud::HttpResponse{};
+    return testing::DaemonHttp(*http_, port_, method, path, body, token);
   }
 
   json Incidents() {

@@ -31,6 +31,7 @@
 
 #include "cloud/http.h"
 #include "support/cli_fixture.h"
+#include "support/daemon_api.h"
 #include "support/daemon_process.h"
 #include "support/sandbox.h"
 
@@ -328,15 +329,7 @@ class WatchLiveTest : public testing::CliFixture {
 
   cloud::HttpResponse Http(const std::string& method, const std::string& path,
                            const std::string& body = "") {
-    cloud::HttpRequest r;
-    r.method = method;
-    r.url = "http://127.0.0.1:" + std::to_string(port_) + path;
-    r.body = body;
-    if (!body.empty()) r.headers.push_back({"Content-Type", "application/json"});
-    r.timeout = std::chrono::seconds(15);
-    auto answer = http_->Send(r);
-    EXPECT_TRUE(answer) << answer.error().ToString();
-    return answer ? *answer : cloud::HttpResponse{};
+    return testing::DaemonHttp(*http_, port_, method, path, body);
   }
 
   json Get(const std::string& path) {
