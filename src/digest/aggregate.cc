@@ -218,30 +218,51 @@ void NumericStats::Add(double value) {
   } else {
     huge_ += value;
   }
-  const auto bucket = static_cast<std::uint16_t>(BucketIndex(value));
+  last_cell_ = CountIn(static_cast<std::uint16_t>(BucketIndex(value)), 1);
+}
+
+std::uint16_t NumericStats::CountIn(std::uint16_t bucket, std::uint64_t times) {
   if (!dense_.empty()) {
-    ++dense_[bucket];
-    last_cell_ = bucket;
-    return;
+    dense_[bucket] += times;
+    return bucket;
   }
   for (std::size_t i = 0; i < sparse_.size(); ++i) {
     if (sparse_[i].first == bucket) {
-      ++sparse_[i].second;
-      last_cell_ = static_cast<std::uint16_t>(i);
-      return;
+      sparse_[i].second += times;
+      return static_cast<std::uint16_t>(i);
     }
   }
   if (sparse_.size() < kSparseLimit) {
-    last_cell_ = static_cast<std::uint16_t>(sparse_.size());
-    sparse_.emplace_back(bucket, 1);
-    return;
+    sparse_.emplace_back(bucket, times);
+    return static_cast<std::uint16_t>(sparse_.size() - 1);
   }
   dense_.assign(kBucketCount, 0);
   for (const auto& [b, n] : sparse_) dense_[b] += n;
   sparse_.clear();
   sparse_.shrink_to_fit();
-  ++dense_[bucket];
-  last_cell_ = bucket;
+  dense_[bucket] += times;
+  return bucket;
+}
+
+void NumericStats::AddRepeated(double value, std::uint64_t times) {
+  if (times == 0) return;
+  if (times == 1 || !(std::abs(value) < 1e15)) {  // (huge values: the same double additions)
+    for (std::uint64_t i = 0; i < times; ++i) Add(value);
+    return;
+  }
+  if (count_ == 0) {
+    min_ = max_ = value;
+  } else {
+    if (value < min_) min_ = value;
+    if (value > max_) max_ = value;
+  }
+  count_ += times;
+  has_last_ = false;  // (cells may move)
+  const auto whole = static_cast<std::int64_t>(value);
+  const std::int64_t nanos = RoundHalfAway((value - static_cast<double>(whole)) * 1e9);
+  whole_ += whole * static_cast<std::int64_t>(times);
+  nanos_ += static_cast<__int128>(nanos) * times;
+  CountIn(static_cast<std::uint16_t>(BucketIndex(value)), times);
 }
 
 void NumericStats::AddTotal(std::uint64_t count, double sum) {
@@ -707,12 +728,156 @@ struct Aggregator::Impl {
   std::vector<Treatment> treatment;
   int worst_id = -1;
   std::uint64_t event_seq = 0;
+
+  // Repeated header lines (SlowLogEvent::lines) are counted per class and line, and their
+  // values added `count` times when the classes are read (FlushLines): the same statistics as
+  // adding them event by event (sums are exact, the rest are counts and extremes).
+  struct LinePlan {
+    struct Item {
+      int id = 0;
+      AttributeKind kind = AttributeKind::kNumber;
+      double number = 0;
+      std::string text;
+    };
+    std::vector<Item> items;  // the pairs aggregated (ignored attributes left out)
+    std::vector<int> ids;     // the attribute id of every pair, in order
+    // False when a pair needs each event's own treatment (the ranking attribute, a rate
+    // limit, a value too large for exact sums): the line's pairs are then added one by one.
+    bool countable = true;
+    bool has_rows = false;  // a Rows_* count, which administrator commands zero
+  };
+  std::vector<LinePlan> plans;
+  std::uint64_t plan_parser = 0;  // RepeatedLine::parser that plan_of_id is for
+  std::vector<int> plan_of_id;    // RepeatedLine::id -> index into plans (-1: none yet)
+  struct LineSlot {
+    std::uint32_t plan = UINT32_MAX;  // UINT32_MAX: empty
+    std::uint64_t count = 0;
+  };
+  // Adds the lines `slot` counted to `c` and empties it.
+  void Flush(ClassStats& c, LineSlot& slot, std::size_t attribute_count) const {
+    if (c.attributes.size() < attribute_count) c.attributes.resize(attribute_count);
+    for (const LinePlan::Item& item : plans[slot.plan].items) {
+      AttributeStats& st = c.attributes[static_cast<std::size_t>(item.id)];
+      switch (item.kind) {
+        case AttributeKind::kNumber:
+          st.number.AddRepeated(item.number, slot.count);
+          break;
+        case AttributeKind::kBool:
+          st.boolean.count += slot.count;
+          if (item.number != 0) st.boolean.yes += slot.count;
+          break;
+        case AttributeKind::kString:
+          st.text.Add(item.text, slot.count);
+          break;
+      }
+    }
+    slot.count = 0;
+  }
+  // A class's line counts: open addressing by plan index, 8 to kMaxLineSlots slots; when it
+  // is three-quarters full at the largest size, every count is added and the table emptied
+  // (memory per class stays bounded whatever the log).
+  static constexpr std::size_t kMaxLineSlots = 256;
+  struct LineTable {
+    std::vector<LineSlot> slots;
+    std::size_t used = 0;
+  };
+  std::vector<LineTable> line_tables;  // parallel to classes_
+  bool tables_pending = false;
+
+  void FlushTable(ClassStats& c, LineTable& t, std::size_t attribute_count) const {
+    for (LineSlot& slot : t.slots) {
+      if (slot.count > 0) Flush(c, slot, attribute_count);
+      slot.plan = UINT32_MAX;
+    }
+    t.used = 0;
+  }
+  // Counts one more occurrence of `plan` in class `c` (table `t`).
+  void Count(ClassStats& c, LineTable& t, std::uint32_t plan, std::size_t attribute_count) {
+    if (t.slots.empty()) t.slots.resize(8);
+    std::size_t mask = t.slots.size() - 1;
+    std::size_t i = (plan * 0x9E3779B1U) & mask;
+    while (true) {
+      LineSlot& s = t.slots[i];
+      if (s.plan == plan) {
+        ++s.count;
+        return;
+      }
+      if (s.plan == UINT32_MAX) break;
+      i = (i + 1) & mask;
+    }
+    if ((t.used + 1) * 4 > t.slots.size() * 3) {  // grow, or empty when at the largest size
+      if (t.slots.size() >= kMaxLineSlots) {
+        FlushTable(c, t, attribute_count);
+      } else {
+        std::vector<LineSlot> old(t.slots.size() * 2);
+        old.swap(t.slots);
+        mask = t.slots.size() - 1;
+        for (const LineSlot& s : old) {
+          if (s.plan == UINT32_MAX) continue;
+          std::size_t k = (s.plan * 0x9E3779B1U) & mask;
+          while (t.slots[k].plan != UINT32_MAX) k = (k + 1) & mask;
+          t.slots[k] = s;
+        }
+      }
+      mask = t.slots.size() - 1;
+      i = (plan * 0x9E3779B1U) & mask;
+      while (t.slots[i].plan != UINT32_MAX) i = (i + 1) & mask;
+    }
+    t.slots[i].plan = plan;
+    t.slots[i].count = 1;
+    ++t.used;
+  }
+  std::array<int, kMaxRepeatedLines> event_plans{};  // the current event's lines' plans
+
+  // Statements with the same DigitRunKey have the same fingerprint (fingerprint.h): a
+  // direct-mapped table of such keys (statements up to kMemoMaxLength bytes) gives the class
+  // of a statement that differs from a recent one only in its digits, without computing its
+  // fingerprint or looking its class up. Only for pt's fingerprint with default options.
+  struct MemoEntry {
+    std::string key;
+    std::size_t class_index = 0;
+  };
+  static constexpr std::size_t kMemoEntries = 4096;
+  static constexpr std::size_t kMemoMaxLength = 512;
+  bool memo_on = false;
+  std::vector<MemoEntry> memo;
+  std::string memo_key;
+  // The entry for `arg` (nullptr when it cannot be memoised), and in `class_index` its class
+  // when the entry holds it (else SIZE_MAX); the caller fills a missed entry with memo_key.
+  MemoEntry* Memo(std::string_view arg, std::size_t& class_index) {
+    class_index = SIZE_MAX;
+    if (arg.size() > kMemoMaxLength) return nullptr;
+    if (!DigitRunKey(arg, memo_key)) return nullptr;
+    const std::string_view key(memo_key);
+    const std::size_t o = key.size();
+    std::uint64_t h = o * 0x9E3779B97F4A7C15ULL;  // the key's 8-byte words, the last overlapping
+    std::uint64_t w = 0;
+    if (o < 8) {
+      std::memcpy(&w, key.data(), o);
+      h ^= w;
+    } else {
+      for (std::size_t j = 0; j + 8 < o; j += 8) {
+        std::memcpy(&w, key.data() + j, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+      }
+      std::memcpy(&w, key.data() + o - 8, 8);
+      h ^= w;
+    }
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    if (memo.empty()) memo.resize(kMemoEntries);
+    MemoEntry& e = memo[(h >> 40) & (kMemoEntries - 1)];
+    if (e.key == key) class_index = e.class_index;
+    return &e;
+  }
 };
 
 Aggregator::Aggregator(AggregateOptions options)
     : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
   for (const char* name : {"user", "host", "db", "bytes"}) IdOf(name);
   impl_->worst_id = IdOf(options_.worst_attribute);
+  impl_->memo_on = options_.group_by == GroupBy::kFingerprint && !options_.fingerprint.abstract &&
+                   !options_.fingerprint.match_md5_checksums &&
+                   !options_.fingerprint.match_embedded_numbers;
 }
 Aggregator::Aggregator(Aggregator&&) noexcept = default;
 Aggregator& Aggregator::operator=(Aggregator&&) noexcept = default;
@@ -725,6 +890,7 @@ void Aggregator::SetInherited(const Inherited& inherited) {
 }
 
 const ClassStats& Aggregator::Overall() const {
+  FlushLines();
   if (overall_valid_) return overall_;
   // The overall figures are the merge of every class (exact: sums, counts and histograms add
   // up), in key order so that ties in the time range resolve the same way every time. Under
@@ -822,6 +988,16 @@ void Aggregator::AddValue(ClassStats& c, int id, const Attribute& a, double numb
   }
 }
 
+void Aggregator::FlushLines() const {
+  Impl& im = *impl_;
+  if (!im.tables_pending) return;
+  im.tables_pending = false;
+  for (std::size_t ci = 0; ci < im.line_tables.size() && ci < classes_.size(); ++ci) {
+    if (im.line_tables[ci].used > 0)
+      im.FlushTable(classes_[ci], im.line_tables[ci], attribute_names_.size());
+  }
+}
+
 void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
   Impl& im = *impl_;
   overall_valid_ = false;
@@ -876,11 +1052,23 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
 
   const bool need_fp =
       options_.group_by == GroupBy::kFingerprint || options_.filter_needs_fingerprint;
-  if (need_fp) FingerprintInto(event.arg, options_.fingerprint, im.fingerprint);
+  // The class of a statement that differs from an earlier one only in its digits is that
+  // one's (FingerprintMemo): no fingerprint to compute, no class to look up.
+  std::size_t memo_class = SIZE_MAX;
+  Impl::MemoEntry* memo_entry = nullptr;
+  std::string_view fingerprint;
+  if (need_fp) {
+    if (im.memo_on) memo_entry = im.Memo(event.arg, memo_class);
+    if (memo_class != SIZE_MAX) {
+      fingerprint = classes_[memo_class].key;
+    } else {
+      FingerprintInto(event.arg, options_.fingerprint, im.fingerprint);
+      fingerprint = im.fingerprint;
+    }
+  }
 
   if (options_.filter) {
-    const EventView view{event, db, ts, time,
-                         need_fp ? std::string_view(im.fingerprint) : std::string_view()};
+    const EventView view{event, db, ts, time, fingerprint};
     if (!options_.filter(view)) {
       ++counts_.filtered;
       return;
@@ -892,7 +1080,7 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
   bool multi = false;
   switch (options_.group_by) {
     case GroupBy::kFingerprint:
-      single_key = im.fingerprint;
+      single_key = fingerprint;
       break;
     case GroupBy::kDb:
       single_key = db;
@@ -962,17 +1150,53 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
     }
   }
 
+  // The plans of the event's repeated lines.
+  const std::size_t line_count = event.line_count;
+  for (std::size_t l = 0; l < line_count; ++l) {
+    const RepeatedLine& line = *event.lines[l];
+    if (line.parser != im.plan_parser) {
+      im.plan_parser = line.parser;
+      im.plan_of_id.clear();
+    }
+    if (im.plan_of_id.size() <= line.id) im.plan_of_id.resize(line.id + 1, -1);
+    int& plan_index = im.plan_of_id[line.id];
+    if (plan_index < 0) {
+      Impl::LinePlan plan;
+      for (const Attribute& a : line.attributes) {
+        const int id = IdOf(a.name);
+        plan.ids.push_back(id);
+        const Impl::Treatment t = im.treatment[static_cast<std::size_t>(id)];
+        if (t == Impl::kIgnore) continue;
+        if (t != Impl::kAsParsed && t != Impl::kForcedString && t != Impl::kRowsCount)
+          plan.countable = false;
+        if (id == im.worst_id || (a.type == AttributeType::kNumber && !(std::abs(a.number) < 1e15)))
+          plan.countable = false;
+        if (t == Impl::kRowsCount) plan.has_rows = true;
+        Impl::LinePlan::Item item;
+        item.id = id;
+        item.kind = t == Impl::kForcedString           ? AttributeKind::kString
+                    : a.type == AttributeType::kNumber ? AttributeKind::kNumber
+                    : a.type == AttributeType::kBool   ? AttributeKind::kBool
+                                                       : AttributeKind::kString;
+        item.number = a.number;
+        if (item.kind == AttributeKind::kString) item.text.assign(a.text);
+        plan.items.push_back(std::move(item));
+      }
+      plan_index = static_cast<int>(im.plans.size());
+      im.plans.push_back(std::move(plan));
+    }
+    im.event_plans[l] = plan_index;
+  }
+
   double worst_value = 0;
   bool have_worst = false;
 
   auto aggregate_into = [&](ClassStats& c) {
     ++c.count;
     if (c.attributes.size() < attribute_names_.size()) c.attributes.resize(attribute_names_.size());
-    for (std::size_t i = 0; i < n; ++i) {
-      const int id = im.layout_ids[i];
+    auto add_attribute = [&](int id, const Attribute& a) {
       const Impl::Treatment t = im.treatment[static_cast<std::size_t>(id)];
-      if (t == Impl::kIgnore || (t == Impl::kRateLimit && rate_limited)) continue;
-      const Attribute& a = event.attributes[i];
+      if (t == Impl::kIgnore || (t == Impl::kRateLimit && rate_limited)) return;
       double number = a.number;
       AttributeKind kind = a.type == AttributeType::kNumber ? AttributeKind::kNumber
                            : a.type == AttributeType::kBool ? AttributeKind::kBool
@@ -993,6 +1217,24 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
       if (id == im.worst_id) {  // the ranking value, as aggregated (admin Rows_* are 0)
         worst_value = kind == AttributeKind::kString ? Numify(a.text) : number;
         have_worst = true;
+      }
+    };
+    for (std::size_t i = 0; i < n; ++i) add_attribute(im.layout_ids[i], event.attributes[i]);
+    if (line_count > 0) {
+      const auto ci = static_cast<std::size_t>(&c - classes_.data());
+      if (im.line_tables.size() <= ci) im.line_tables.resize(classes_.size());
+      for (std::size_t l = 0; l < line_count; ++l) {
+        const auto p = static_cast<std::size_t>(im.event_plans[l]);
+        const Impl::LinePlan& plan = im.plans[p];
+        if (!plan.countable || (admin && plan.has_rows)) {
+          const RepeatedLine& line = *event.lines[l];
+          for (std::size_t k = 0; k < line.attributes.size(); ++k)
+            add_attribute(plan.ids[k], line.attributes[k]);
+          continue;
+        }
+        if (plan.items.empty()) continue;
+        im.Count(c, im.line_tables[ci], static_cast<std::uint32_t>(p), attribute_names_.size());
+        im.tables_pending = true;
       }
     }
     // Pseudo-attributes.
@@ -1045,7 +1287,11 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
   };
 
   if (!multi) {
-    ClassStats& c = ClassFor(single_key);
+    ClassStats& c = memo_class != SIZE_MAX ? classes_[memo_class] : ClassFor(single_key);
+    if (memo_entry != nullptr && memo_class == SIZE_MAX) {
+      memo_entry->key.swap(im.memo_key);
+      memo_entry->class_index = static_cast<std::size_t>(&c - classes_.data());
+    }
     aggregate_into(c);
     update_sample(c);
   } else {
@@ -1098,6 +1344,8 @@ void Aggregator::AddSummary(const ClassSummary& s) {
 }
 
 void Aggregator::Merge(Aggregator&& later) {
+  FlushLines();
+  later.FlushLines();
   // Map the later aggregator's attribute ids onto this one's.
   std::vector<int> map(later.attribute_names_.size());
   for (std::size_t i = 0; i < later.attribute_names_.size(); ++i)

@@ -87,6 +87,8 @@ struct Metrics {
 class NumericStats {
  public:
   void Add(double value);
+  // Add(value) `times` times.
+  void AddRepeated(double value, std::uint64_t times);
   // Adds `count` values whose total is `sum` but whose individual values are unknown (a live
   // digest's interval from performance_schema): from then on min, max and the distribution
   // are unknown (exact() is false and Compute() gives NaN for them).
@@ -120,6 +122,8 @@ class NumericStats {
   static constexpr std::size_t kSparseLimit = 16;
   std::vector<std::pair<std::uint16_t, std::uint64_t>> sparse_;
   std::vector<std::uint64_t> dense_;  // kBucketCount entries once dense
+  // Counts `times` in `bucket`'s cell; returns the cell (an index into sparse_, or the bucket).
+  std::uint16_t CountIn(std::uint16_t bucket, std::uint64_t times);
   // The last value added by Add() and what it added (a class's attributes repeat their values:
   // Rows_examined 1, Bytes_sent 197): the same value again adds the same parts and counts in
   // the same histogram cell (an index into sparse_, or a bucket once dense). Only when
@@ -333,7 +337,10 @@ class Aggregator {
   }
 
   // Classes in no particular order; see Rank().
-  const std::vector<ClassStats>& Classes() const { return classes_; }
+  const std::vector<ClassStats>& Classes() const {
+    FlushLines();
+    return classes_;
+  }
   // All events together (pt's "globals"), computed from the classes when first asked after a
   // change (not thread-safe, like the rest of the class).
   const ClassStats& Overall() const;
@@ -345,11 +352,14 @@ class Aggregator {
   ClassStats& ClassFor(std::string_view key);
   int IdOf(std::string_view name);
   void AddValue(ClassStats& c, int id, const Attribute& a, double number, AttributeKind kind);
+  // Adds the counted repeated lines (SlowLogEvent::lines) to the classes' statistics.
+  void FlushLines() const;
 
   AggregateOptions options_;
   std::vector<std::string> attribute_names_;
   StringKeyMap<int> attribute_ids_;
-  std::vector<ClassStats> classes_;
+  // (mutable: counts of repeated lines are added to the classes when they are read; FlushLines)
+  mutable std::vector<ClassStats> classes_;
   StringKeyMap<std::size_t> class_index_;
   mutable ClassStats overall_;
   mutable bool overall_valid_ = false;

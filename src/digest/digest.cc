@@ -44,11 +44,12 @@ struct ChunkResult {
 };
 
 ChunkResult RunChunk(std::string_view text, Chunk chunk, const AggregateOptions& options,
-                     const Inherited& inherited, std::size_t file) {
+                     const Inherited& inherited, std::size_t file, bool group_lines) {
   ChunkResult r;
   r.aggregator = std::make_unique<Aggregator>(options);
   r.aggregator->SetInherited(inherited);
   SlowLogParser parser = SlowLogParser::ForRange(text, chunk.begin, chunk.end);
+  parser.SetGroupRepeatedLines(group_lines);
   auto event = std::make_unique<SlowLogEvent>();
   while (parser.Next(*event)) r.aggregator->Add(*event, file);
   r.stats = parser.stats();
@@ -74,6 +75,7 @@ core::Result<DigestResult> DigestFiles(const std::vector<std::string>& paths,
   for (const std::string& path : paths) {
     auto reader = SlowLogReader::Open(path);
     if (!reader) return core::Fail(reader.error());
+    (*reader)->SetGroupRepeatedLines(options.group_repeated_lines);
     if (const auto mapped = (*reader)->Mapped()) {
       progress.bytes_total += mapped->size();
       result.file_bytes.push_back(mapped->size());
@@ -140,7 +142,8 @@ core::Result<DigestResult> DigestFiles(const std::vector<std::string>& paths,
       }
       if (inh.ts.empty()) inh.ts = carried.ts;
       inherited[i] = inh;
-      results[i] = RunChunk(text, chunks[i], options.aggregate, inh, fi);
+      results[i] =
+          RunChunk(text, chunks[i], options.aggregate, inh, fi, options.group_repeated_lines);
       bytes_done += chunks[i].end - chunks[i].begin;
     };
     auto worker = [&]() {
@@ -168,7 +171,7 @@ core::Result<DigestResult> DigestFiles(const std::vector<std::string>& paths,
       while (!r.clean && j + 1 < chunks.size()) {
         ++j;
         c.end = chunks[j].end;
-        r = RunChunk(text, c, options.aggregate, inherited[i], fi);
+        r = RunChunk(text, c, options.aggregate, inherited[i], fi, options.group_repeated_lines);
       }
       final_results.push_back(std::move(r));
       i = j + 1;

@@ -37,6 +37,10 @@
 
 #include <openssl/evp.h>
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -1377,6 +1381,49 @@ void FingerprintInto(std::string_view query, const FingerprintOptions& options, 
   if (Contains(passes.cur(), "limit ?")) run(CollapseLimit);
   if (Contains(passes.cur(), "order by ")) run(DropOrderByAsc);
   out.assign(passes.cur());
+}
+
+bool DigitRunKey(std::string_view query, std::string& key) {
+  const std::size_t n = query.size();
+  key.resize(n);
+  char* out = key.data();
+  std::size_t o = 0;
+  char prev = 0;
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  // 16 bytes at a time while a block has no digit and no '*' (most of a statement).
+  const __m128i below0 = _mm_set1_epi8('0' - 1), above9 = _mm_set1_epi8('9' + 1);
+  const __m128i star = _mm_set1_epi8('*');
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(query.data() + i));
+    const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below0), _mm_cmplt_epi8(v, above9));
+    if (_mm_movemask_epi8(_mm_or_si128(digit, _mm_cmpeq_epi8(v, star))) != 0) break;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o), v);
+    o += 16;
+    prev = query[i + 15];
+  }
+#endif
+  for (; i < n; ++i) {
+    const char c = query[i];
+    if (IsDigit(c)) {
+      if (IsDigit(prev)) continue;
+      out[o++] = '0';
+    } else {
+      if (c == '*' && prev == '/') return false;  // a comment
+      out[o++] = c;
+    }
+    prev = c;
+  }
+  key.resize(o);
+  // \A\s*call (any case; pt's rule needs \s after it: refusing more is safe), and
+  // \Aadministrator command:
+  std::size_t k = 0;
+  while (k < o && IsSpace(key[k])) ++k;
+  if (o - k >= 4 && Lower(key[k]) == 'c' && Lower(key[k + 1]) == 'a' && Lower(key[k + 2]) == 'l' &&
+      Lower(key[k + 3]) == 'l') {
+    return false;
+  }
+  return !std::string_view(key).starts_with("administrator command:") && o > 0;
 }
 
 std::string Fingerprint(std::string_view query, const FingerprintOptions& options) {

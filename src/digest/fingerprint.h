@@ -49,6 +49,17 @@ std::string Fingerprint(std::string_view query, const FingerprintOptions& option
 // The same, written into `out` (its capacity is reused; for hot loops).
 void FingerprintInto(std::string_view query, const FingerprintOptions& options, std::string& out);
 
+// Whether statements that differ only in their digits share a fingerprint, and the key that
+// says so: writes `query` into `key` with every run of decimal digits written as one "0" and
+// returns true when every statement with the same key has the same (pt, default options)
+// fingerprint as `query`. That holds because pt's rules look at digits only through rule 12
+// (a number becomes `?`, `users_2009` becomes `users_?`), which does not care about a run's
+// value or length, except in rules this refuses: comments (`/*db.tbl:1/2*/`,
+// `/*!40001 SQL_NO_CACHE */`), `call name(` and administrator commands. Not valid for the
+// options (md5 checksums, embedded numbers, abstract). Used to skip fingerprinting statements
+// of a known shape (the aggregator's memo); tests check the property on the corpora.
+bool DigitRunKey(std::string_view query, std::string& key);
+
 // pt-query-digest's query ID (Transformers::make_checksum): the upper-case hex MD5 of the
 // fingerprint, 32 digits. The same function serves abstract fingerprints: their IDs are MD5s of
 // a different text, so they never equal (or join with) the IDs Percona tooling reports. pt 3.x

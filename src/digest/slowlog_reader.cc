@@ -11,6 +11,7 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -265,14 +266,6 @@ bool QualifiedAt(std::string_view s, std::size_t k, std::size_t at) {
   return at >= 1 && IsSpace(s[at - 1]);
 }
 
-std::size_t FindHeaderNeedle(std::string_view s, std::size_t k, std::size_t from) {
-  for (std::size_t at = Find(s, kHeaderNeedles[k], from); at != kNpos;
-       at = Find(s, kHeaderNeedles[k], at + 1)) {
-    if (QualifiedAt(s, k, at)) return at;
-  }
-  return kNpos;
-}
-
 bool QualifiedHeaderNeedleAt(std::string_view s, std::size_t at) {
   return QualifiedAt(s, 0, at) || QualifiedAt(s, 1, at) || QualifiedAt(s, 2, at);
 }
@@ -352,9 +345,12 @@ std::size_t FindAnyHeaderNeedle(std::string_view s, std::size_t from) {
     }
   }
 #endif
-  std::size_t best = kNpos;
-  for (std::size_t k = 0; k < 3; ++k) best = std::min(best, FindHeaderNeedle(s, k, i));
-  return best;
+  // The rest (a short statement is all rest): byte by byte, the needles' first bytes.
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if ((c == 'm' || c == 'o' || c == 'C') && QualifiedHeaderNeedleAt(s, i)) return i;
+  }
+  return kNpos;
 }
 
 bool MayHaveHeader(std::string_view s) { return FindAnyHeaderNeedle(s, 0) != kNpos; }
@@ -626,6 +622,12 @@ void TypeAttribute(Attribute& a) {
   }
 }
 
+// Names Put() keeps outside the attributes (and Query_time, which the parser checks).
+bool KeptApart(std::string_view name) {
+  return name == "ts" || name == "ip" || name == "db" || name == "arg" || name == "cmd" ||
+         name == "user" || name == "host" || name == "Query_time";
+}
+
 // strerror is not thread-safe; std::error_code's message is.
 std::string ErrnoText(int err) { return std::error_code(err, std::generic_category()).message(); }
 
@@ -643,6 +645,11 @@ bool StatementLineBefore(std::string_view text, std::size_t sep) {
 const Attribute* SlowLogEvent::Find(std::string_view name) const {
   for (std::size_t i = 0; i < attribute_count; ++i) {
     if (attributes[i].name == name) return &attributes[i];
+  }
+  for (std::size_t l = 0; l < line_count; ++l) {
+    for (const Attribute& a : lines[l]->attributes) {
+      if (a.name == name) return &a;
+    }
   }
   return nullptr;
 }
@@ -688,7 +695,20 @@ std::size_t NextEventBoundary(std::string_view text, std::size_t offset) {
   return text.size();
 }
 
-// --- SlowLogParser::CachedLine --------------------------------------------------------------
+// --- SlowLogParser::NameFilter / CachedLine ------------------------------------------------
+
+std::uint8_t SlowLogParser::NameFilter::Hash(std::string_view name) {
+  const std::size_t n = name.size();
+  std::uint64_t a = 0, b = 0;
+  if (n >= 8) {
+    std::memcpy(&a, name.data(), 8);
+    std::memcpy(&b, name.data() + n - 8, 8);
+  } else {
+    std::memcpy(&a, name.data(), n);
+  }
+  const std::uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ULL) ^ n) * 0xFF51AFD7ED558CCDULL;
+  return static_cast<std::uint8_t>(h >> 56);
+}
 
 bool SlowLogParser::CachedLine::AddPair(std::string_view text, std::string_view name,
                                         std::string_view value) {
@@ -704,7 +724,12 @@ bool SlowLogParser::CachedLine::AddPair(std::string_view text, std::string_view 
 
 void SlowLogParser::CachedLine::Finish(std::string_view text, Kind k) {
   line.assign(text);
+  repeated = nullptr;
+  groupable = true;
+  names = {};
   for (std::size_t i = 0; i < pair_count; ++i) {
+    pairs[i].name_hash = NameFilter::Hash(Name(pairs[i]));
+    names.Add(pairs[i].name_hash);
     Attribute a;
     a.text = Text(pairs[i]);
     TypeAttribute(a);
@@ -858,55 +883,42 @@ SlowLogParser::Outcome SlowLogParser::Step(SlowLogEvent& event) {
     if (r != Outcome::kNoEvent) return r;
   }
   ++stats_.records;
-  if (stmt.in_window ? WindowMayHaveHeader(stmt.offset, stmt.offset + stmt.text.size())
-                     : MayHaveHeader(stmt.text)) {
-    std::string cleaned;
-    const int removed = RemoveHeaders(stmt.text, cleaned);
-    if (removed > 0) {
-      stats_.server_headers += removed;
-      const std::string_view whole = Keep(std::move(cleaned));
-      std::vector<std::string_view> chunks;
-      std::size_t start = 0;
-      for (std::size_t s = Find(whole, ";\n#"); s != kNpos; s = Find(whole, ";\n#", start)) {
-        chunks.push_back(whole.substr(start, s - start));
-        start = s + 3;
-      }
-      chunks.push_back(whole.substr(start));
-      while (!chunks.empty() && chunks.back().empty()) chunks.pop_back();
-      if (chunks.size() > 1) {
-        std::vector<Piece> front;
-        for (std::size_t i = 1; i < chunks.size(); ++i) {
-          front.push_back(Piece{chunks[i], stmt.offset, false});
-        }
-        pending_.insert(pending_.begin(), front.begin(), front.end());
-        stmt.text = chunks[0];
-      } else {
-        stmt.text = whole;
-      }
-      stmt.in_window = false;
+  // Server start-up header lines (pt removes them from the record, s///g, then splits it
+  // again). A record read from the window is looked at by ProcessStatement, which finds any
+  // where they can be: a header line begins with 'T', '/' or a capital, so it is no "#" or
+  // "use" line and is either a SET line or in the statement part.
+  if (stmt.in_window) {
+    const Outcome o = ProcessStatement(stmt, event, true);
+    if (o != Outcome::kHeaders) return o;
+  } else if (!MayHaveHeader(stmt.text)) {
+    return ProcessStatement(stmt, event, false);
+  }
+  std::string cleaned;
+  const int removed = RemoveHeaders(stmt.text, cleaned);
+  if (removed > 0) {
+    stats_.server_headers += removed;
+    const std::string_view whole = Keep(std::move(cleaned));
+    std::vector<std::string_view> chunks;
+    std::size_t start = 0;
+    for (std::size_t s = Find(whole, ";\n#"); s != kNpos; s = Find(whole, ";\n#", start)) {
+      chunks.push_back(whole.substr(start, s - start));
+      start = s + 3;
     }
+    chunks.push_back(whole.substr(start));
+    while (!chunks.empty() && chunks.back().empty()) chunks.pop_back();
+    if (chunks.size() > 1) {
+      std::vector<Piece> front;
+      for (std::size_t i = 1; i < chunks.size(); ++i) {
+        front.push_back(Piece{chunks[i], stmt.offset, false});
+      }
+      pending_.insert(pending_.begin(), front.begin(), front.end());
+      stmt.text = chunks[0];
+    } else {
+      stmt.text = whole;
+    }
+    stmt.in_window = false;
   }
-  return ProcessStatement(stmt, event);
-}
-
-bool SlowLogParser::WindowMayHaveHeader(std::uint64_t begin, std::uint64_t end) {
-  // One forward memmem per needle over the whole input, not three per record: each needle's
-  // next occurrence at or after the last query is remembered (absolute offsets).
-  HeaderHit& h = header_hit_;
-  const bool known = h.from <= begin && (h.at != UINT64_MAX ? h.at >= begin : h.to >= end);
-  if (!known) {
-    // A ranged parser searches up to its range's end (plus the record being looked at, and a
-    // needle's length), not to the end of the whole input: each chunk of a multi-threaded
-    // read then scans only its own part.
-    std::uint64_t limit = base_ + window_.size();
-    if (end_ != UINT64_MAX) limit = std::min(limit, std::max(end, end_) + 64);
-    h.from = begin;
-    h.to = limit;
-    const std::size_t at = FindAnyHeaderNeedle(
-        window_.substr(0, static_cast<std::size_t>(limit - base_)), begin - base_);
-    h.at = at == kNpos ? UINT64_MAX : base_ + at;
-  }
-  return h.at != UINT64_MAX && h.at < end;
+  return ProcessStatement(stmt, event, false);
 }
 
 Attribute* SlowLogParser::Put(SlowLogEvent& event, std::string_view key, std::string_view value) {
@@ -952,14 +964,19 @@ Attribute* SlowLogParser::Put(SlowLogEvent& event, std::string_view key, std::st
   }
   // A later pair with the same name replaces the earlier one; a 64-bit filter on (length,
   // first, last character) skips the search for names not seen yet in this event.
-  const std::uint64_t bit =
-      key.empty() ? 1
-                  : std::uint64_t{1}
-                        << ((key.size() * 7 +
-                             static_cast<std::size_t>(static_cast<unsigned char>(key.front())) * 3 +
-                             static_cast<unsigned char>(key.back())) &
-                            63);
-  if ((names_seen_ & bit) != 0) {
+  const std::uint8_t hash = NameFilter::Hash(key);
+  if (names_seen_.Has(hash)) {
+    if (event.line_count > 0) {
+      for (std::size_t l = 0; l < event.line_count; ++l) {
+        for (const Attribute& a : event.lines[l]->attributes) {
+          if (SameText(a.name, key)) {
+            UngroupLines(event);  // the pair replaces one of a grouped line's
+            break;
+          }
+        }
+        if (event.line_count == 0) break;
+      }
+    }
     for (std::size_t i = 0; i < event.attribute_count; ++i) {
       Attribute& a = event.attributes[i];
       if (SameText(a.name, key)) {
@@ -969,7 +986,7 @@ Attribute* SlowLogParser::Put(SlowLogEvent& event, std::string_view key, std::st
       }
     }
   }
-  names_seen_ |= bit;
+  names_seen_.Add(hash);
   if (event.attribute_count == kMaxAttributes) {
     ++stats_.attributes_dropped;
     return nullptr;
@@ -989,7 +1006,96 @@ void SlowLogParser::PutTyped(SlowLogEvent& event, const CachedLine& entry, const
   typed_.set(static_cast<std::size_t>(a - event.attributes.data()));
 }
 
-SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent& event) {
+const RepeatedLine* SlowLogParser::Repeated(CachedLine& entry) {
+  if (entry.repeated != nullptr || !entry.groupable) return entry.repeated;
+  entry.groupable = false;
+  for (std::size_t i = 0; i < entry.pair_count; ++i) {
+    const std::string_view name = entry.Name(entry.pairs[i]);
+    if (KeptApart(name)) return nullptr;
+    for (std::size_t j = 0; j < i; ++j) {  // a name twice in the line: the later pair replaces
+      if (entry.Name(entry.pairs[j]) == name) return nullptr;
+    }
+  }
+  if (repeated_ == nullptr) {
+    static std::atomic<std::uint64_t> next_serial{1};
+    serial_ = next_serial.fetch_add(1, std::memory_order_relaxed);
+    repeated_ = std::make_unique<std::deque<RepeatedLine>>();
+    repeated_index_ = std::make_unique<std::unordered_map<std::string, const RepeatedLine*>>();
+  }
+  if (const auto it = repeated_index_->find(entry.line); it != repeated_index_->end()) {
+    entry.repeated = it->second;
+    entry.groupable = true;
+    return entry.repeated;
+  }
+  if (repeated_->size() >= kMaxGroupedLines) return nullptr;
+  RepeatedLine& r = repeated_->emplace_back();
+  r.parser = serial_;
+  r.id = static_cast<std::uint32_t>(repeated_->size() - 1);
+  r.text = entry.line;
+  r.attributes.reserve(entry.pair_count);
+  for (std::size_t i = 0; i < entry.pair_count; ++i) {
+    const CachedPair& p = entry.pairs[i];
+    Attribute& a = r.attributes.emplace_back();
+    a.name = std::string_view(r.text).substr(p.name_at, p.name_len);
+    a.text = std::string_view(r.text).substr(p.text_at, p.text_len);
+    a.type = p.type;
+    a.number = p.number;
+  }
+  repeated_index_->emplace(r.text, &r);
+  entry.repeated = &r;
+  entry.groupable = true;
+  return entry.repeated;
+}
+
+bool SlowLogParser::HasName(const SlowLogEvent& event, std::string_view name) {
+  for (std::size_t i = 0; i < event.attribute_count; ++i) {
+    if (SameText(event.attributes[i].name, name)) return true;
+  }
+  for (std::size_t l = 0; l < event.line_count; ++l) {
+    for (const Attribute& a : event.lines[l]->attributes) {
+      if (SameText(a.name, name)) return true;
+    }
+  }
+  return false;
+}
+
+void SlowLogParser::PutLine(SlowLogEvent& event, CachedLine& entry) {
+  if (group_lines_ && event.line_count < kMaxRepeatedLines) {
+    bool clash = false;
+    if (names_seen_.Intersects(entry.names)) {  // (the filter may say so wrongly: check)
+      for (std::size_t i = 0; i < entry.pair_count && !clash; ++i) {
+        const CachedPair& p = entry.pairs[i];
+        clash = names_seen_.Has(p.name_hash) && HasName(event, entry.Name(p));
+      }
+    }
+    if (!clash) {
+      if (const RepeatedLine* r = Repeated(entry)) {
+        event.lines[event.line_count++] = r;
+        names_seen_.Add(entry.names);
+        return;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < entry.pair_count; ++i) PutTyped(event, entry, entry.pairs[i]);
+}
+
+void SlowLogParser::UngroupLines(SlowLogEvent& event) {
+  const std::size_t lines = event.line_count;
+  event.line_count = 0;
+  for (std::size_t l = 0; l < lines; ++l) {
+    for (const Attribute& a : event.lines[l]->attributes) {
+      if (event.attribute_count == kMaxAttributes) {
+        ++stats_.attributes_dropped;
+        continue;
+      }
+      typed_.set(event.attribute_count);
+      event.attributes[event.attribute_count++] = a;
+    }
+  }
+}
+
+SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent& event,
+                                                       bool find_headers) {
   std::string_view stmt = piece.text;
   // $stmt = '#' . $stmt unless $stmt =~ m/\A#/;
   if (stmt.empty() || stmt[0] != '#') {
@@ -1020,7 +1126,8 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
   event.admin = event.no_query = event.has_user_host = false;
   event.offset = piece.offset;
   event.attribute_count = 0;
-  names_seen_ = 0;
+  event.line_count = 0;
+  names_seen_ = {};
   typed_.reset();
   bool got_ts = false, got_uh = false, got_ac = false, got_db = false, got_set = false;
   bool found_arg = false;
@@ -1033,6 +1140,7 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
     // IsMetaLine looks at a prefix without newlines: the rest of the record answers for the
     // line, and the statement's first line is not searched for its end.
     if (!IsMetaLine(stmt.substr(line_start))) {
+      if (find_headers && FindAnyHeaderNeedle(stmt, line_start) != kNpos) return Outcome::kHeaders;
       Put(event, "arg", stmt.substr(line_start));  // cmd stays: an admin line may precede
       break;
     }
@@ -1065,9 +1173,9 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
       CachedLine* const ways = &line_cache_[line_index * kCachedLineWays];
       std::uint64_t* const tags = &line_tags_[line_index * kCachedLineWays];
       const std::uint64_t tag = LineTag(line);
-      const CachedLine* hit = nullptr;
+      CachedLine* hit = nullptr;
       for (std::size_t w = 0; w < kCachedLineWays; ++w) {
-        const CachedLine& e = ways[w];
+        CachedLine& e = ways[w];
         if (tags[w] == tag && e.kind != CachedLine::Kind::kNone && e.line.size() == line.size() &&
             SameLine(e.line.data(), line.data(), line.size())) {
           hit = &e;
@@ -1081,7 +1189,7 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
         tags[victim] = tag;
         victim = static_cast<std::uint8_t>((victim + 1) % kCachedLineWays);
       } else if (hit->kind == CachedLine::Kind::kAttribute) {
-        for (std::size_t i = 0; i < hit->pair_count; ++i) PutTyped(event, *hit, hit->pairs[i]);
+        PutLine(event, *hit);
         handled = true;
       } else if (hit->kind == CachedLine::Kind::kUserHost && !got_uh) {
         uh.user = hit->Text(hit->pairs[0]);
@@ -1091,7 +1199,7 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
         put_user_host();
         handled = true;
       } else if (hit->kind == CachedLine::Kind::kSet && !got_set) {
-        for (std::size_t i = 0; i < hit->pair_count; ++i) PutTyped(event, *hit, hit->pairs[i]);
+        PutLine(event, *hit);
         odd = hit->set_fields % 2 == 1;
         got_set = true;
         handled = true;
@@ -1104,6 +1212,9 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
       return !got_uh || FindChar(line, '@', 0) == kNpos || !MatchUserHost(line, unused);
     };
 
+    if (!handled && find_headers && line[0] == 'S' && FindAnyHeaderNeedle(line, 0) != kNpos) {
+      return Outcome::kHeaders;  // (a SET line is cached only after this test)
+    }
     if (handled) {
       // done: the cached outcome is this line's
     } else if (!got_ts && MatchTime(line, ts)) {

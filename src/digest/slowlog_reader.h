@@ -43,6 +43,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/error.h"
@@ -66,6 +67,20 @@ struct Attribute {
 // (SlowLogStats::attributes_dropped). Real logs carry at most ~40.
 inline constexpr std::size_t kMaxAttributes = 96;
 
+// A header line that repeats from event to event ("# Rows_affected: 0  Bytes_sent: 197"), kept
+// once by the parser that read it and shared by every event that carries it, when the parser
+// groups repeated lines (SlowLogParser::SetGroupRepeatedLines): such an event has the line in
+// SlowLogEvent::lines instead of its pairs in `attributes`, and a consumer that aggregates can
+// count the line instead of adding its values one by one. Lives as long as its parser.
+struct RepeatedLine {
+  std::uint64_t parser = 0;  // the serial of the parser that read it (unique in the process)
+  std::uint32_t id = 0;      // dense, from 0, unique within that parser
+  std::string text;          // the line as written
+  std::vector<Attribute> attributes;  // typed, views into `text`
+};
+// Repeated lines an event can carry; further ones are put as attributes.
+inline constexpr std::size_t kMaxRepeatedLines = 16;
+
 // One slow-log event. All views point into the reader's buffer (or its scratch space) and stay
 // valid until the next call that produces an event on the same parser/reader.
 struct SlowLogEvent {
@@ -82,9 +97,23 @@ struct SlowLogEvent {
   std::uint64_t offset = 0;    // where the record this event came from starts in the input
   std::size_t attribute_count = 0;
   std::array<Attribute, kMaxAttributes> attributes{};
+  // Repeated header lines (only from a parser that groups them): their attributes are the
+  // event's too. No name occurs twice among `attributes` and these lines.
+  std::size_t line_count = 0;
+  std::array<const RepeatedLine*, kMaxRepeatedLines> lines{};
 
+  // The attributes put one by one (without those of `lines`; see ForEachAttribute).
   std::span<const Attribute> Attributes() const { return {attributes.data(), attribute_count}; }
-  // The attribute named `name`, or nullptr.
+  std::span<const RepeatedLine* const> Lines() const { return {lines.data(), line_count}; }
+  // Calls f(const Attribute&) for every attribute: `attributes`, then those of `lines`.
+  template <typename F>
+  void ForEachAttribute(F&& f) const {
+    for (std::size_t i = 0; i < attribute_count; ++i) f(attributes[i]);
+    for (std::size_t l = 0; l < line_count; ++l) {
+      for (const Attribute& a : lines[l]->attributes) f(a);
+    }
+  }
+  // The attribute named `name` (also in `lines`), or nullptr.
   const Attribute* Find(std::string_view name) const;
   // Query_time as pt's aggregator reads it: the leading "digits[.digits]" of the value (so
   // "1.5abc" is 1.5); nullopt when absent or not starting with a digit. Events without a
@@ -140,6 +169,14 @@ class SlowLogParser {
   // `end` is the end of the input.
   bool EndedCleanly() const { return ended_cleanly_; }
 
+  // Whether events carry repeated header lines as SlowLogEvent::lines (off by default: every
+  // pair is then in SlowLogEvent::attributes). A line is grouped from its second occurrence on,
+  // when none of its names is a key the parser keeps elsewhere (ts, user, db...), none is
+  // Query_time, and none repeats a name the event already has; at most kMaxGroupedLines
+  // distinct lines per parser are kept (later ones are put pair by pair).
+  void SetGroupRepeatedLines(bool on) { group_lines_ = on; }
+  static constexpr std::size_t kMaxGroupedLines = 1 << 16;
+
   // Streaming use (SlowLogReader): the window is text[base, base + window.size()) of the input;
   // `eof` says the input ends with it. Next() returns false with NeedsMore() true when it needs
   // bytes past the window; the caller then supplies a window that still starts at or before
@@ -152,11 +189,28 @@ class SlowLogParser {
   void MarkCrlf() { stats_.crlf = true; }
 
  private:
-  enum class Outcome { kEvent, kNoEvent, kSkip, kDie, kEnd, kNeedMore };
+  // kHeaders: the record may hold server start-up header lines (ProcessStatement's
+  // find_headers); Step removes them and processes the record again.
+  enum class Outcome { kEvent, kNoEvent, kSkip, kDie, kEnd, kNeedMore, kHeaders };
   struct Piece {  // a view and whether it came from the input window (vs. scratch)
     std::string_view text;
     std::uint64_t offset = 0;
     bool in_window = false;
+  };
+
+  // A 256-bit filter of attribute names (Put()'s test whether an event may have a name).
+  struct NameFilter {
+    std::array<std::uint64_t, 4> words{};
+    static std::uint8_t Hash(std::string_view name);
+    bool Has(std::uint8_t h) const { return ((words[h >> 6] >> (h & 63)) & 1) != 0; }
+    void Add(std::uint8_t h) { words[h >> 6] |= std::uint64_t{1} << (h & 63); }
+    bool Intersects(const NameFilter& o) const {
+      return ((words[0] & o.words[0]) | (words[1] & o.words[1]) | (words[2] & o.words[2]) |
+              (words[3] & o.words[3])) != 0;
+    }
+    void Add(const NameFilter& o) {
+      for (std::size_t i = 0; i < 4; ++i) words[i] |= o.words[i];
+    }
   };
 
   // The outcome of a header line, cached by content (see ProcessStatement). Offsets are into
@@ -165,6 +219,7 @@ class SlowLogParser {
   // line at the same position, never during the event that reads it).
   struct CachedPair {
     std::uint16_t name_at = 0, name_len = 0, text_at = 0, text_len = 0;
+    std::uint8_t name_hash = 0;  // NameFilter::Hash of the name
     AttributeType type = AttributeType::kString;
     double number = 0;  // TypeAttribute's result for the text
   };
@@ -178,6 +233,11 @@ class SlowLogParser {
     };
     std::string line;
     Kind kind = Kind::kNone;
+    // kAttribute / kSet: the line as a RepeatedLine, once it repeated (nullptr before, or
+    // when the line cannot be grouped: then `groupable` is false).
+    const RepeatedLine* repeated = nullptr;
+    bool groupable = true;
+    NameFilter names;  // every pair's name
     std::uint8_t pair_count = 0;
     std::size_t set_fields = 0;
     std::array<CachedPair, kMaxCachedPairs> pairs{};
@@ -209,22 +269,22 @@ class SlowLogParser {
   SlowLogParser() = default;
   Outcome Step(SlowLogEvent& event);
   Outcome ReadRecord(bool with_hash, Piece& out);
-  Outcome ProcessStatement(Piece stmt, SlowLogEvent& event);
+  Outcome ProcessStatement(Piece stmt, SlowLogEvent& event, bool find_headers);
   // Sets `key` (a pair of a header line) in `event`; returns the attribute it set, or nullptr
   // (a key the parser keeps elsewhere, like "db", or a pair dropped for lack of room). The
   // attribute is marked untyped (typed_).
   Attribute* Put(SlowLogEvent& event, std::string_view key, std::string_view value);
   // Put() of a cached pair, with its type and number (the attribute is then marked typed).
   void PutTyped(SlowLogEvent& event, const CachedLine& entry, const CachedPair& pair);
+  // A cached line's pairs into `event`: as one of its `lines` when grouping allows, else
+  // pair by pair.
+  void PutLine(SlowLogEvent& event, CachedLine& entry);
+  // Puts the pairs of the event's grouped lines one by one (a later pair may replace one).
+  void UngroupLines(SlowLogEvent& event);
+  // Whether `event` has an attribute (also in its grouped lines) named `name`.
+  static bool HasName(const SlowLogEvent& event, std::string_view name);
+  const RepeatedLine* Repeated(CachedLine& entry);
   std::string_view Keep(std::string text);
-  bool WindowMayHaveHeader(std::uint64_t begin, std::uint64_t end);
-
-  struct HeaderHit {  // next header-needle occurrence at or after `from`, if before `to`
-    std::uint64_t from = UINT64_MAX;
-    std::uint64_t to = 0;
-    std::uint64_t at = UINT64_MAX;
-  };
-
   std::string_view window_;
   std::uint64_t base_ = 0;
   bool eof_ = true;
@@ -236,13 +296,17 @@ class SlowLogParser {
   std::vector<Piece> pending_;       // pt's @pending: re-split pieces, look-ahead events
   std::deque<std::string> scratch_;  // owned text of pending pieces and rewritten lines
   SlowLogStats stats_;
-  HeaderHit header_hit_;
-  std::uint64_t names_seen_ = 0;  // Put()'s filter of attribute names in the current event
+  NameFilter names_seen_;  // Put()'s filter of attribute names in the current event
   // Attributes of the current event whose type and number are already set (from the cache).
   std::bitset<kMaxAttributes> typed_;
   std::vector<CachedLine> line_cache_;  // [position * kCachedLineWays + way], made on first use
   std::array<std::uint64_t, kCachedLinePositions * kCachedLineWays> line_tags_{};  // LineTag
   std::array<std::uint8_t, kCachedLinePositions> next_way_{};  // round-robin victims
+  // Grouped lines (SetGroupRepeatedLines): kept for the parser's life, at stable addresses.
+  bool group_lines_ = false;
+  std::uint64_t serial_ = 0;  // this parser's RepeatedLine::parser (set on first use)
+  std::unique_ptr<std::deque<RepeatedLine>> repeated_;
+  std::unique_ptr<std::unordered_map<std::string, const RepeatedLine*>> repeated_index_;
 };
 
 // Input files: a path, "-" for stdin; gzip detected by magic bytes. Regular uncompressed LF
@@ -264,6 +328,8 @@ class SlowLogReader {
 
   // Reads `block_size` bytes at a time (tests use tiny blocks to exercise refills).
   void SetBlockSizeForTest(std::size_t block_size) { block_size_ = block_size; }
+  // SlowLogParser::SetGroupRepeatedLines.
+  void SetGroupRepeatedLines(bool on) { parser_.SetGroupRepeatedLines(on); }
 
  private:
   struct Source;

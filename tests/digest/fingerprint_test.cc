@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -291,6 +292,87 @@ TEST(FingerprintTest, IntoReusesTheBuffer) {
   EXPECT_EQ(out, "select ?");
   FingerprintInto("", {}, out);
   EXPECT_EQ(out, "");
+}
+
+// --- DigitRunKey: statements that differ only in their digits ---------------------------------
+
+// `query` with its i-th run of digits replaced by `with(i, run)`.
+std::string RespellDigitRuns(
+    const std::string& query,
+    const std::function<std::string(std::size_t, std::string_view)>& with) {
+  std::string out;
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < query.size();) {
+    if (!std::isdigit(static_cast<unsigned char>(query[i]))) {
+      out += query[i++];
+      continue;
+    }
+    std::size_t j = i;
+    while (j < query.size() && std::isdigit(static_cast<unsigned char>(query[j]))) ++j;
+    out += with(run++, std::string_view(query).substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+// The aggregator takes the class of a statement from an earlier one with the same DigitRunKey:
+// on every statement of the corpora (pt's cases, ours, the shared slow logs) whose key it
+// gives, respelling the runs of digits (shorter, longer, other digits, a single 0) must keep
+// the key and the fingerprint; and the statements it refuses are refused for a reason (two
+// statements whose fingerprints differ only by digits exist among them).
+TEST(FingerprintTest, DigitRunKeyStatementsShareTheFingerprint) {
+  std::vector<std::string> queries = testing::AllSlowLogStatements();
+  for (const Case& c : OwnCases()) queries.push_back(c.input);
+  auto text = dbrunbook::testing::ReadSharedFile(
+      "conformance/fingerprints/pt-3.5.7-fingerprint-cases.json");
+  ASSERT_TRUE(text) << text.error().ToString();
+  const json doc = json::parse(*text);
+  for (const json& c : doc.at("cases")) queries.push_back(c.at("input"));
+  const std::vector<std::function<std::string(std::size_t, std::string_view)>> respellings = {
+      [](std::size_t, std::string_view) { return std::string("0"); },
+      [](std::size_t i, std::string_view) { return std::to_string(9876543210ULL + i * 7); },
+      [](std::size_t, std::string_view run) {
+        std::string r(run);
+        for (char& c : r) c = static_cast<char>('0' + (c - '0' + 3) % 10);
+        return r;
+      },
+      [](std::size_t i, std::string_view run) {
+        return i % 2 == 0 ? std::string(run) + "1" : std::string(run.substr(0, 1));
+      },
+  };
+  std::size_t keyed = 0, respelled = 0;
+  std::string key, other_key;
+  for (const std::string& q : queries) {
+    if (!DigitRunKey(q, key)) continue;
+    ++keyed;
+    const std::string fp = Fingerprint(q);
+    for (const auto& respell : respellings) {
+      const std::string r = RespellDigitRuns(q, respell);
+      if (r == q) continue;
+      ASSERT_TRUE(DigitRunKey(r, other_key)) << r;
+      EXPECT_EQ(other_key, key) << r;
+      EXPECT_EQ(Fingerprint(r), fp) << q << "\n respelled: " << r;
+      ++respelled;
+    }
+  }
+  EXPECT_GT(keyed, 500U);
+  EXPECT_GT(respelled, 400U);
+  // What it refuses: the rules that do look at digits.
+  for (const char* q :
+       {"SELECT /*!40001 SQL_NO_CACHE */ * FROM `t1`", "select * from t /*db.tbl:1/2*/ where a=1",
+        "CALL proc1(1)", "  call p2 (3)", "administrator command: Ping", "/* req 12 */ select 1"}) {
+    EXPECT_FALSE(DigitRunKey(q, key)) << q;
+  }
+  EXPECT_NE(Fingerprint("CALL proc1(1)"), Fingerprint("CALL proc2(1)"));
+  EXPECT_NE(Fingerprint("select * from t /*db.tbl:1/2*/"),
+            Fingerprint("select * from t /*db.tbl:12/2*/"));
+  // Multi-line, quoted, hexadecimal and exponent numbers keep their class.
+  ASSERT_TRUE(DigitRunKey("SELECT 0x1F, 1e5, 'a1', \"2\" FROM t3\nWHERE id IN (1,22,333)", key));
+  ASSERT_TRUE(
+      DigitRunKey("SELECT 0x9F, 12e7, 'a7', \"555\" FROM t1\nWHERE id IN (4,5,6)", other_key));
+  EXPECT_EQ(key, other_key);
+  EXPECT_EQ(Fingerprint("SELECT 0x1F, 1e5, 'a1', \"2\" FROM t3\nWHERE id IN (1,22,333)"),
+            Fingerprint("SELECT 0x9F, 12e7, 'a7', \"555\" FROM t1\nWHERE id IN (4,5,6)"));
 }
 
 // --- query IDs -------------------------------------------------------------------------------

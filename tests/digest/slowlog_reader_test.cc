@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +27,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "support/recorded_output.h"
@@ -655,7 +657,7 @@ std::vector<TypedEv> ParseTyped(std::string_view text, SlowLogStats* stats) {
 // copy: each event of a log read in one pass (a warm cache) must equal the event of its record
 // read alone (a cold one), types, numbers and skip counters included, whatever the lines'
 // order, repetition, duplicate names, second User@Host / SET lines and special keys.
-TEST(SlowLogCache, RepeatedHeaderLinesParseAsIfFresh) {
+std::string MixedHeaderLog(std::vector<std::string>& records) {
   const std::vector<std::string> pool = {
       "# User@Host: root[root] @ localhost []",
       "# User@Host: app[app] @ web1 [10.0.0.1]  Id: 42",
@@ -689,7 +691,6 @@ TEST(SlowLogCache, RepeatedHeaderLinesParseAsIfFresh) {
   const std::vector<std::string> statements = {"SELECT 1;", "BEGIN;", "COMMIT;", "0;"};
   std::mt19937 rng(7);
   std::string log;
-  std::vector<std::string> records;
   for (int r = 0; r < 3000; ++r) {
     std::string rec = "# Thread_id: " + std::to_string(rng() % 3) + "\n";  // starts with '#'
     const std::size_t lines = rng() % 9;
@@ -703,6 +704,12 @@ TEST(SlowLogCache, RepeatedHeaderLinesParseAsIfFresh) {
     records.push_back(rec);
     log += rec;
   }
+  return log;
+}
+
+TEST(SlowLogCache, RepeatedHeaderLinesParseAsIfFresh) {
+  std::vector<std::string> records;
+  const std::string log = MixedHeaderLog(records);
   SlowLogStats whole_stats;
   const std::vector<TypedEv> whole = ParseTyped(log, &whole_stats);
   std::vector<TypedEv> alone;
@@ -722,6 +729,70 @@ TEST(SlowLogCache, RepeatedHeaderLinesParseAsIfFresh) {
   EXPECT_EQ(whole_stats.query_time_missing, alone_stats.query_time_missing);
   EXPECT_GT(whole_stats.skipped_malformed, 0u);
   EXPECT_GT(whole_stats.query_time_repaired, 0u);
+}
+
+// An event as a consumer that looks at every attribute sees it: its fields and the set of its
+// attributes (grouped lines included) with texts, types and numbers, in name order.
+struct FullEv {
+  Ev fields;
+  bool no_query = false, has_user_host = false;
+  std::uint64_t offset = 0;
+  std::vector<std::tuple<std::string, std::string, int, double>> attributes;
+  bool operator==(const FullEv&) const = default;
+};
+
+std::vector<FullEv> ParseFull(std::string_view text, bool group, SlowLogStats* stats,
+                              std::size_t* grouped) {
+  std::vector<FullEv> out;
+  SlowLogParser parser(text);
+  parser.SetGroupRepeatedLines(group);
+  auto e = std::make_unique<SlowLogEvent>();
+  while (parser.Next(*e)) {
+    FullEv f{Copy(*e), e->no_query, e->has_user_host, e->offset, {}};
+    f.fields.attrs.clear();
+    e->ForEachAttribute([&](const Attribute& a) {
+      f.attributes.emplace_back(a.name, a.text, static_cast<int>(a.type), a.number);
+    });
+    std::sort(f.attributes.begin(), f.attributes.end());
+    // Find() sees every attribute, grouped or not.
+    for (const auto& [name, text, type, number] : f.attributes) {
+      const Attribute* found = e->Find(name);
+      EXPECT_TRUE(found != nullptr && found->text == text) << name;
+    }
+    if (grouped != nullptr) *grouped += e->line_count;
+    out.push_back(std::move(f));
+  }
+  if (stats != nullptr) *stats = parser.stats();
+  return out;
+}
+
+// With SetGroupRepeatedLines a repeated header line comes as one of the event's `lines`
+// instead of its pairs: every event must carry exactly the attributes (names, texts, types,
+// numbers, one per name) it carries without, whatever the lines' order, repetition, duplicate
+// names across lines, special keys and fix-ups; and so on every conformance log.
+TEST(SlowLogCache, GroupedLinesCarryTheSameAttributes) {
+  std::vector<std::string> records;
+  std::vector<std::string> texts = {MixedHeaderLog(records)};
+  for (const std::string& path : ConformanceLogs()) texts.push_back(ReadFile(path));
+  std::size_t grouped_total = 0;
+  for (std::size_t t = 0; t < texts.size(); ++t) {
+    SlowLogStats plain_stats, grouped_stats;
+    std::size_t grouped = 0;
+    const std::vector<FullEv> plain = ParseFull(texts[t], false, &plain_stats, nullptr);
+    const std::vector<FullEv> with_lines = ParseFull(texts[t], true, &grouped_stats, &grouped);
+    ASSERT_EQ(plain.size(), with_lines.size()) << "text " << t;
+    for (std::size_t i = 0; i < plain.size(); ++i) {
+      ASSERT_EQ(plain[i], with_lines[i]) << "text " << t << " event " << i;
+    }
+    EXPECT_EQ(plain_stats.events, grouped_stats.events);
+    EXPECT_EQ(plain_stats.attributes_dropped, grouped_stats.attributes_dropped);
+    EXPECT_EQ(plain_stats.skipped_malformed, grouped_stats.skipped_malformed);
+    if (t == 0) {
+      EXPECT_GT(grouped, 1000u);  // the mixed log's lines repeat: they were grouped
+    }
+    grouped_total += grouped;
+  }
+  EXPECT_GT(grouped_total, 1500u);
 }
 
 TEST(SlowLogGarbage, RandomBytesNeverCrashAndTotalsAddUp) {
