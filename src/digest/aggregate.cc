@@ -53,7 +53,9 @@ const std::array<std::uint8_t, kBucketCount>& BucketDecades() {
   return kDecades;
 }
 
-bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool StartsWith(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && SameText(s.substr(0, p.size()), p);
+}
 
 std::string_view StripBackticks(std::string_view s) {
   if (!s.empty() && s.front() == '`') s.remove_prefix(1);
@@ -422,7 +424,7 @@ Metrics NumericStats::Compute() const {
 void StringStats::Add(std::string_view value, std::uint64_t times) {
   count_ += times;
   if (overflow_) return;
-  if (last_.entry != nullptr && last_.entry->first == value) {
+  if (last_.entry != nullptr && SameText(last_.entry->first, value)) {
     last_.entry->second += times;
     return;
   }
@@ -1044,7 +1046,7 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
   if (!event.ts.empty()) im.last_ts.assign(event.ts);
   const std::string_view ts = im.last_ts;
   // Parsing a time (mktime reads the time zone) once per distinct "# Time:" value.
-  if (ts != im.time_text) {
+  if (!SameText(ts, im.time_text)) {
     im.time_text.assign(ts);
     im.time = ts.empty() ? std::nullopt : ParseLogTime(ts);
   }

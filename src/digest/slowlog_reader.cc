@@ -644,11 +644,11 @@ bool StatementLineBefore(std::string_view text, std::size_t sep) {
 
 const Attribute* SlowLogEvent::Find(std::string_view name) const {
   for (std::size_t i = 0; i < attribute_count; ++i) {
-    if (attributes[i].name == name) return &attributes[i];
+    if (SameText(attributes[i].name, name)) return &attributes[i];
   }
   for (std::size_t l = 0; l < line_count; ++l) {
     for (const Attribute& a : lines[l]->attributes) {
-      if (a.name == name) return &a;
+      if (SameText(a.name, name)) return &a;
     }
   }
   return nullptr;
@@ -925,36 +925,36 @@ Attribute* SlowLogParser::Put(SlowLogEvent& event, std::string_view key, std::st
   // Keys the parser itself sets; an attribute pair with such a name overrides them, as in pt.
   switch (key.size()) {
     case 2:
-      if (key == "ts") {
+      if (SameText(key, "ts")) {
         event.ts = value;
         return nullptr;
       }
-      if (key == "ip") {
+      if (SameText(key, "ip")) {
         event.ip = value;
         return nullptr;
       }
-      if (key == "db") {
+      if (SameText(key, "db")) {
         event.db = value;
         return nullptr;
       }
       break;
     case 3:
-      if (key == "arg") {
+      if (SameText(key, "arg")) {
         event.arg = value;
         event.no_query = false;
         return nullptr;
       }
-      if (key == "cmd") {
+      if (SameText(key, "cmd")) {
         event.admin = value == "Admin";
         return nullptr;
       }
       break;
     case 4:
-      if (key == "user") {
+      if (SameText(key, "user")) {
         event.user = value;
         return nullptr;
       }
-      if (key == "host") {
+      if (SameText(key, "host")) {
         event.host = value;
         return nullptr;
       }
@@ -1151,9 +1151,10 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
     UserHost uh;
     auto put_user_host = [&] {
       Put(event, "user", uh.user);
-      Put(event, "host", uh.host.empty() || uh.host == "0" ? uh.ip : uh.host);
+      Put(event, "host", uh.host.empty() || SameText(uh.host, "0") ? uh.ip : uh.host);
       Put(event, "ip", uh.ip);
-      if (!uh.thread_id.empty() && uh.thread_id != "0") Put(event, "Thread_id", uh.thread_id);
+      if (!uh.thread_id.empty() && !SameText(uh.thread_id, "0"))
+        Put(event, "Thread_id", uh.thread_id);
       event.has_user_host = true;
       got_uh = true;
     };
@@ -1174,9 +1175,13 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
       std::uint64_t* const tags = &line_tags_[line_index * kCachedLineWays];
       const std::uint64_t tag = LineTag(line);
       CachedLine* hit = nullptr;
+      unsigned same_tag = 0;  // (the tags first: an entry is looked at only when its tag is)
       for (std::size_t w = 0; w < kCachedLineWays; ++w) {
-        CachedLine& e = ways[w];
-        if (tags[w] == tag && e.kind != CachedLine::Kind::kNone && e.line.size() == line.size() &&
+        same_tag |= static_cast<unsigned>(tags[w] == tag) << w;
+      }
+      for (; same_tag != 0; same_tag &= same_tag - 1) {
+        CachedLine& e = ways[__builtin_ctz(same_tag)];
+        if (e.kind != CachedLine::Kind::kNone && e.line.size() == line.size() &&
             SameLine(e.line.data(), line.data(), line.size())) {
           hit = &e;
           break;
@@ -1188,6 +1193,9 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
         store->kind = CachedLine::Kind::kNone;  // (filled below, if the line's branch caches)
         tags[victim] = tag;
         victim = static_cast<std::uint8_t>((victim + 1) % kCachedLineWays);
+      }
+      if (hit == nullptr) {
+        // looked up, not found: the long way below (and stored)
       } else if (hit->kind == CachedLine::Kind::kAttribute) {
         PutLine(event, *hit);
         handled = true;
