@@ -1390,29 +1390,36 @@ bool DigitRunKey(std::string_view query, std::string& key) {
   std::size_t o = 0;
   char prev = 0;
   std::size_t i = 0;
-#if defined(__SSE2__)
-  // 16 bytes at a time while a block has no digit and no '*' (most of a statement).
-  const __m128i below0 = _mm_set1_epi8('0' - 1), above9 = _mm_set1_epi8('9' + 1);
-  const __m128i star = _mm_set1_epi8('*');
-  for (; i + 16 <= n; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(query.data() + i));
-    const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below0), _mm_cmplt_epi8(v, above9));
-    if (_mm_movemask_epi8(_mm_or_si128(digit, _mm_cmpeq_epi8(v, star))) != 0) break;
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o), v);
-    o += 16;
-    prev = query[i + 15];
-  }
-#endif
-  for (; i < n; ++i) {
-    const char c = query[i];
+  auto one = [&](char c) {
     if (IsDigit(c)) {
-      if (IsDigit(prev)) continue;
-      out[o++] = '0';
+      if (!IsDigit(prev)) out[o++] = '0';
     } else {
       if (c == '*' && prev == '/') return false;  // a comment
       out[o++] = c;
     }
     prev = c;
+    return true;
+  };
+#if defined(__SSE2__)
+  // 16 bytes at a time: a block without a digit or '*' (most of a statement) is copied.
+  const __m128i below0 = _mm_set1_epi8('0' - 1), above9 = _mm_set1_epi8('9' + 1);
+  const __m128i star = _mm_set1_epi8('*');
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(query.data() + i));
+    const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below0), _mm_cmplt_epi8(v, above9));
+    if (_mm_movemask_epi8(_mm_or_si128(digit, _mm_cmpeq_epi8(v, star))) == 0) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o), v);
+      o += 16;
+      prev = query[i + 15];
+      continue;
+    }
+    for (std::size_t k = i; k < i + 16; ++k) {
+      if (!one(query[k])) return false;
+    }
+  }
+#endif
+  for (; i < n; ++i) {
+    if (!one(query[i])) return false;
   }
   key.resize(o);
   // \A\s*call (any case; pt's rule needs \s after it: refusing more is safe), and

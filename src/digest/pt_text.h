@@ -32,7 +32,7 @@ inline bool ExactAt(std::string_view s, std::size_t pos, std::string_view word) 
 
 // a == b without a library call: 8-byte words (the last overlapping) or two 4-byte loads (names,
 // users, hosts, short texts: memcmp's call costs more than the comparison).
-inline bool SameText(std::string_view a, std::string_view b) {
+__attribute__((always_inline)) inline bool SameText(std::string_view a, std::string_view b) {
   const std::size_t n = a.size();
   if (n != b.size()) return false;
   const char* x = a.data();

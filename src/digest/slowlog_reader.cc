@@ -312,6 +312,60 @@ bool HaveAvx2() {
 }
 #endif
 
+#if defined(__x86_64__)
+// FindRecordEnd's loop with AVX2 (chosen at run time): the first ";\n#" at or after `i` whose
+// three bytes lie before `n`, or where the search must go on.
+__attribute__((target("avx2"))) std::size_t FindRecordEndAvx2(const char* d, std::size_t i,
+                                                              std::size_t n, bool& found) {
+  const __m256i semi = _mm256_set1_epi8(';'), nl = _mm256_set1_epi8('\n');
+  const __m256i hash = _mm256_set1_epi8('#');
+  for (; i + 32 + 2 <= n; i += 32) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + i));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + i + 1));
+    const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + i + 2));
+    const __m256i m =
+        _mm256_and_si256(_mm256_and_si256(_mm256_cmpeq_epi8(a, semi), _mm256_cmpeq_epi8(b, nl)),
+                         _mm256_cmpeq_epi8(c, hash));
+    const auto mask = static_cast<unsigned>(_mm256_movemask_epi8(m));
+    if (mask != 0) {
+      found = true;
+      return i + static_cast<std::size_t>(__builtin_ctz(mask));
+    }
+  }
+  found = false;
+  return i;
+}
+#endif
+
+// The first ";\n#" in d[i, n) that lies wholly before `n`, as its position; `found` false
+// when there is none before the last two bytes, and then the position the caller's
+// byte-by-byte search must go on from (at most 33 bytes before n).
+std::size_t FindRecordEnd(const char* d, std::size_t i, std::size_t n, bool& found) {
+  found = false;
+#if defined(__x86_64__)
+  if (HaveAvx2()) {
+    i = FindRecordEndAvx2(d, i, n, found);
+    if (found) return i;
+  }
+#endif
+#if defined(__SSE2__)
+  const __m128i semi = _mm_set1_epi8(';'), nl = _mm_set1_epi8('\n'), hash = _mm_set1_epi8('#');
+  for (; i + 16 + 2 <= n; i += 16) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i + 1));
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i + 2));
+    const __m128i m = _mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(a, semi), _mm_cmpeq_epi8(b, nl)),
+                                    _mm_cmpeq_epi8(c, hash));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(m));
+    if (mask != 0) {
+      found = true;
+      return i + static_cast<std::size_t>(__builtin_ctz(mask));
+    }
+  }
+#endif
+  return i;
+}
+
 // The first qualified occurrence of any header needle at or after `from`, or kNpos. One pass:
 // 16 (or 32) bytes at a time, a candidate is where a needle's first and last bytes both match.
 std::size_t FindAnyHeaderNeedle(std::string_view s, std::size_t from) {
@@ -850,6 +904,16 @@ SlowLogParser::Outcome SlowLogParser::ReadRecord(bool with_hash, Piece& out) {
   const char* d = window_.data();
   std::size_t q = p;
   std::size_t end = n;
+  if (with_hash) {  // the vector search as far as it goes, then the loop below
+    bool found = false;
+    const std::size_t at = FindRecordEnd(d, q, n, found);
+    if (found) {
+      end = at + 3;
+      q = n;
+    } else {
+      q = at;
+    }
+  }
   while (q < n) {
     const void* hit = std::memchr(d + q, ';', n - q);
     if (hit == nullptr) break;
