@@ -1,7 +1,8 @@
 // Slow logs (digest/slowlog_reader.h) are outside input: any server's log, truncated, rotated
 // mid-write, concatenated, or not a slow log at all. Any bytes must parse without crashing, and
 // parsing the input as ranges split at NextEventBoundary must find exactly the single pass's
-// events (what the multi-threaded digest relies on).
+// events (what the multi-threaded digest relies on); and a parser that groups repeated header
+// lines (SetGroupRepeatedLines) must give every event the same attributes as one that does not.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -31,6 +32,25 @@ std::uint64_t Hash(const SlowLogEvent& e) {
   h ^= e.admin ? 1 : 0;
   for (const auto& a : e.Attributes()) mix(a.name), mix(a.text);
   return h;
+}
+
+// The same over every attribute, grouped lines included, in any order.
+std::uint64_t HashAll(const SlowLogEvent& e) {
+  auto one = [](std::string_view s, std::uint64_t h) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+    return (h ^ 0xff) * 1099511628211ULL;
+  };
+  std::uint64_t h =
+      one(e.arg, one(e.ts, one(e.user, one(e.host, one(e.db, 1469598103934665603ULL)))));
+  std::uint64_t attrs = 0;
+  std::size_t n = 0;
+  e.ForEachAttribute([&](const dbrunbook::digest::Attribute& a) {
+    std::uint64_t x = one(a.text, one(a.name, 1469598103934665603ULL));
+    x ^= static_cast<std::uint64_t>(a.type) * 0x9E3779B97F4A7C15ULL;
+    attrs += x * 0xFF51AFD7ED558CCDULL;
+    ++n;
+  });
+  return h ^ attrs ^ (n << 56) ^ (e.admin ? 1 : 0);
 }
 
 }  // namespace
@@ -74,5 +94,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     k = end;
   }
   Check(ranged == single);
+
+  std::vector<std::uint64_t> plain;
+  std::vector<std::uint64_t> grouped;
+  SlowLogParser p1(text);
+  while (p1.Next(*e)) plain.push_back(HashAll(*e));
+  SlowLogParser p2(text);
+  p2.SetGroupRepeatedLines(true);
+  while (p2.Next(*e)) grouped.push_back(HashAll(*e));
+  Check(plain == grouped);
   return 0;
 }
