@@ -200,12 +200,7 @@ void NumericStats::Add(double value) {
     }
     return;
   }
-  if (count_ == 0) {
-    min_ = max_ = value;
-  } else {
-    if (value < min_) min_ = value;
-    if (value > max_) max_ = value;
-  }
+  ExtendRange(value);
   ++count_;
   has_last_ = false;
   if (std::abs(value) < 1e15) {
@@ -252,12 +247,7 @@ void NumericStats::AddRepeated(double value, std::uint64_t times) {
     for (std::uint64_t i = 0; i < times; ++i) Add(value);
     return;
   }
-  if (count_ == 0) {
-    min_ = max_ = value;
-  } else {
-    if (value < min_) min_ = value;
-    if (value > max_) max_ = value;
-  }
+  ExtendRange(value);
   count_ += times;
   has_last_ = false;  // (cells may move)
   const auto whole = static_cast<std::int64_t>(value);
@@ -793,11 +783,14 @@ struct Aggregator::Impl {
     }
     t.used = 0;
   }
+  static std::size_t SlotOf(std::uint32_t plan, std::size_t mask) {
+    return static_cast<std::size_t>(static_cast<std::uint32_t>(plan * 0x9E3779B1U)) & mask;
+  }
   // Counts one more occurrence of `plan` in class `c` (table `t`).
   void Count(ClassStats& c, LineTable& t, std::uint32_t plan, std::size_t attribute_count) {
     if (t.slots.empty()) t.slots.resize(8);
     std::size_t mask = t.slots.size() - 1;
-    std::size_t i = (plan * 0x9E3779B1U) & mask;
+    std::size_t i = SlotOf(plan, mask);
     while (true) {
       LineSlot& s = t.slots[i];
       if (s.plan == plan) {
@@ -816,13 +809,13 @@ struct Aggregator::Impl {
         mask = t.slots.size() - 1;
         for (const LineSlot& s : old) {
           if (s.plan == UINT32_MAX) continue;
-          std::size_t k = (s.plan * 0x9E3779B1U) & mask;
+          std::size_t k = SlotOf(s.plan, mask);
           while (t.slots[k].plan != UINT32_MAX) k = (k + 1) & mask;
           t.slots[k] = s;
         }
       }
       mask = t.slots.size() - 1;
-      i = (plan * 0x9E3779B1U) & mask;
+      i = SlotOf(plan, mask);
       while (t.slots[i].plan != UINT32_MAX) i = (i + 1) & mask;
     }
     t.slots[i].plan = plan;

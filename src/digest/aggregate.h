@@ -122,6 +122,15 @@ class NumericStats {
   static constexpr std::size_t kSparseLimit = 16;
   std::vector<std::pair<std::uint16_t, std::uint64_t>> sparse_;
   std::vector<std::uint64_t> dense_;  // kBucketCount entries once dense
+  // min_ and max_ with `value` (before count_ counts it).
+  void ExtendRange(double value) {
+    if (count_ == 0) {
+      min_ = max_ = value;
+    } else {
+      if (value < min_) min_ = value;
+      if (value > max_) max_ = value;
+    }
+  }
   // Counts `times` in `bucket`'s cell; returns the cell (an index into sparse_, or the bucket).
   std::uint16_t CountIn(std::uint16_t bucket, std::uint64_t times);
   // The last value added by Add() and what it added (a class's attributes repeat their values:

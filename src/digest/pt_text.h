@@ -38,22 +38,18 @@ __attribute__((always_inline)) inline bool SameText(std::string_view a, std::str
   const char* x = a.data();
   const char* y = b.data();
   if (n > 16) return std::memcmp(x, y, n) == 0;  // (long texts: the library's vector compare)
-  if (n >= 8) {
-    std::uint64_t x0 = 0, x1 = 0, y0 = 0, y1 = 0;
-    std::memcpy(&x0, x, 8);
-    std::memcpy(&y0, y, 8);
-    std::memcpy(&x1, x + n - 8, 8);
-    std::memcpy(&y1, y + n - 8, 8);
+  // Equal first and last `Word`s (they overlap when n < 2 * sizeof(Word)).
+  auto same_ends = [&](auto word) {
+    using Word = decltype(word);
+    Word x0 = 0, x1 = 0, y0 = 0, y1 = 0;
+    std::memcpy(&x0, x, sizeof(Word));
+    std::memcpy(&y0, y, sizeof(Word));
+    std::memcpy(&x1, x + n - sizeof(Word), sizeof(Word));
+    std::memcpy(&y1, y + n - sizeof(Word), sizeof(Word));
     return x0 == y0 && x1 == y1;
-  }
-  if (n >= 4) {
-    std::uint32_t x0 = 0, x1 = 0, y0 = 0, y1 = 0;
-    std::memcpy(&x0, x, 4);
-    std::memcpy(&y0, y, 4);
-    std::memcpy(&x1, x + n - 4, 4);
-    std::memcpy(&y1, y + n - 4, 4);
-    return x0 == y0 && x1 == y1;
-  }
+  };
+  if (n >= 8) return same_ends(std::uint64_t{0});
+  if (n >= 4) return same_ends(std::uint32_t{0});
   for (std::size_t i = 0; i < n; ++i) {
     if (x[i] != y[i]) return false;
   }
