@@ -903,6 +903,18 @@ SlowLogParser::Outcome SlowLogParser::ReadRecord(bool with_hash, Piece& out) {
   if (p >= n) return eof_ ? Outcome::kEnd : Outcome::kNeedMore;
   const char* d = window_.data();
   std::size_t q = p;
+  // A search for this record's end that ran out of window goes on where it stopped, not from
+  // the record's start again (streamed input arrives a block at a time).
+  if (resume_pos_ == pos_ && resume_hash_ == with_hash && resume_at_ >= pos_ &&
+      resume_at_ - base_ <= n) {
+    q = static_cast<std::size_t>(resume_at_ - base_);
+  }
+  auto need_more = [&](std::size_t from) {
+    resume_pos_ = pos_;
+    resume_hash_ = with_hash;
+    resume_at_ = base_ + from;
+    return Outcome::kNeedMore;
+  };
   std::size_t end = n;
   if (with_hash) {  // the vector search as far as it goes, then the loop below
     bool found = false;
@@ -914,13 +926,13 @@ SlowLogParser::Outcome SlowLogParser::ReadRecord(bool with_hash, Piece& out) {
       q = at;
     }
   }
+  const std::size_t need = with_hash ? 3 : 2;
   while (q < n) {
     const void* hit = std::memchr(d + q, ';', n - q);
     if (hit == nullptr) break;
     const std::size_t s = static_cast<const char*>(hit) - d;
-    const std::size_t need = with_hash ? 3 : 2;
     if (s + need > n) {
-      if (!eof_) return Outcome::kNeedMore;
+      if (!eof_) return need_more(s);
       break;
     }
     if (d[s + 1] == '\n' && (!with_hash || d[s + 2] == '#')) {
@@ -929,7 +941,9 @@ SlowLogParser::Outcome SlowLogParser::ReadRecord(bool with_hash, Piece& out) {
     }
     q = s + 1;
   }
-  if (end == n && !eof_) return Outcome::kNeedMore;
+  // (No record end before n - need; a match there, or one that needs the next bytes, is
+  // looked at again.)
+  if (end == n && !eof_) return need_more(n - p >= need ? n - need : p);
   out.text = window_.substr(p, end - p);
   out.offset = pos_;
   out.in_window = true;

@@ -291,6 +291,11 @@ class SlowLogParser {
   std::uint64_t pos_ = 0;  // absolute input offset of the next read
   std::uint64_t end_ = UINT64_MAX;
   bool needs_more_ = false;
+  // Where ReadRecord's search for the end of the record at resume_pos_ (with or without the
+  // '#') stopped for want of input.
+  std::uint64_t resume_pos_ = UINT64_MAX;
+  bool resume_hash_ = false;
+  std::uint64_t resume_at_ = 0;
   bool ended_cleanly_ = false;
   bool done_ = false;
   std::vector<Piece> pending_;       // pt's @pending: re-split pieces, look-ahead events
