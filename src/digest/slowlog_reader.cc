@@ -1040,8 +1040,8 @@ Attribute* SlowLogParser::Put(SlowLogEvent& event, std::string_view key, std::st
     default:
       break;
   }
-  // A later pair with the same name replaces the earlier one; a 64-bit filter on (length,
-  // first, last character) skips the search for names not seen yet in this event.
+  // A later pair with the same name replaces the earlier one; a 256-bit filter of name hashes
+  // skips the search for names not seen yet in this event.
   const std::uint8_t hash = NameFilter::Hash(key);
   if (names_seen_.Has(hash)) {
     if (event.line_count > 0) {
@@ -1065,7 +1065,7 @@ Attribute* SlowLogParser::Put(SlowLogEvent& event, std::string_view key, std::st
     }
   }
   names_seen_.Add(hash);
-  if (event.attribute_count == kMaxAttributes) {
+  if (event.attribute_count + grouped_pairs_ >= kMaxAttributes) {  // (grouped ones count too)
     ++stats_.attributes_dropped;
     return nullptr;
   }
@@ -1138,7 +1138,10 @@ bool SlowLogParser::HasName(const SlowLogEvent& event, std::string_view name) {
 }
 
 void SlowLogParser::PutLine(SlowLogEvent& event, CachedLine& entry) {
-  if (group_lines_ && event.line_count < kMaxRepeatedLines) {
+  // (Grouped only when all its pairs fit in kMaxAttributes, so that an event drops exactly the
+  // pairs it drops without grouping.)
+  if (group_lines_ && event.line_count < kMaxRepeatedLines &&
+      event.attribute_count + grouped_pairs_ + entry.pair_count <= kMaxAttributes) {
     bool clash = false;
     if (names_seen_.Intersects(entry.names)) {  // (the filter may say so wrongly: check)
       for (std::size_t i = 0; i < entry.pair_count && !clash; ++i) {
@@ -1150,6 +1153,7 @@ void SlowLogParser::PutLine(SlowLogEvent& event, CachedLine& entry) {
       if (const RepeatedLine* r = Repeated(entry)) {
         event.lines[event.line_count++] = r;
         names_seen_.Add(entry.names);
+        grouped_pairs_ += entry.pair_count;
         return;
       }
     }
@@ -1160,6 +1164,7 @@ void SlowLogParser::PutLine(SlowLogEvent& event, CachedLine& entry) {
 void SlowLogParser::UngroupLines(SlowLogEvent& event) {
   const std::size_t lines = event.line_count;
   event.line_count = 0;
+  grouped_pairs_ = 0;
   for (std::size_t l = 0; l < lines; ++l) {
     for (const Attribute& a : event.lines[l]->attributes) {
       if (event.attribute_count == kMaxAttributes) {
@@ -1205,6 +1210,7 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
   event.offset = piece.offset;
   event.attribute_count = 0;
   event.line_count = 0;
+  grouped_pairs_ = 0;
   names_seen_ = {};
   typed_.reset();
   bool got_ts = false, got_uh = false, got_ac = false, got_db = false, got_set = false;

@@ -301,7 +301,8 @@ class SlowLogParser {
   std::vector<Piece> pending_;       // pt's @pending: re-split pieces, look-ahead events
   std::deque<std::string> scratch_;  // owned text of pending pieces and rewritten lines
   SlowLogStats stats_;
-  NameFilter names_seen_;  // Put()'s filter of attribute names in the current event
+  NameFilter names_seen_;          // Put()'s filter of attribute names in the current event
+  std::size_t grouped_pairs_ = 0;  // pairs of the current event's grouped lines
   // Attributes of the current event whose type and number are already set (from the cache).
   std::bitset<kMaxAttributes> typed_;
   std::vector<CachedLine> line_cache_;  // [position * kCachedLineWays + way], made on first use

@@ -795,6 +795,36 @@ TEST(SlowLogCache, GroupedLinesCarryTheSameAttributes) {
   EXPECT_GT(grouped_total, 1500u);
 }
 
+// Events with more pairs than kMaxAttributes drop the same pairs with and without grouping.
+TEST(SlowLogCache, GroupedLinesKeepTheAttributeLimit) {
+  std::string log;
+  for (int r = 0; r < 40; ++r) {
+    log += "# User@Host: app[app] @ localhost []\n";
+    for (int l = 0; l < 9; ++l) {  // 9 lines of 12 names: 108 pairs, more than the limit
+      std::string line = "#";
+      for (int k = 0; k < 12; ++k) {
+        line += std::string(" N") + static_cast<char>('A' + l) + "_" + static_cast<char>('a' + k) +
+                ": " + std::to_string((r % 3 == 0 ? r : 0) + k);
+      }
+      log += line + "\n";
+    }
+    if (r % 4 == 0) log += "# NC_l: 5  Extra: 1\n";  // replaces a grouped pair, adds one
+    log += "SELECT " + std::to_string(r) + ";\n";
+  }
+  SlowLogStats plain_stats, grouped_stats;
+  std::size_t grouped = 0;
+  const std::vector<FullEv> plain = ParseFull(log, false, &plain_stats, nullptr);
+  const std::vector<FullEv> with_lines = ParseFull(log, true, &grouped_stats, &grouped);
+  ASSERT_EQ(plain.size(), 40u);
+  ASSERT_EQ(plain.size(), with_lines.size());
+  for (std::size_t i = 0; i < plain.size(); ++i) {
+    ASSERT_EQ(plain[i], with_lines[i]) << "event " << i;
+  }
+  EXPECT_GT(plain_stats.attributes_dropped, 0u);
+  EXPECT_EQ(plain_stats.attributes_dropped, grouped_stats.attributes_dropped);
+  EXPECT_GT(grouped, 100u);
+}
+
 TEST(SlowLogGarbage, RandomBytesNeverCrashAndTotalsAddUp) {
   const std::string base = ReadFile(testing::SharedPath("conformance/slowlogs/slow034.txt"));
   std::mt19937 rng(42);
