@@ -693,6 +693,30 @@ bool ForcedString(std::string_view name) {
 }
 }  // namespace
 
+namespace {
+// One value of an attribute, `times` times, into its statistics by form (AddValue's one event,
+// FlushLines' counted lines).
+void AddTimes(AttributeStats& s, AttributeKind kind, double number, std::string_view text,
+              std::uint64_t times) {
+  switch (kind) {
+    case AttributeKind::kNumber:
+      if (times == 1) {
+        s.number.Add(number);
+      } else {
+        s.number.AddRepeated(number, times);
+      }
+      break;
+    case AttributeKind::kBool:
+      s.boolean.count += times;
+      if (number != 0) s.boolean.yes += times;
+      break;
+    case AttributeKind::kString:
+      s.text.Add(text, times);
+      break;
+  }
+}
+}  // namespace
+
 struct Aggregator::Impl {
   std::string last_db;
   bool has_last_db = false;  // last_db was set (it may be "")
@@ -749,19 +773,8 @@ struct Aggregator::Impl {
   void Flush(ClassStats& c, LineSlot& slot, std::size_t attribute_count) const {
     if (c.attributes.size() < attribute_count) c.attributes.resize(attribute_count);
     for (const LinePlan::Item& item : plans[slot.plan].items) {
-      AttributeStats& st = c.attributes[static_cast<std::size_t>(item.id)];
-      switch (item.kind) {
-        case AttributeKind::kNumber:
-          st.number.AddRepeated(item.number, slot.count);
-          break;
-        case AttributeKind::kBool:
-          st.boolean.count += slot.count;
-          if (item.number != 0) st.boolean.yes += slot.count;
-          break;
-        case AttributeKind::kString:
-          st.text.Add(item.text, slot.count);
-          break;
-      }
+      AddTimes(c.attributes[static_cast<std::size_t>(item.id)], item.kind, item.number, item.text,
+               slot.count);
     }
     slot.count = 0;
   }
@@ -968,19 +981,7 @@ void Aggregator::AddValue(ClassStats& c, int id, const Attribute& a, double numb
                           AttributeKind kind) {
   if (c.attributes.size() <= static_cast<std::size_t>(id))
     c.attributes.resize(attribute_names_.size());
-  AttributeStats& s = c.attributes[static_cast<std::size_t>(id)];
-  switch (kind) {
-    case AttributeKind::kNumber:
-      s.number.Add(number);
-      break;
-    case AttributeKind::kBool:
-      ++s.boolean.count;
-      if (number != 0) ++s.boolean.yes;
-      break;
-    case AttributeKind::kString:
-      s.text.Add(a.text);
-      break;
-  }
+  AddTimes(c.attributes[static_cast<std::size_t>(id)], kind, number, a.text, 1);
 }
 
 void Aggregator::FlushLines() const {
