@@ -635,34 +635,41 @@ std::size_t SplitSetting(std::string_view s, F&& f) {
   return total;
 }
 
+// The usual numeric form of a value, "12" or "0.000123" (digits, then maybe a '.' and digits; at
+// most 15 digits), read from the start of `s` up to the first other character and converted in
+// the same pass with ParseDouble's exact fast path (same digits, same division). Returns how
+// many characters it read; 0 when `s` does not start with such a number.
+std::size_t PlainDecimal(std::string_view s, double& number) {
+  if (s.empty() || !IsDigit(s[0])) return 0;
+  std::uint64_t mantissa = 0;
+  int digits = 0;
+  int fraction = -1;
+  std::size_t i = 0;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (IsDigit(c)) {
+      mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
+      ++digits;
+      if (fraction >= 0) ++fraction;
+    } else if (c == '.' && fraction < 0) {
+      fraction = 0;
+    } else {
+      break;
+    }
+  }
+  if (digits > 15) return 0;
+  // (mantissa < 10^15: the signed conversion is exact and cheaper than the unsigned one)
+  number = static_cast<double>(static_cast<std::int64_t>(mantissa)) /
+           kPow10[fraction < 0 ? 0 : fraction];
+  return i;
+}
+
 void TypeAttribute(Attribute& a) {
-  const std::string_view t = a.text;
-  if (!t.empty() && IsDigit(t[0])) {
-    // The usual forms, "12" and "0.000123" (digits, then maybe a '.' and digits), validated
-    // and converted in one pass with ParseDouble's exact fast path (same digits, same division).
-    std::uint64_t mantissa = 0;
-    int digits = 0;
-    int fraction = -1;
-    std::size_t i = 0;
-    for (; i < t.size(); ++i) {
-      const char c = t[i];
-      if (IsDigit(c)) {
-        mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
-        ++digits;
-        if (fraction >= 0) ++fraction;
-      } else if (c == '.' && fraction < 0) {
-        fraction = 0;
-      } else {
-        break;
-      }
-    }
-    if (i == t.size() && digits <= 15) {
-      a.type = AttributeType::kNumber;
-      // (mantissa < 10^15: the signed conversion is exact and cheaper than the unsigned one)
-      a.number = static_cast<double>(static_cast<std::int64_t>(mantissa)) /
-                 kPow10[fraction < 0 ? 0 : fraction];
-      return;
-    }
+  double number = 0;
+  if (!a.text.empty() && PlainDecimal(a.text, number) == a.text.size()) {
+    a.type = AttributeType::kNumber;
+    a.number = number;
+    return;
   }
   if (a.text == "Yes" || a.text == "No") {
     a.type = AttributeType::kBool;
@@ -822,6 +829,43 @@ bool SlowLogParser::CachedLine::SetSetting(std::string_view text, std::string_vi
   });
   if (full) return false;
   Finish(text, Kind::kSet);
+  return true;
+}
+
+bool SlowLogParser::LineTemplate::Make(const CachedLine& entry) {
+  const std::string_view text = entry.line;
+  if (entry.kind != CachedLine::Kind::kAttribute || entry.pair_count == 0 ||
+      StartsWith(text, "# Time: ") || FindChar(text, '@', 0) != kNpos ||
+      FindSchemaColon(text, 0) != kNpos) {
+    return false;
+  }
+  // (A value is \S+: the literal after it starts with a space, or the line ends.)
+  for (std::size_t i = 0, pos = 0; i < entry.pair_count; ++i) {
+    const CachedPair& p = entry.pairs[i];
+    double number = 0;
+    if (p.text_len == 0 || p.text_at < pos ||
+        PlainDecimal(text.substr(p.text_at), number) != p.text_len) {
+      return false;
+    }
+    pos = p.text_at + p.text_len;
+  }
+  std::size_t pos = 0;
+  names = {};
+  for (std::size_t i = 0; i < entry.pair_count; ++i) {
+    const CachedPair& p = entry.pairs[i];
+    Slot& slot = slots[i];
+    slot.literal_at = static_cast<std::uint16_t>(pos);
+    slot.literal_len = static_cast<std::uint16_t>(p.text_at - pos);
+    slot.name_at = p.name_at;
+    slot.name_len = p.name_len;
+    slot.name_hash = p.name_hash;
+    names.Add(p.name_hash);
+    pos = p.text_at + p.text_len;
+  }
+  line.assign(text);
+  tail_at = static_cast<std::uint16_t>(pos);
+  tail_len = static_cast<std::uint16_t>(text.size() - pos);
+  slot_count = entry.pair_count;
   return true;
 }
 
@@ -1125,6 +1169,41 @@ const RepeatedLine* SlowLogParser::Repeated(CachedLine& entry) {
   return entry.repeated;
 }
 
+bool SlowLogParser::PutByTemplate(SlowLogEvent& event, const LineTemplate& t, std::string_view line,
+                                  CachedLine& store) {
+  const std::size_t n = line.size();
+  const char* const tl = t.line.data();
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < t.slot_count; ++i) {
+    const LineTemplate::Slot& slot = t.slots[i];
+    if (n - pos < slot.literal_len ||
+        !SameText(line.substr(pos, slot.literal_len), {tl + slot.literal_at, slot.literal_len})) {
+      return false;
+    }
+    CachedPair& p = store.pairs[i];  // (the entry is empty, kNone, until it is complete)
+    p.name_at = static_cast<std::uint16_t>(pos + slot.name_at - slot.literal_at);
+    p.name_len = slot.name_len;
+    p.name_hash = slot.name_hash;
+    pos += slot.literal_len;
+    double number = 0;
+    const std::size_t len = PlainDecimal(line.substr(pos), number);
+    if (len == 0) return false;
+    p.text_at = static_cast<std::uint16_t>(pos);
+    p.text_len = static_cast<std::uint16_t>(len);
+    p.type = AttributeType::kNumber;
+    p.number = number;
+    pos += len;
+  }
+  if (n - pos != t.tail_len || !SameText(line.substr(pos), {tl + t.tail_at, t.tail_len})) {
+    return false;
+  }
+  store.pair_count = t.slot_count;
+  store.names = t.names;
+  store.SetTemplated(line);
+  for (std::size_t i = 0; i < store.pair_count; ++i) PutTyped(event, store, store.pairs[i]);
+  return true;
+}
+
 bool SlowLogParser::HasName(const SlowLogEvent& event, std::string_view name) {
   for (std::size_t i = 0; i < event.attribute_count; ++i) {
     if (SameText(event.attributes[i].name, name)) return true;
@@ -1296,6 +1375,11 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
         got_set = true;
         handled = true;
       }
+      if (store != nullptr && templates_[line_index].slot_count > 0 &&
+          PutByTemplate(event, templates_[line_index], line, *store)) {
+        handled = true;  // (the attribute branch: see LineTemplate)
+        ++templated_lines_;
+      }
     }
     ++line_index;
     // For storing: the User@Host test is false for the line (it was not run when got_uh).
@@ -1334,6 +1418,8 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
         for (std::size_t i = 0; i < store->pair_count; ++i) {
           PutTyped(event, *store, store->pairs[i]);
         }
+        // (A line that cannot be a template leaves the position's template as it is.)
+        templates_[line_index - 1].Make(*store);
       } else {
         ForEachPair(line, [&](std::string_view k, std::string_view v) { Put(event, k, v); });
       }

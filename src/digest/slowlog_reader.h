@@ -186,6 +186,9 @@ class SlowLogParser {
   bool NeedsMore() const { return needs_more_; }
   std::uint64_t KeepFrom() const { return pos_ > 0 ? pos_ - 1 : 0; }
   void AddInputBytes(std::uint64_t n) { stats_.bytes += n; }
+  // How many header lines were read through a line template (LineTemplate), for tests and
+  // benchmarks.
+  std::uint64_t TemplatedLines() const { return templated_lines_; }
   void MarkCrlf() { stats_.crlf = true; }
 
  private:
@@ -255,10 +258,43 @@ class SlowLogParser {
     bool SetAttributes(std::string_view text);
     bool SetSetting(std::string_view text, std::string_view setting);
 
+    // An attribute line read through a template: `pairs` (offsets into `text`, typed) and
+    // `names` are already set.
+    void SetTemplated(std::string_view text) {
+      line.assign(text);
+      repeated = nullptr;
+      groupable = true;
+      kind = Kind::kAttribute;
+    }
+
    private:
     // pairs[pair_count++] = (name, value), views into `text`; false when full.
     bool AddPair(std::string_view text, std::string_view name, std::string_view value);
     void Finish(std::string_view text, Kind k);  // types the pairs, copies `text`
+  };
+  // The shape of an attribute line whose values are all plain numbers ("# Query_time: 0.000552
+  // Lock_time: 0.000159  Rows_sent: 1  Rows_examined: 1"): the text around the values (the
+  // literals: names, colons, spaces) and where the names are. A line of a record that is not in
+  // the line cache but has the literals of the template at its position, with plain numbers
+  // between them, has the same pairs as the template's line with its own values, and takes the
+  // same branch of ProcessStatement (its literals decide every test before the pairs): it is
+  // read by comparing literals, without the pair search and typing.
+  struct LineTemplate {
+    struct Slot {
+      std::uint16_t literal_at = 0, literal_len = 0;  // the text before the value
+      std::uint16_t name_at = 0, name_len = 0;        // the name, inside that text
+      std::uint8_t name_hash = 0;
+    };
+    std::string line;  // the line it was made from (literals and names are views into it)
+    std::uint8_t slot_count = 0;  // 0: no template
+    std::array<Slot, kMaxCachedPairs> slots{};
+    std::uint16_t tail_at = 0, tail_len = 0;  // the text after the last value
+    NameFilter names;
+
+    // Makes this the template of a cached attribute line; false (and no change) when the
+    // line's values are not all plain numbers or its literals could take another branch (a
+    // '@', "Schema:", "# Time: ").
+    bool Make(const CachedLine& entry);
   };
   // Header lines 0..kCachedLinePositions-1 of a record are cached, kCachedLineWays distinct
   // lines per position (round-robin replacement).
@@ -279,6 +315,10 @@ class SlowLogParser {
   // A cached line's pairs into `event`: as one of its `lines` when grouping allows, else
   // pair by pair.
   void PutLine(SlowLogEvent& event, CachedLine& entry);
+  // When `line` has the shape of `t`: its pairs into `event` (typed) and into `store` (the cache
+  // entry for the line, as CachedLine::SetAttributes would fill it); else false, nothing put.
+  bool PutByTemplate(SlowLogEvent& event, const LineTemplate& t, std::string_view line,
+                     CachedLine& store);
   // Puts the pairs of the event's grouped lines one by one (a later pair may replace one).
   void UngroupLines(SlowLogEvent& event);
   // Whether `event` has an attribute (also in its grouped lines) named `name`.
@@ -307,7 +347,9 @@ class SlowLogParser {
   std::bitset<kMaxAttributes> typed_;
   std::vector<CachedLine> line_cache_;  // [position * kCachedLineWays + way], made on first use
   std::array<std::uint64_t, kCachedLinePositions * kCachedLineWays> line_tags_{};  // LineTag
-  std::array<std::uint8_t, kCachedLinePositions> next_way_{};  // round-robin victims
+  std::array<std::uint8_t, kCachedLinePositions> next_way_{};   // round-robin victims
+  std::array<LineTemplate, kCachedLinePositions> templates_{};  // by position, as the cache
+  std::uint64_t templated_lines_ = 0;
   // Grouped lines (SetGroupRepeatedLines): kept for the parser's life, at stable addresses.
   bool group_lines_ = false;
   std::uint64_t serial_ = 0;  // this parser's RepeatedLine::parser (set on first use)

@@ -731,6 +731,130 @@ TEST(SlowLogCache, RepeatedHeaderLinesParseAsIfFresh) {
   EXPECT_GT(whole_stats.query_time_repaired, 0u);
 }
 
+// Header lines of one shape with other values ("# Query_time: 0.000552  Lock_time: ..." in every
+// event) are read through the shape of an earlier line (a template): each event must still equal
+// its record read alone, and the same with grouped lines, whatever the values are — plain
+// numbers, or near misses that must go the long way (16 digits, "1.2.3", "1.5abc", "-1", "1e5",
+// ".5", empty, other spacing, a name in other case) — and wherever the lines are.
+std::string ShapedHeaderLog(std::vector<std::string>& records) {
+  const std::vector<std::string> shapes = {
+      "# Query_time: {}  Lock_time: {}  Rows_sent: {}  Rows_examined: {}",
+      "# Rows_affected: {}  Bytes_sent: {}",
+      "# Pages_read_time: {}  Engine_time: {}",
+      "# Tmp_tables: {}  Tmp_disk_tables: {}  Tmp_table_sizes: {}",
+      "# Thread_id: {}  Schema: sbtest{}  QC_hit: No",
+      "# User@Host: u{}[u{}] @ h{} [10.0.0.{}]",
+      "# Time: 2611{} 22:05:{}",
+      "# Query_time: {}  Lock_time: {}  Rows_sent: {}  Rows_examined: {}  Extra: x{}",
+      "# Killed: {}",
+  };
+  const std::vector<std::string> odd_values = {
+      "1234567890123456",
+      "123456789012345",
+      "0000000000000000123",
+      "1.2.3",
+      "1.5abc",
+      "-1",
+      "1e5",
+      ".5",
+      "",
+      "x",
+      "0.5:",
+      "1:2",
+      "Yes",
+      "00012",
+      "7.",
+  };
+  std::mt19937 rng(11);
+  auto value = [&]() -> std::string {
+    switch (rng() % 8) {
+      case 0:
+        return odd_values[rng() % odd_values.size()];
+      case 1:
+        return std::to_string(rng() % 3);
+      case 2:
+        return std::to_string(rng() % 100000);
+      default: {
+        const std::string frac = std::to_string(rng() % 1000000);
+        return std::to_string(rng() % 3) + "." + std::string(6 - frac.size(), '0') + frac;
+      }
+    }
+  };
+  auto make = [&](const std::string& shape) {
+    std::string line;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+      if (shape.compare(i, 2, "{}") == 0) {
+        line += value();
+        ++i;
+      } else {
+        line += shape[i];
+      }
+    }
+    switch (rng() % 40) {  // other spacing, other case
+      case 0: {
+        const std::size_t at = line.find("  ");
+        if (at != std::string::npos) line.erase(at, 1);
+        break;
+      }
+      case 1:
+        line += " ";
+        break;
+      case 2: {
+        const std::size_t at = line.find("_time");
+        if (at != std::string::npos) line[at + 1] = 'T';
+        break;
+      }
+      default:
+        break;
+    }
+    return line;
+  };
+  std::string log;
+  for (int r = 0; r < 4000; ++r) {
+    std::string rec = "# User@Host: root[root] @ localhost []\n";
+    if (rng() % 4 != 0) {  // the usual order: the same shape at the same position
+      rec += make(shapes[0]) + "\n" + make(shapes[1]) + "\n" + make(shapes[2]) + "\n";
+    } else {
+      const std::size_t lines = rng() % 6;
+      for (std::size_t i = 0; i < lines; ++i) rec += make(shapes[rng() % shapes.size()]) + "\n";
+    }
+    if (rng() % 3 == 0) rec += "SET timestamp=17957307" + std::to_string(rng() % 3) + ";\n";
+    rec += "SELECT " + std::to_string(r) + ";\n";
+    records.push_back(rec);
+    log += rec;
+  }
+  return log;
+}
+
+TEST(SlowLogCache, LinesOfAKnownShapeParseAsIfFresh) {
+  std::vector<std::string> records;
+  const std::string log = ShapedHeaderLog(records);
+  SlowLogStats whole_stats;
+  const std::vector<TypedEv> whole = ParseTyped(log, &whole_stats);
+  {
+    SlowLogParser parser(log);
+    auto e = std::make_unique<SlowLogEvent>();
+    while (parser.Next(*e)) {
+    }
+    EXPECT_GT(parser.TemplatedLines(), 3000u);  // the shape path was taken
+    EXPECT_EQ(parser.stats().events, whole_stats.events);
+  }
+  std::vector<TypedEv> alone;
+  SlowLogStats alone_stats;
+  for (const std::string& rec : records) {
+    SlowLogStats s;
+    for (TypedEv& e : ParseTyped(rec, &s)) alone.push_back(std::move(e));
+    alone_stats.Add(s);
+  }
+  ASSERT_EQ(whole.size(), alone.size());
+  for (std::size_t i = 0; i < whole.size(); ++i) ASSERT_EQ(whole[i], alone[i]) << "event " << i;
+  EXPECT_EQ(whole_stats.events, alone_stats.events);
+  EXPECT_EQ(whole_stats.query_time_repaired, alone_stats.query_time_repaired);
+  EXPECT_EQ(whole_stats.query_time_invalid, alone_stats.query_time_invalid);
+  EXPECT_GT(whole_stats.query_time_repaired, 0u);  // "1.5abc" and "1.2.3" were seen
+  EXPECT_GT(whole_stats.query_time_invalid, 0u);   // "x", ".5" ...
+}
+
 // An event as a consumer that looks at every attribute sees it: its fields and the set of its
 // attributes (grouped lines included) with texts, types and numbers, in name order.
 struct FullEv {
@@ -772,7 +896,8 @@ std::vector<FullEv> ParseFull(std::string_view text, bool group, SlowLogStats* s
 // names across lines, special keys and fix-ups; and so on every conformance log.
 TEST(SlowLogCache, GroupedLinesCarryTheSameAttributes) {
   std::vector<std::string> records;
-  std::vector<std::string> texts = {MixedHeaderLog(records)};
+  std::vector<std::string> shaped_records;
+  std::vector<std::string> texts = {MixedHeaderLog(records), ShapedHeaderLog(shaped_records)};
   for (const std::string& path : ConformanceLogs()) texts.push_back(ReadFile(path));
   std::size_t grouped_total = 0;
   for (std::size_t t = 0; t < texts.size(); ++t) {
