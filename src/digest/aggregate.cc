@@ -742,6 +742,36 @@ struct Aggregator::Impl {
   int rate_limit_id = -1;  // the combined "rate_limit" attribute, once seen
   std::string rate_limit;  // its value for the current event
   std::vector<Treatment> treatment;
+  // The attributes Add looks up by name, by attribute id (kNotLooked for the others).
+  enum Looked : std::uint8_t { kNotLooked, kSchema, kRateLimitValue, kRateLimitType, kLookedKinds };
+  std::vector<Looked> looked;
+  static Looked LookedOf(std::string_view name) {
+    return name == "Schema"                ? kSchema
+           : name == "Log_slow_rate_limit" ? kRateLimitValue
+           : name == "Log_slow_rate_type"  ? kRateLimitType
+                                           : kNotLooked;
+  }
+  // The id of an attribute name, or -1 when it has none yet: through a small cache of names
+  // (direct-mapped by a hash of the name's ends), then the aggregator's map.
+  struct NameId {
+    std::string name;
+    int id = -1;
+  };
+  std::array<NameId, 256> name_ids;
+  int KnownId(std::string_view name, const StringKeyMap<int>& ids) {
+    const std::size_t len = name.size();
+    std::uint64_t a = 0, b = 0;
+    std::memcpy(&a, name.data(), std::min<std::size_t>(len, 8));
+    if (len > 8) std::memcpy(&b, name.data() + len - 8, 8);
+    NameId& slot =
+        name_ids[((a ^ (b * 0x9E3779B97F4A7C15ULL) ^ len) * 0xFF51AFD7ED558CCDULL) >> 56];
+    if (slot.id >= 0 && SameText(slot.name, name)) return slot.id;
+    const auto it = ids.find(name);
+    if (it == ids.end()) return -1;
+    slot.name.assign(name);
+    slot.id = it->second;
+    return slot.id;
+  }
   int worst_id = -1;
   std::uint64_t event_seq = 0;
 
@@ -761,6 +791,7 @@ struct Aggregator::Impl {
     // limit, a value too large for exact sums): the line's pairs are then added one by one.
     bool countable = true;
     bool has_rows = false;  // a Rows_* count, which administrator commands zero
+    std::vector<std::pair<Looked, std::size_t>> looked;  // looked-up pairs: kind, index
   };
   std::vector<LinePlan> plans;
   std::uint64_t plan_parser = 0;  // RepeatedLine::parser that plan_of_id is for
@@ -964,6 +995,7 @@ int Aggregator::IdOf(std::string_view name) {
     t = Impl::kRateLimit;
   }
   impl_->treatment.push_back(t);
+  impl_->looked.push_back(Impl::LookedOf(name));
   overall_valid_ = false;
   return id;
 }
@@ -1020,13 +1052,56 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
   }
   ++im.event_seq;
 
+  // Attribute ids of the event, by position (logs repeat the same layout), and the attributes
+  // looked up by name below (Schema, the rate limit's pair). A name not seen before gets its
+  // id further down, after the steps that may drop the event (ids are made only for the
+  // attributes of aggregated events).
+  std::array<const Attribute*, Impl::kLookedKinds> looked{};
+  const std::size_t n = event.attribute_count;
+  const std::size_t line_count = event.line_count;
+  if (im.layout_ids.size() < n) {
+    im.layout_ids.resize(n, -1);
+    im.layout_names.resize(n);
+  }
+  bool layout_complete = true;  // every attribute has its id
+  for (std::size_t i = 0; i < n; ++i) {
+    const Attribute& a = event.attributes[i];
+    int id = im.layout_ids[i];
+    if (id < 0 || !SameText(im.layout_names[i], a.name)) {
+      id = im.KnownId(a.name, attribute_ids_);
+      im.layout_names[i].assign(a.name);
+      im.layout_ids[i] = id;
+    }
+    if (id >= 0) {
+      looked[im.looked[static_cast<std::size_t>(id)]] = &a;
+    } else {
+      looked[Impl::LookedOf(a.name)] = &a;
+      layout_complete = false;
+    }
+  }
+  // The plans of the event's repeated lines (made further down for lines new to the aggregator).
+  bool plans_complete = true;
+  for (std::size_t l = 0; l < line_count; ++l) {
+    const RepeatedLine& line = *event.lines[l];
+    if (line.parser == im.plan_parser && line.id < im.plan_of_id.size() &&
+        im.plan_of_id[line.id] >= 0) {
+      im.event_plans[l] = im.plan_of_id[line.id];
+      for (const auto& [kind, k] : im.plans[static_cast<std::size_t>(im.event_plans[l])].looked) {
+        looked[kind] = &line.attributes[k];
+      }
+    } else {
+      for (const Attribute& a : line.attributes) looked[Impl::LookedOf(a.name)] = &a;
+      plans_complete = false;
+    }
+  }
+
   // Attribute aliases (db|Schema), then inheritance of db and ts (pt's pipeline order).
   // A db is present when the event says one, even an empty one ("Schema:" at the end of its
   // line): pt then has db "" (defined), which is inherited and is a class of its own.
   std::string_view db = event.db;
   bool db_present = !db.empty();
   if (!db_present) {
-    if (const Attribute* schema = event.Find("Schema")) {
+    if (const Attribute* schema = looked[Impl::kSchema]) {
       db = StripBackticks(schema->text);
       db_present = true;
     }
@@ -1121,9 +1196,9 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
   // string attribute rate_limit = "query:2" (type "session" when absent), and both go; a
   // limit of 0 (or none) leaves the two as they are.
   bool rate_limited = false;
-  if (const Attribute* limit = event.Find("Log_slow_rate_limit");
+  if (const Attribute* limit = looked[Impl::kRateLimitValue];
       limit != nullptr && !limit->text.empty() && limit->text != "0") {
-    const Attribute* type = event.Find("Log_slow_rate_type");
+    const Attribute* type = looked[Impl::kRateLimitType];
     im.rate_limit.assign(type != nullptr && !type->text.empty() && type->text != "0" ? type->text
                                                                                      : "session");
     im.rate_limit.push_back(':');
@@ -1132,23 +1207,11 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
     rate_limited = true;
   }
 
-  // Attribute ids of the event, by position (cached: logs repeat the same layout).
-  const std::size_t n = event.attribute_count;
-  if (im.layout_ids.size() < n) {
-    im.layout_ids.resize(n, -1);
-    im.layout_names.resize(n);
+  // Ids for the names new to the aggregator, plans for its new lines.
+  for (std::size_t i = 0; i < n && !layout_complete; ++i) {
+    if (im.layout_ids[i] < 0) im.layout_ids[i] = IdOf(event.attributes[i].name);
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::string_view name = event.attributes[i].name;
-    if (im.layout_ids[i] < 0 || !SameText(im.layout_names[i], name)) {
-      im.layout_names[i].assign(name);
-      im.layout_ids[i] = IdOf(name);
-    }
-  }
-
-  // The plans of the event's repeated lines.
-  const std::size_t line_count = event.line_count;
-  for (std::size_t l = 0; l < line_count; ++l) {
+  for (std::size_t l = 0; l < line_count && !plans_complete; ++l) {
     const RepeatedLine& line = *event.lines[l];
     if (line.parser != im.plan_parser) {
       im.plan_parser = line.parser;
@@ -1160,6 +1223,9 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
       Impl::LinePlan plan;
       for (const Attribute& a : line.attributes) {
         const int id = IdOf(a.name);
+        if (const Impl::Looked kind = im.looked[static_cast<std::size_t>(id)]) {
+          plan.looked.emplace_back(kind, plan.ids.size());
+        }
         plan.ids.push_back(id);
         const Impl::Treatment t = im.treatment[static_cast<std::size_t>(id)];
         if (t == Impl::kIgnore) continue;
