@@ -1383,6 +1383,90 @@ void FingerprintInto(std::string_view query, const FingerprintOptions& options, 
   out.assign(passes.cur());
 }
 
+namespace {
+
+// One character of DigitRunKey: false on the start of a comment ("/*").
+inline bool DigitRunStep(char c, char* out, std::size_t& o, char& prev) {
+  if (IsDigit(c)) {
+    if (!IsDigit(prev)) out[o++] = '0';
+  } else {
+    if (c == '*' && prev == '/') return false;  // a comment
+    out[o++] = c;
+  }
+  prev = c;
+  return true;
+}
+
+#if defined(__x86_64__)
+// For each 8-bit mask of bytes to keep: the PSHUFB indices that move them to the front.
+constexpr std::array<std::array<std::uint8_t, 8>, 256> kPackIndices = [] {
+  std::array<std::array<std::uint8_t, 8>, 256> t{};
+  for (std::size_t m = 0; m < 256; ++m) {
+    std::size_t o = 0;
+    for (std::uint8_t b = 0; b < 8; ++b) {
+      if (((m >> b) & 1) != 0) t[m][o++] = b;
+    }
+    for (; o < 8; ++o) t[m][o] = 0x80;  // (a zero byte)
+  }
+  return t;
+}();
+
+bool HaveSsse3() {
+  static const bool kHave = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("ssse3") != 0 && __builtin_cpu_supports("popcnt") != 0;
+  }();
+  return kHave;
+}
+
+// DigitRunKey's 16-byte blocks: in a block with digits, each digit becomes '0' and the bytes
+// to keep (non-digits, and the first digit of each run) are packed with PSHUFB, eight bytes
+// at a time. A block with a '*' goes character by character (a comment may start there).
+__attribute__((target("ssse3,popcnt"))) bool DigitRunBlocksSsse3(const char* q, std::size_t n,
+                                                                 char* out, std::size_t& i,
+                                                                 std::size_t& o, char& prev) {
+  const __m128i below0 = _mm_set1_epi8('0' - 1), above9 = _mm_set1_epi8('9' + 1);
+  const __m128i star = _mm_set1_epi8('*'), zero = _mm_set1_epi8('0');
+  const __m128i high_half = _mm_set_epi64x(0x0808080808080808LL, 0);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i));
+    const __m128i digits = _mm_and_si128(_mm_cmpgt_epi8(v, below0), _mm_cmplt_epi8(v, above9));
+    const auto d = static_cast<unsigned>(_mm_movemask_epi8(digits));
+    if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, star)) != 0) {
+      for (std::size_t k = i; k < i + 16; ++k) {
+        if (!DigitRunStep(q[k], out, o, prev)) return false;
+      }
+      continue;
+    }
+    if (d == 0) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + o), v);
+      o += 16;
+    } else {
+      const unsigned starts = d & ~((d << 1) | (IsDigit(prev) ? 1U : 0U));
+      const unsigned keep = (~d & 0xFFFFU) | starts;
+      const __m128i w = _mm_or_si128(_mm_andnot_si128(digits, v), _mm_and_si128(digits, zero));
+      std::uint64_t lo_idx = 0, hi_idx = 0;
+      std::memcpy(&lo_idx, kPackIndices[keep & 0xFF].data(), 8);
+      std::memcpy(&hi_idx, kPackIndices[keep >> 8].data(), 8);
+      const __m128i idx = _mm_add_epi8(
+          _mm_set_epi64x(static_cast<long long>(hi_idx), static_cast<long long>(lo_idx)),
+          high_half);  // (0x80 + 8 still has its high bit: still a zero byte)
+      const __m128i packed = _mm_shuffle_epi8(w, idx);
+      const auto lo = static_cast<std::size_t>(__builtin_popcount(keep & 0xFF));
+      // (o <= i: the 8 bytes written at o + lo end by i + 16 <= n, inside the key)
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + o), packed);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + o + lo),
+                       _mm_unpackhi_epi64(packed, packed));
+      o += lo + static_cast<std::size_t>(__builtin_popcount(keep >> 8));
+    }
+    prev = q[i + 15];
+  }
+  return true;
+}
+#endif
+
+}  // namespace
+
 bool DigitRunKey(std::string_view query, std::string& key) {
   const std::size_t n = query.size();
   key.resize(n);
@@ -1390,16 +1474,11 @@ bool DigitRunKey(std::string_view query, std::string& key) {
   std::size_t o = 0;
   char prev = 0;
   std::size_t i = 0;
-  auto one = [&](char c) {
-    if (IsDigit(c)) {
-      if (!IsDigit(prev)) out[o++] = '0';
-    } else {
-      if (c == '*' && prev == '/') return false;  // a comment
-      out[o++] = c;
-    }
-    prev = c;
-    return true;
-  };
+#if defined(__x86_64__)
+  if (HaveSsse3()) {
+    if (!DigitRunBlocksSsse3(query.data(), n, out, i, o, prev)) return false;
+  }
+#endif
 #if defined(__SSE2__)
   // 16 bytes at a time: a block without a digit or '*' (most of a statement) is copied.
   const __m128i below0 = _mm_set1_epi8('0' - 1), above9 = _mm_set1_epi8('9' + 1);
@@ -1414,12 +1493,12 @@ bool DigitRunKey(std::string_view query, std::string& key) {
       continue;
     }
     for (std::size_t k = i; k < i + 16; ++k) {
-      if (!one(query[k])) return false;
+      if (!DigitRunStep(query[k], out, o, prev)) return false;
     }
   }
 #endif
   for (; i < n; ++i) {
-    if (!one(query[i])) return false;
+    if (!DigitRunStep(query[i], out, o, prev)) return false;
   }
   key.resize(o);
   // \A\s*call (any case; pt's rule needs \s after it: refusing more is safe), and

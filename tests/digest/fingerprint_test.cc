@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <regex>
 #include <set>
 #include <string>
@@ -313,6 +314,64 @@ std::string RespellDigitRuns(
     i = j;
   }
   return out;
+}
+
+// DigitRunKey reads 16-byte blocks (packing them with PSHUFB where the processor has SSSE3):
+// its key must be the one read character by character — each run of digits one '0', refused
+// at "/*", at "call" and at administrator commands — for texts of every length and alignment
+// with digits, '*' and '/' anywhere, runs across block boundaries included.
+TEST(FingerprintTest, DigitRunKeyEqualsTheKeyReadCharacterByCharacter) {
+  auto reference = [](std::string_view q, std::string& key) {
+    key.clear();
+    char prev = 0;
+    for (const char c : q) {
+      const bool digit = c >= '0' && c <= '9';
+      if (digit) {
+        if (!(prev >= '0' && prev <= '9')) key += '0';
+      } else {
+        if (c == '*' && prev == '/') return false;
+        key += c;
+      }
+      prev = c;
+    }
+    std::size_t k = 0;
+    while (k < key.size() && std::isspace(static_cast<unsigned char>(key[k]))) ++k;
+    if (key.size() - k >= 4 && std::tolower(static_cast<unsigned char>(key[k])) == 'c' &&
+        std::tolower(static_cast<unsigned char>(key[k + 1])) == 'a' &&
+        std::tolower(static_cast<unsigned char>(key[k + 2])) == 'l' &&
+        std::tolower(static_cast<unsigned char>(key[k + 3])) == 'l') {
+      return false;
+    }
+    return !std::string_view(key).starts_with("administrator command:") && !key.empty();
+  };
+  std::mt19937 rng(5);
+  const std::string alphabet = "0123456789012345 abcXYZ_=(),'*/.\n\t";
+  std::string key, want;
+  std::size_t checked = 0, refused = 0;
+  for (int t = 0; t < 20000; ++t) {
+    std::string q;
+    const std::size_t len = rng() % 90;
+    const int style = t % 3;  // digit-heavy, statement-like, or long runs of digits
+    for (std::size_t i = 0; i < len; ++i) {
+      if (style == 2 && rng() % 2 == 0) {
+        q += std::string(rng() % 20 + 1, static_cast<char>('0' + rng() % 10));
+      } else if (style == 1 && rng() % 4 != 0) {
+        q += "SELECT c FROM sbtest WHERE id="[rng() % 30];
+      } else {
+        q += alphabet[rng() % alphabet.size()];
+      }
+    }
+    const bool ok = DigitRunKey(q, key);
+    ASSERT_EQ(ok, reference(q, want)) << q;
+    if (ok) {
+      ASSERT_EQ(key, want) << q;
+      ++checked;
+    } else {
+      ++refused;
+    }
+  }
+  EXPECT_GT(checked, 10000U);
+  EXPECT_GT(refused, 300U);
 }
 
 // The aggregator takes the class of a statement from an earlier one with the same DigitRunKey:
