@@ -1044,6 +1044,11 @@ SlowLogParser::Outcome SlowLogParser::Step(SlowLogEvent& event) {
 }
 
 Attribute* SlowLogParser::Put(SlowLogEvent& event, std::string_view key, std::string_view value) {
+  return Put(event, key, value, NameFilter::Hash(key));
+}
+
+Attribute* SlowLogParser::Put(SlowLogEvent& event, std::string_view key, std::string_view value,
+                              std::uint8_t hash) {
   // Keys the parser itself sets; an attribute pair with such a name overrides them, as in pt.
   switch (key.size()) {
     case 2:
@@ -1086,7 +1091,6 @@ Attribute* SlowLogParser::Put(SlowLogEvent& event, std::string_view key, std::st
   }
   // A later pair with the same name replaces the earlier one; a 256-bit filter of name hashes
   // skips the search for names not seen yet in this event.
-  const std::uint8_t hash = NameFilter::Hash(key);
   if (names_seen_.Has(hash)) {
     if (event.line_count > 0) {
       for (std::size_t l = 0; l < event.line_count; ++l) {
@@ -1121,7 +1125,7 @@ Attribute* SlowLogParser::Put(SlowLogEvent& event, std::string_view key, std::st
 }
 
 void SlowLogParser::PutTyped(SlowLogEvent& event, const CachedLine& entry, const CachedPair& pair) {
-  Attribute* a = Put(event, entry.Name(pair), entry.Text(pair));
+  Attribute* a = Put(event, entry.Name(pair), entry.Text(pair), pair.name_hash);
   if (a == nullptr) return;
   a->type = pair.type;
   a->number = pair.number;
@@ -1317,9 +1321,9 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
     std::string_view ts;
     UserHost uh;
     auto put_user_host = [&] {
-      Put(event, "user", uh.user);
-      Put(event, "host", uh.host.empty() || SameText(uh.host, "0") ? uh.ip : uh.host);
-      Put(event, "ip", uh.ip);
+      event.user = uh.user;  // (as Put() sets these keys)
+      event.host = uh.host.empty() || SameText(uh.host, "0") ? uh.ip : uh.host;
+      event.ip = uh.ip;
       if (!uh.thread_id.empty() && !SameText(uh.thread_id, "0"))
         Put(event, "Thread_id", uh.thread_id);
       event.has_user_host = true;

@@ -310,6 +310,9 @@ class SlowLogParser {
   // (a key the parser keeps elsewhere, like "db", or a pair dropped for lack of room). The
   // attribute is marked untyped (typed_).
   Attribute* Put(SlowLogEvent& event, std::string_view key, std::string_view value);
+  // Put() with the key's NameFilter::Hash already known.
+  Attribute* Put(SlowLogEvent& event, std::string_view key, std::string_view value,
+                 std::uint8_t hash);
   // Put() of a cached pair, with its type and number (the attribute is then marked typed).
   void PutTyped(SlowLogEvent& event, const CachedLine& entry, const CachedPair& pair);
   // A cached line's pairs into `event`: as one of its `lines` when grouping allows, else
