@@ -15,6 +15,7 @@
 #include <limits>
 #include <map>
 #include <unordered_map>
+#include <utility>
 
 #include "core/text.h"
 #include "digest/fingerprint.h"
@@ -1194,7 +1195,7 @@ nlohmann::json PtJsonReport(const DigestResult& result, const Ranking& ranking,
     files.push_back({{"name", Latin1(result.files[i])},
                      {"size", i < result.file_bytes.size() ? result.file_bytes[i] : 0}});
   }
-  global["files"] = files;
+  global["files"] = std::move(files);
   global["query_count"] = d.Global(d.orderby()).Count();
   global["unique_query_count"] = ag.Classes().size();
   // pt computes queries_per_second and concurrency with unix_timestamp, which its JSON
@@ -1216,7 +1217,7 @@ nlohmann::json PtJsonReport(const DigestResult& result, const Ranking& ranking,
       rate["error"] = Latin1("Invalid rate limit: " + min);
     }
     if (min != max) rate["diff"] = 1;
-    global["rate_limit"] = rate;
+    global["rate_limit"] = std::move(rate);
   }
   for (const Attr& a : d.all()) {
     if (Hidden(a.name)) continue;
@@ -1266,7 +1267,7 @@ nlohmann::json PtJsonReport(const DigestResult& result, const Ranking& ranking,
       } else {
         example["Query_time"] = nullptr;
       }
-      klass["example"] = example;
+      klass["example"] = std::move(example);
     }
     // metrics
     json metrics = json::object();
@@ -1339,11 +1340,14 @@ nlohmann::json PtJsonReport(const DigestResult& result, const Ranking& ranking,
       const auto distro = Distribution(qt.stats->number);
       klass["histograms"] = {{"Query_time", distro}};
     }
-    klass["metrics"] = metrics;
+    klass["metrics"] = std::move(metrics);
     if (!tables.empty()) klass["tables"] = tables;
-    classes.push_back(klass);
+    classes.push_back(std::move(klass));
   }
-  return {{"global", global}, {"classes", classes}};
+  json out = json::object();
+  out["global"] = std::move(global);
+  out["classes"] = std::move(classes);
+  return out;
 }
 
 std::string PtJsonText(const nlohmann::json& report) {
@@ -1409,7 +1413,7 @@ nlohmann::json JsonReport(const DigestResult& result, const Ranking& ranking,
     files.push_back({{"name", ValidUtf8(result.files[i])},
                      {"bytes", i < result.file_bytes.size() ? result.file_bytes[i] : 0}});
   }
-  out["files"] = files;
+  out["files"] = std::move(files);
 
   auto attributes_json = [&](const ClassStats& c, json& metrics, json& booleans, json* strings) {
     metrics = json::object();
@@ -1452,9 +1456,9 @@ nlohmann::json JsonReport(const DigestResult& result, const Ranking& ranking,
     overall["concurrency"] = conc;
     json metrics, booleans;
     attributes_json(ag.Overall(), metrics, booleans, nullptr);
-    overall["metrics"] = metrics;
-    overall["booleans"] = booleans;
-    out["overall"] = overall;
+    overall["metrics"] = std::move(metrics);
+    overall["booleans"] = std::move(booleans);
+    out["overall"] = std::move(overall);
   }
 
   json classes = json::array();
@@ -1472,9 +1476,9 @@ nlohmann::json JsonReport(const DigestResult& result, const Ranking& ranking,
     k["variance_to_mean"] = d.VarianceToMean(c);
     json metrics, booleans, strings;
     attributes_json(c, metrics, booleans, &strings);
-    k["metrics"] = metrics;
-    k["booleans"] = booleans;
-    k["strings"] = strings;
+    k["metrics"] = std::move(metrics);
+    k["booleans"] = std::move(booleans);
+    k["strings"] = std::move(strings);
     std::array<std::uint64_t, 8> histogram{};
     if (const View qt = d.Class(c, "Query_time"); qt.stats != nullptr)
       histogram = qt.stats->number.Decades();
@@ -1488,10 +1492,10 @@ nlohmann::json JsonReport(const DigestResult& result, const Ranking& ranking,
                          ? json(ValidUtf8(result.files[c.sample.file]))
                          : json(nullptr);
     sample["offset"] = c.sample.offset;
-    k["sample"] = sample;
-    classes.push_back(k);
+    k["sample"] = std::move(sample);
+    classes.push_back(std::move(k));
   }
-  out["classes"] = classes;
+  out["classes"] = std::move(classes);
 
   {
     std::uint64_t count = 0;
