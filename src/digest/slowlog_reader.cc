@@ -790,6 +790,22 @@ std::uint8_t SlowLogParser::NameFilter::Hash(std::string_view name) {
   return static_cast<std::uint8_t>(h >> 56);
 }
 
+// Whether Put() would put each of the entry's pairs as a new attribute, given names the
+// event does not have yet: none is a key Put() keeps elsewhere, none repeats in the line.
+bool SlowLogParser::PlainNames(const CachedLine& entry) {
+  for (std::size_t i = 0; i < entry.pair_count; ++i) {
+    const std::string_view name = entry.Name(entry.pairs[i]);
+    if (name == "ts" || name == "ip" || name == "db" || name == "arg" || name == "cmd" ||
+        name == "user" || name == "host") {
+      return false;
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (entry.Name(entry.pairs[j]) == name) return false;
+    }
+  }
+  return true;
+}
+
 bool SlowLogParser::CachedLine::AddPair(std::string_view text, std::string_view name,
                                         std::string_view value) {
   if (pair_count == kMaxCachedPairs) return false;
@@ -807,6 +823,7 @@ void SlowLogParser::CachedLine::Finish(std::string_view text, Kind k) {
   repeated = nullptr;
   groupable = true;
   names = {};
+  plain = PlainNames(*this);
   for (std::size_t i = 0; i < pair_count; ++i) {
     pairs[i].name_hash = NameFilter::Hash(Name(pairs[i]));
     names.Add(pairs[i].name_hash);
@@ -882,6 +899,7 @@ bool SlowLogParser::LineTemplate::Make(const CachedLine& entry) {
     pos = p.text_at + p.text_len;
   }
   line.assign(text);
+  plain = entry.plain;
   tail_at = static_cast<std::uint16_t>(pos);
   tail_len = static_cast<std::uint16_t>(text.size() - pos);
   slot_count = entry.pair_count;
@@ -1151,6 +1169,25 @@ void SlowLogParser::PutTyped(SlowLogEvent& event, const CachedLine& entry, const
   typed_.set(static_cast<std::size_t>(a - event.attributes.data()));
 }
 
+void SlowLogParser::PutPairs(SlowLogEvent& event, const CachedLine& entry) {
+  const std::size_t k = entry.pair_count;
+  if (entry.plain && !names_seen_.Intersects(entry.names) &&
+      event.attribute_count + grouped_pairs_ + k <= kMaxAttributes) {
+    for (std::size_t i = 0; i < k; ++i) {
+      const CachedPair& p = entry.pairs[i];
+      Attribute& a = event.attributes[event.attribute_count];
+      a.name = entry.Name(p);
+      a.text = entry.Text(p);
+      a.type = p.type;
+      a.number = p.number;
+      typed_.set(event.attribute_count++);
+    }
+    names_seen_.Add(entry.names);
+    return;
+  }
+  for (std::size_t i = 0; i < k; ++i) PutTyped(event, entry, entry.pairs[i]);
+}
+
 const RepeatedLine* SlowLogParser::Repeated(CachedLine& entry) {
   if (entry.repeated != nullptr || !entry.groupable) return entry.repeated;
   entry.groupable = false;
@@ -1222,8 +1259,9 @@ bool SlowLogParser::PutByTemplate(SlowLogEvent& event, const LineTemplate& t, st
   }
   store.pair_count = t.slot_count;
   store.names = t.names;
+  store.plain = t.plain;
   store.SetTemplated(line);
-  for (std::size_t i = 0; i < store.pair_count; ++i) PutTyped(event, store, store.pairs[i]);
+  PutPairs(event, store);
   return true;
 }
 
@@ -1260,7 +1298,7 @@ void SlowLogParser::PutLine(SlowLogEvent& event, CachedLine& entry) {
       }
     }
   }
-  for (std::size_t i = 0; i < entry.pair_count; ++i) PutTyped(event, entry, entry.pairs[i]);
+  PutPairs(event, entry);
 }
 
 void SlowLogParser::UngroupLines(SlowLogEvent& event) {
@@ -1442,9 +1480,7 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
       // (An attribute line is never an admin line: that one goes on in lower case.)
       if (store != nullptr && !StartsWith(line, "# Time: ") && not_user_host() &&
           store->SetAttributes(line)) {
-        for (std::size_t i = 0; i < store->pair_count; ++i) {
-          PutTyped(event, *store, store->pairs[i]);
-        }
+        PutPairs(event, *store);
         // (A line that cannot be a template leaves the position's template as it is.)
         templates_[line_index - 1].Make(*store);
       } else {
@@ -1461,9 +1497,7 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
       const std::string_view setting = line.substr(k, (semi == kNpos ? line.size() : semi) - k);
       // (A "SET" line is no Time, admin, attribute or "use" line.)
       if (store != nullptr && not_user_host() && store->SetSetting(line, setting)) {
-        for (std::size_t i = 0; i < store->pair_count; ++i) {
-          PutTyped(event, *store, store->pairs[i]);
-        }
+        PutPairs(event, *store);
         odd = store->set_fields % 2 == 1;
       } else {
         const std::size_t fields = SplitSetting(

@@ -240,7 +240,8 @@ class SlowLogParser {
     // when the line cannot be grouped: then `groupable` is false).
     const RepeatedLine* repeated = nullptr;
     bool groupable = true;
-    NameFilter names;  // every pair's name
+    NameFilter names;    // every pair's name
+    bool plain = false;  // PlainNames(*this)
     std::uint8_t pair_count = 0;
     std::size_t set_fields = 0;
     std::array<CachedPair, kMaxCachedPairs> pairs{};
@@ -290,6 +291,7 @@ class SlowLogParser {
     std::array<Slot, kMaxCachedPairs> slots{};
     std::uint16_t tail_at = 0, tail_len = 0;  // the text after the last value
     NameFilter names;
+    bool plain = false;  // (the line's CachedLine::plain)
 
     // Makes this the template of a cached attribute line; false (and no change) when the
     // line's values are not all plain numbers or its literals could take another branch (a
@@ -315,6 +317,10 @@ class SlowLogParser {
                  std::uint8_t hash);
   // Put() of a cached pair, with its type and number (the attribute is then marked typed).
   void PutTyped(SlowLogEvent& event, const CachedLine& entry, const CachedPair& pair);
+  // A cached line's pairs into `event`, typed, as PutTyped() one by one would: at once when
+  // the line is `plain` and the event has none of its names yet.
+  void PutPairs(SlowLogEvent& event, const CachedLine& entry);
+  static bool PlainNames(const CachedLine& entry);
   // A cached line's pairs into `event`: as one of its `lines` when grouping allows, else
   // pair by pair.
   void PutLine(SlowLogEvent& event, CachedLine& entry);
