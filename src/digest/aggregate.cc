@@ -1107,7 +1107,7 @@ void Aggregator::Add(const SlowLogEvent& event, std::size_t file) {
     }
   }
   if (db_present) {
-    im.last_db.assign(db);
+    if (!SameText(im.last_db, db)) im.last_db.assign(db);  // (the same db event after event)
     im.has_last_db = true;
   }
   db = im.last_db;

@@ -639,7 +639,7 @@ std::size_t SplitSetting(std::string_view s, F&& f) {
 // most 15 digits), read from the start of `s` up to the first other character and converted in
 // the same pass with ParseDouble's exact fast path (same digits, same division). Returns how
 // many characters it read; 0 when `s` does not start with such a number.
-std::size_t PlainDecimal(std::string_view s, double& number) {
+__attribute__((always_inline)) inline std::size_t PlainDecimal(std::string_view s, double& number) {
   if (s.empty() || !IsDigit(s[0])) return 0;
     // "0.000552", the form of every Query_time and Lock_time: the eight bytes at once (SWAR).
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
