@@ -398,6 +398,29 @@ std::size_t FindAnyHeaderNeedle(std::string_view s, std::size_t from) {
       mask &= mask - 1;
     }
   }
+  // The block that ends where the last needle can (n - 22 .. n - 7), overlapping the ones
+  // looked at; then only "ort:" fits, at n - 6 .. n - 4.
+  if (n >= 22 && i < n && i < n - 22 + 16) {
+    const std::size_t j = n - 22;
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + j));
+    const __m128i b3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + j + 3));
+    const __m128i b6 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + j + 6));
+    const __m128i m0 = _mm_and_si128(_mm_cmpeq_epi8(a, f0), _mm_cmpeq_epi8(b6, l0));
+    const __m128i m1 = _mm_and_si128(_mm_cmpeq_epi8(a, f1), _mm_cmpeq_epi8(b3, l1));
+    const __m128i m2 = _mm_and_si128(_mm_cmpeq_epi8(a, f2), _mm_cmpeq_epi8(b6, l2));
+    unsigned mask =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(m0, m1), m2)));
+    if (i > j) mask &= ~((1U << (i - j)) - 1);  // (positions before i were looked at)
+    while (mask != 0) {
+      const std::size_t at = j + static_cast<std::size_t>(__builtin_ctz(mask));
+      if (QualifiedHeaderNeedleAt(s, at)) return at;
+      mask &= mask - 1;
+    }
+    for (i = std::max(i, n - 6); i + 4 <= n; ++i) {
+      if (d[i] == 'o' && QualifiedHeaderNeedleAt(s, i)) return i;
+    }
+    return kNpos;
+  }
 #endif
   // The rest (a short statement is all rest): byte by byte, the needles' first bytes.
   for (; i < s.size(); ++i) {

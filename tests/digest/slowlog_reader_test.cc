@@ -576,6 +576,41 @@ TEST(SlowLogFlavors, ServerHeaderInTheMiddleSplitsEvents) {
   EXPECT_EQ(p.stats.server_headers, 3u);
 }
 
+// A start-up header line inside a statement is found wherever it lies: at every distance from
+// the statement's start and end (the search reads 16 or 32 bytes at a time, and the last bytes
+// of a statement as an overlapping block), it is removed as pt removes it, and the events are
+// those of the log without it.
+TEST(SlowLogFlavors, ServerHeaderLineAtEveryOffsetOfAStatement) {
+  const std::vector<std::string> headers = {
+      "/usr/sbin/mysqld, Version: 5.7.44-log (MySQL Community Server (GPL)). started with:\n",
+      "Tcp port: 3306  Unix socket: /var/run/mysqld/mysqld.sock\n",
+      "Time                 Id Command    Argument\n",
+  };
+  std::size_t cases = 0;
+  for (const std::string& header : headers) {
+    for (const std::size_t before : {0, 1, 7, 16, 33}) {
+      for (std::size_t after = 0; after <= 40; ++after) {
+        const std::string start =
+            "# Time: 071015 21:43:52\n# Query_time: 1\nselect " + std::string(before, 'y') + "\n";
+        const std::string end = std::string(after, 'x') +
+                                ";\n# Time: 071015 21:43:53\n"
+                                "# Query_time: 2\nselect 2;\n";
+        const Parsed with = ParseText(start + header + end);
+        const Parsed without = ParseText(start + end);
+        SCOPED_TRACE(header + " before " + std::to_string(before) + " after " +
+                     std::to_string(after));
+        ASSERT_EQ(with.events.size(), without.events.size());
+        for (std::size_t i = 0; i < with.events.size(); ++i) {
+          EXPECT_EQ(with.events[i].arg, without.events[i].arg);
+        }
+        EXPECT_EQ(with.stats.server_headers, 1u);
+        ++cases;
+      }
+    }
+  }
+  EXPECT_EQ(cases, 3u * 5u * 41u);
+}
+
 TEST(SlowLogFlavors, HeaderOnlyRecordBecomesNoQueryEvent) {
   // pt's "NULL query" case (Launchpad 1082599): the next event's header follows directly.
   const std::string log =
