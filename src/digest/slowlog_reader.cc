@@ -139,16 +139,37 @@ bool IsPtNumber(std::string_view v) {
 constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                              1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-double ParseDouble(std::string_view v) {
-  if (!v.empty() && v[0] == '+') v.remove_prefix(1);
-  // Fast path, exact: at most 15 significant digits and no exponent, so the mantissa and the
-  // power of ten are exact doubles and one correctly rounded division gives the nearest value.
-  std::size_t i = v.empty() || v[0] != '-' ? 0 : 1;
+// The usual numeric form of a value, "12" or "0.000123" (digits, then maybe a '.' and digits; at
+// most 15 digits), read from the start of `s` up to the first other character and converted in
+// the same pass with ParseDouble's exact fast path (same digits, same division). Returns how
+// many characters it read; 0 when `s` does not start with such a number.
+__attribute__((always_inline)) inline std::size_t PlainDecimal(std::string_view s, double& number) {
+  if (s.empty() || !IsDigit(s[0])) return 0;
+    // "0.000552", the form of every Query_time and Lock_time: the eight bytes at once (SWAR).
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (s.size() >= 9 && s[1] == '.' && !IsDigit(s[8]) && s[8] != '.') {
+    std::uint64_t x = 0;
+    std::memcpy(&x, s.data(), 8);  // (little-endian: s[0] is the low byte)
+    // '0', s[0], s[2..7]: the seven digits as one eight-digit number
+    const std::uint64_t v = (x & 0xFFFFFFFFFFFF0000ULL) | ((x & 0xFF) << 8) | 0x30;
+    if ((((v & 0xF0F0F0F0F0F0F0F0ULL) |
+          (((v + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) == 0x3333333333333333ULL)) {
+      std::uint64_t d = v - 0x3030303030303030ULL;
+      d = (d * 10) + (d >> 8);
+      d = (((d & 0x000000FF000000FFULL) * 0x000F424000000064ULL) +
+           (((d >> 16) & 0x000000FF000000FFULL) * 0x0000271000000001ULL)) >>
+          32;
+      number = static_cast<double>(static_cast<std::int64_t>(d)) / kPow10[6];
+      return 8;
+    }
+  }
+#endif
   std::uint64_t mantissa = 0;
   int digits = 0;
   int fraction = -1;
-  for (; i < v.size(); ++i) {
-    const char c = v[i];
+  std::size_t i = 0;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
     if (IsDigit(c)) {
       mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
       ++digits;
@@ -159,9 +180,22 @@ double ParseDouble(std::string_view v) {
       break;
     }
   }
-  if (i == v.size() && digits > 0 && digits <= 15) {
-    const double value = static_cast<double>(mantissa) / kPow10[fraction < 0 ? 0 : fraction];
-    return v[0] == '-' ? -value : value;
+  if (digits > 15) return 0;
+  // (mantissa < 10^15: the signed conversion is exact and cheaper than the unsigned one)
+  number = static_cast<double>(static_cast<std::int64_t>(mantissa)) /
+           kPow10[fraction < 0 ? 0 : fraction];
+  return i;
+}
+
+double ParseDouble(std::string_view v) {
+  if (!v.empty() && v[0] == '+') v.remove_prefix(1);
+  // Fast path, exact: at most 15 significant digits and no exponent, so the mantissa and the
+  // power of ten are exact doubles and one correctly rounded division gives the nearest value.
+  const bool negative = !v.empty() && v[0] == '-';
+  const std::string_view unsigned_part = v.substr(negative ? 1 : 0);
+  double value = 0;
+  if (!unsigned_part.empty() && PlainDecimal(unsigned_part, value) == unsigned_part.size()) {
+    return negative ? -value : value;
   }
   double out = 0;
   std::from_chars(v.data(), v.data() + v.size(), out);
@@ -383,39 +417,34 @@ std::size_t FindAnyHeaderNeedle(std::string_view s, std::size_t from) {
   const __m128i f0 = _mm_set1_epi8('m'), l0 = _mm_set1_epi8(',');  // mysqld,
   const __m128i f1 = _mm_set1_epi8('o'), l1 = _mm_set1_epi8(':');  // ort:
   const __m128i f2 = _mm_set1_epi8('C'), l2 = _mm_set1_epi8('d');  // Command
-  for (; i + 16 + 6 <= n; i += 16) {
-    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i));
-    const __m128i b3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i + 3));
-    const __m128i b6 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i + 6));
-    const __m128i m0 = _mm_and_si128(_mm_cmpeq_epi8(a, f0), _mm_cmpeq_epi8(b6, l0));
-    const __m128i m1 = _mm_and_si128(_mm_cmpeq_epi8(a, f1), _mm_cmpeq_epi8(b3, l1));
-    const __m128i m2 = _mm_and_si128(_mm_cmpeq_epi8(a, f2), _mm_cmpeq_epi8(b6, l2));
-    unsigned mask =
-        static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(m0, m1), m2)));
-    while (mask != 0) {
-      const std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(mask));
-      if (QualifiedHeaderNeedleAt(s, at)) return at;
-      mask &= mask - 1;
-    }
-  }
-  // The block that ends where the last needle can (n - 22 .. n - 7), overlapping the ones
-  // looked at; then only "ort:" fits, at n - 6 .. n - 4.
-  if (n >= 22 && i < n && i < n - 22 + 16) {
-    const std::size_t j = n - 22;
+  // The candidates among the 16 positions from j (reads d[j, j + 22)).
+  auto candidates = [&](std::size_t j) {
     const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + j));
     const __m128i b3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + j + 3));
     const __m128i b6 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + j + 6));
     const __m128i m0 = _mm_and_si128(_mm_cmpeq_epi8(a, f0), _mm_cmpeq_epi8(b6, l0));
     const __m128i m1 = _mm_and_si128(_mm_cmpeq_epi8(a, f1), _mm_cmpeq_epi8(b3, l1));
     const __m128i m2 = _mm_and_si128(_mm_cmpeq_epi8(a, f2), _mm_cmpeq_epi8(b6, l2));
-    unsigned mask =
-        static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(m0, m1), m2)));
-    if (i > j) mask &= ~((1U << (i - j)) - 1);  // (positions before i were looked at)
-    while (mask != 0) {
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(m0, m1), m2)));
+  };
+  // The first qualified candidate of `mask` (positions from j), or kNpos.
+  auto first_qualified = [&](std::size_t j, unsigned mask) {
+    for (; mask != 0; mask &= mask - 1) {
       const std::size_t at = j + static_cast<std::size_t>(__builtin_ctz(mask));
       if (QualifiedHeaderNeedleAt(s, at)) return at;
-      mask &= mask - 1;
     }
+    return kNpos;
+  };
+  for (; i + 16 + 6 <= n; i += 16) {
+    if (const std::size_t at = first_qualified(i, candidates(i)); at != kNpos) return at;
+  }
+  // The block that ends where the last needle can (n - 22 .. n - 7), overlapping the ones
+  // looked at; then only "ort:" fits, at n - 6 .. n - 4.
+  if (n >= 22 && i < n && i < n - 22 + 16) {
+    const std::size_t j = n - 22;
+    unsigned mask = candidates(j);
+    if (i > j) mask &= ~((1U << (i - j)) - 1);  // (positions before i were looked at)
+    if (const std::size_t at = first_qualified(j, mask); at != kNpos) return at;
     for (i = std::max(i, n - 6); i + 4 <= n; ++i) {
       if (d[i] == 'o' && QualifiedHeaderNeedleAt(s, i)) return i;
     }
@@ -656,54 +685,6 @@ std::size_t SplitSetting(std::string_view s, F&& f) {
   if (total > count) return total;  // absurdly many settings: parity is all that matters
   for (std::size_t k = 0; k + 1 < count; k += 2) f(fields[k], fields[k + 1]);
   return total;
-}
-
-// The usual numeric form of a value, "12" or "0.000123" (digits, then maybe a '.' and digits; at
-// most 15 digits), read from the start of `s` up to the first other character and converted in
-// the same pass with ParseDouble's exact fast path (same digits, same division). Returns how
-// many characters it read; 0 when `s` does not start with such a number.
-__attribute__((always_inline)) inline std::size_t PlainDecimal(std::string_view s, double& number) {
-  if (s.empty() || !IsDigit(s[0])) return 0;
-    // "0.000552", the form of every Query_time and Lock_time: the eight bytes at once (SWAR).
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  if (s.size() >= 9 && s[1] == '.' && !IsDigit(s[8]) && s[8] != '.') {
-    std::uint64_t x = 0;
-    std::memcpy(&x, s.data(), 8);  // (little-endian: s[0] is the low byte)
-    // '0', s[0], s[2..7]: the seven digits as one eight-digit number
-    const std::uint64_t v = (x & 0xFFFFFFFFFFFF0000ULL) | ((x & 0xFF) << 8) | 0x30;
-    if ((((v & 0xF0F0F0F0F0F0F0F0ULL) |
-          (((v + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) == 0x3333333333333333ULL)) {
-      std::uint64_t d = v - 0x3030303030303030ULL;
-      d = (d * 10) + (d >> 8);
-      d = (((d & 0x000000FF000000FFULL) * 0x000F424000000064ULL) +
-           (((d >> 16) & 0x000000FF000000FFULL) * 0x0000271000000001ULL)) >>
-          32;
-      number = static_cast<double>(static_cast<std::int64_t>(d)) / kPow10[6];
-      return 8;
-    }
-  }
-#endif
-  std::uint64_t mantissa = 0;
-  int digits = 0;
-  int fraction = -1;
-  std::size_t i = 0;
-  for (; i < s.size(); ++i) {
-    const char c = s[i];
-    if (IsDigit(c)) {
-      mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
-      ++digits;
-      if (fraction >= 0) ++fraction;
-    } else if (c == '.' && fraction < 0) {
-      fraction = 0;
-    } else {
-      break;
-    }
-  }
-  if (digits > 15) return 0;
-  // (mantissa < 10^15: the signed conversion is exact and cheaper than the unsigned one)
-  number = static_cast<double>(static_cast<std::int64_t>(mantissa)) /
-           kPow10[fraction < 0 ? 0 : fraction];
-  return i;
 }
 
 void TypeAttribute(Attribute& a) {
