@@ -706,11 +706,14 @@ void TypeAttribute(Attribute& a) {
   }
 }
 
-// Names Put() keeps outside the attributes (and Query_time, which the parser checks).
-bool KeptApart(std::string_view name) {
+// Names Put() keeps outside the attributes.
+bool ParserKey(std::string_view name) {
   return name == "ts" || name == "ip" || name == "db" || name == "arg" || name == "cmd" ||
-         name == "user" || name == "host" || name == "Query_time";
+         name == "user" || name == "host";
 }
+
+// ParserKey() names, and Query_time, which the parser checks.
+bool KeptApart(std::string_view name) { return ParserKey(name) || name == "Query_time"; }
 
 // strerror is not thread-safe; std::error_code's message is.
 std::string ErrnoText(int err) { return std::error_code(err, std::generic_category()).message(); }
@@ -799,10 +802,7 @@ std::uint8_t SlowLogParser::NameFilter::Hash(std::string_view name) {
 bool SlowLogParser::PlainNames(const CachedLine& entry) {
   for (std::size_t i = 0; i < entry.pair_count; ++i) {
     const std::string_view name = entry.Name(entry.pairs[i]);
-    if (name == "ts" || name == "ip" || name == "db" || name == "arg" || name == "cmd" ||
-        name == "user" || name == "host") {
-      return false;
-    }
+    if (ParserKey(name)) return false;
     for (std::size_t j = 0; j < i; ++j) {
       if (entry.Name(entry.pairs[j]) == name) return false;
     }
