@@ -752,19 +752,14 @@ struct Aggregator::Impl {
                                            : kNotLooked;
   }
   // The id of an attribute name, or -1 when it has none yet: through a small cache of names
-  // (direct-mapped by a hash of the name's ends), then the aggregator's map.
+  // (direct-mapped by AttributeNameHash), then the aggregator's map.
   struct NameId {
     std::string name;
     int id = -1;
   };
   std::array<NameId, 256> name_ids;
   int KnownId(std::string_view name, const StringKeyMap<int>& ids) {
-    const std::size_t len = name.size();
-    std::uint64_t a = 0, b = 0;
-    std::memcpy(&a, name.data(), std::min<std::size_t>(len, 8));
-    if (len > 8) std::memcpy(&b, name.data() + len - 8, 8);
-    NameId& slot =
-        name_ids[((a ^ (b * 0x9E3779B97F4A7C15ULL) ^ len) * 0xFF51AFD7ED558CCDULL) >> 56];
+    NameId& slot = name_ids[AttributeNameHash(name)];
     if (slot.id >= 0 && SameText(slot.name, name)) return slot.id;
     const auto it = ids.find(name);
     if (it == ids.end()) return -1;

@@ -784,19 +784,6 @@ std::size_t NextEventBoundary(std::string_view text, std::size_t offset) {
 
 // --- SlowLogParser::NameFilter / CachedLine ------------------------------------------------
 
-std::uint8_t SlowLogParser::NameFilter::Hash(std::string_view name) {
-  const std::size_t n = name.size();
-  std::uint64_t a = 0, b = 0;
-  if (n >= 8) {
-    std::memcpy(&a, name.data(), 8);
-    std::memcpy(&b, name.data() + n - 8, 8);
-  } else {
-    std::memcpy(&a, name.data(), n);
-  }
-  const std::uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ULL) ^ n) * 0xFF51AFD7ED558CCDULL;
-  return static_cast<std::uint8_t>(h >> 56);
-}
-
 // Whether Put() would put each of the entry's pairs as a new attribute, given names the
 // event does not have yet: none is a key Put() keeps elsewhere, none repeats in the line.
 bool SlowLogParser::PlainNames(const CachedLine& entry) {

@@ -36,6 +36,7 @@
 #include <bitset>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -62,6 +63,21 @@ struct Attribute {
   AttributeType type = AttributeType::kString;
   double number = 0;  // kNumber: the value; kBool: 1 (Yes) or 0 (No); kString: 0
 };
+
+// An 8-bit hash of an attribute name (its first and last 8 bytes and its length): the parser's
+// filter of the names an event has, and the aggregator's cache of name ids, use it.
+inline std::uint8_t AttributeNameHash(std::string_view name) {
+  const std::size_t n = name.size();
+  std::uint64_t a = 0, b = 0;
+  if (n >= 8) {
+    std::memcpy(&a, name.data(), 8);
+    std::memcpy(&b, name.data() + n - 8, 8);
+  } else {
+    std::memcpy(&a, name.data(), n);
+  }
+  const std::uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ULL) ^ n) * 0xFF51AFD7ED558CCDULL;
+  return static_cast<std::uint8_t>(h >> 56);
+}
 
 // Attributes kept per event; pairs beyond this are dropped and counted
 // (SlowLogStats::attributes_dropped). Real logs carry at most ~40.
@@ -204,7 +220,7 @@ class SlowLogParser {
   // A 256-bit filter of attribute names (Put()'s test whether an event may have a name).
   struct NameFilter {
     std::array<std::uint64_t, 4> words{};
-    static std::uint8_t Hash(std::string_view name);
+    static std::uint8_t Hash(std::string_view name) { return AttributeNameHash(name); }
     bool Has(std::uint8_t h) const { return ((words[h >> 6] >> (h & 63)) & 1) != 0; }
     void Add(std::uint8_t h) { words[h >> 6] |= std::uint64_t{1} << (h & 63); }
     bool Intersects(const NameFilter& o) const {
