@@ -17,6 +17,34 @@ if(DBRUNBOOK_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# Profile-guided optimisation (GCC) of the modules in DBRUNBOOK_PGO_MODULES: GENERATE builds
+# them instrumented (running the program writes profiles to DBRUNBOOK_PGO_DIR), USE builds them
+# optimised with those profiles. scripts/pgo-build runs the whole cycle; see README, Development.
+set(DBRUNBOOK_PGO "" CACHE STRING "Profile-guided build: GENERATE, USE or empty (off)")
+set_property(CACHE DBRUNBOOK_PGO PROPERTY STRINGS "" GENERATE USE)
+set(DBRUNBOOK_PGO_DIR "${CMAKE_BINARY_DIR}/pgo-profile" CACHE PATH "Where profiles are written and read")
+set(DBRUNBOOK_PGO_MODULES digest CACHE STRING "Modules built with the profiles")
+set(DBRUNBOOK_PGO_OPTIONS "")
+if(DBRUNBOOK_PGO)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    message(FATAL_ERROR "DBRUNBOOK_PGO is for GCC (its profile format); this is ${CMAKE_CXX_COMPILER_ID}")
+  endif()
+  if(DBRUNBOOK_PGO STREQUAL "GENERATE")
+    set(DBRUNBOOK_PGO_OPTIONS -fprofile-generate -fprofile-update=single -fprofile-dir=${DBRUNBOOK_PGO_DIR})
+    add_link_options(-fprofile-generate)
+  elseif(DBRUNBOOK_PGO STREQUAL "USE")
+    # A function the training never ran is optimised as without profiles (partial training);
+    # a source changed since the training loses its profile with a warning, not an error. The
+    # warnings GCC's flow analysis gives after profile-guided inlining (format-truncation,
+    # free-nonheap-object: false positives in GCC 12) stay warnings; the other builds keep -Werror.
+    set(DBRUNBOOK_PGO_OPTIONS -fprofile-use -fprofile-dir=${DBRUNBOOK_PGO_DIR} -fprofile-partial-training
+        -Wno-missing-profile -Wno-error=coverage-mismatch -Wno-error=format-truncation
+        -Wno-error=free-nonheap-object)
+  else()
+    message(FATAL_ERROR "DBRUNBOOK_PGO is GENERATE, USE or empty, not '${DBRUNBOOK_PGO}'")
+  endif()
+endif()
+
 # dbrunbook_module(NAME SOURCES a.cc b.cc DEPS other_module fmt::fmt ...)
 # One static library per module folder under src/, target name dbrunbook_<NAME>.
 function(dbrunbook_module name)
@@ -24,6 +52,9 @@ function(dbrunbook_module name)
   add_library(dbrunbook_${name} STATIC ${ARG_SOURCES})
   target_include_directories(dbrunbook_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_compile_options(dbrunbook_${name} PRIVATE ${DBRUNBOOK_WARNINGS})
+  if(name IN_LIST DBRUNBOOK_PGO_MODULES)
+    target_compile_options(dbrunbook_${name} PRIVATE ${DBRUNBOOK_PGO_OPTIONS})
+  endif()
   target_link_libraries(dbrunbook_${name} PUBLIC ${ARG_DEPS})
 endfunction()
 

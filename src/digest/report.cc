@@ -37,10 +37,13 @@ template <typename... Args>
 std::string Sprintf(const char* format, Args... args) {
   const int n =
       std::snprintf(nullptr, 0, format, args...);  // NOLINT(cppcoreguidelines-pro-type-vararg)
-  std::string out(static_cast<std::size_t>(std::max(n, 0)), '\0');
-  if (n > 0)
-    std::snprintf(out.data(), out.size() + 1, format,
-                  args...);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  if (n <= 0) return {};
+  // n + 1 bytes written, the terminating NUL then dropped: a buffer the size snprintf asks for
+  // (GCC's -Wformat-truncation cannot see that n is the length, and says so in a PGO build).
+  std::string out(static_cast<std::size_t>(n) + 1, '\0');
+  std::snprintf(out.data(), out.size(), format,
+                args...);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  out.pop_back();
   return out;
 }
 
