@@ -295,7 +295,7 @@ int RunDigest(Env& env, const GlobalOptions& global, const DigestCommandOptions&
 
   const digest::Ranking ranking = digest::RankForReport(result->aggregator, *order_by, *limit);
   if (options.format == "json") {
-    env.out << digest::JsonReport(*result, ranking, report).dump(2) << "\n";
+    env.out << digest::JsonReportText(*result, ranking, report);
   } else if (options.format == "pt-json") {
     env.out << digest::PtJsonText(digest::PtJsonReport(*result, ranking, report));
   } else {

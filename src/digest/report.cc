@@ -19,6 +19,7 @@
 
 #include "core/text.h"
 #include "digest/fingerprint.h"
+#include "digest/json_writer.h"
 #include "digest/query_parser.h"
 
 namespace dbrunbook::digest {
@@ -1362,23 +1363,104 @@ std::string PtJsonText(const nlohmann::json& report) {
 
 namespace {
 
-nlohmann::json MetricsJson(const Metrics& m) {
-  return {{"count", m.count},
-          {"sum", m.sum},
-          {"min", m.min},
-          {"max", m.max},
-          {"avg", m.count != 0 ? m.sum / static_cast<double>(m.count) : 0.0},
-          {"p95", m.p95},
-          {"stddev", m.stddev},
-          {"median", m.median}};
+// Written in nlohmann::json dump()'s key order (std::map's: byte order), which the report had
+// when it was a nlohmann::json tree; JsonReport() still gives that tree.
+void WriteMetrics(JsonWriter& w, const Metrics& m) {
+  w.BeginObject();
+  w.Member("avg", m.count != 0 ? m.sum / static_cast<double>(m.count) : 0.0);
+  w.Member("count", m.count);
+  w.Member("max", m.max);
+  w.Member("median", m.median);
+  w.Member("min", m.min);
+  w.Member("p95", m.p95);
+  w.Member("stddev", m.stddev);
+  w.Member("sum", m.sum);
+  w.EndObject();
 }
 
 std::string JsonName(const std::string& name) { return name == "bytes" ? "Query_length" : name; }
 
-nlohmann::json TimeRangeJson(const TimeRange& t) {
-  if (!t.present) return nullptr;
-  return {{"min", ValidUtf8(ParseTimestamp(t.min_text))},
-          {"max", ValidUtf8(ParseTimestamp(t.max_text))}};
+void WriteTimeRange(JsonWriter& w, const TimeRange& t) {
+  if (!t.present) {
+    w.Null();
+    return;
+  }
+  w.BeginObject();
+  w.Member("max", ValidUtf8(ParseTimestamp(t.max_text)));
+  w.Member("min", ValidUtf8(ParseTimestamp(t.min_text)));
+  w.EndObject();
+}
+
+// An attribute of a class, under the name the JSON gives it.
+struct NamedView {
+  std::string name;
+  View view;
+};
+
+// The class's attributes of one kind that it has, by name in byte order; of two with the same
+// JSON name (bytes and a logged Query_length) the later in d.all() order, as a map assignment
+// would keep.
+std::vector<NamedView> AttributesOfKind(const Digest& d, const ClassStats& c, AttributeKind kind) {
+  std::vector<NamedView> out;
+  for (const Attr& a : d.all()) {
+    if (a.kind != kind || Hidden(a.name)) continue;
+    const View v = d.Class(c, a.name);
+    if (v.Exists()) out.push_back({ValidUtf8(JsonName(a.name)), v});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const NamedView& a, const NamedView& b) { return a.name < b.name; });
+  std::vector<NamedView> unique;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (i + 1 < out.size() && out[i + 1].name == out[i].name) continue;
+    unique.push_back(std::move(out[i]));
+  }
+  return unique;
+}
+
+void WriteBooleans(JsonWriter& w, const Digest& d, const ClassStats& c) {
+  w.Key("booleans");
+  w.BeginObject();
+  for (const NamedView& a : AttributesOfKind(d, c, AttributeKind::kBool)) {
+    w.Key(a.name);
+    w.BeginObject();
+    w.Member("count", a.view.Count());
+    w.Member("yes", a.view.stats->boolean.yes);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+void WriteNumbers(JsonWriter& w, const Digest& d, const ClassStats& c) {
+  w.Key("metrics");
+  w.BeginObject();
+  for (const NamedView& a : AttributesOfKind(d, c, AttributeKind::kNumber)) {
+    w.Key(a.name);
+    WriteMetrics(w, a.view.stats->number.Compute());
+  }
+  w.EndObject();
+}
+
+void WriteStrings(JsonWriter& w, const Digest& d, const ClassStats& c) {
+  w.Key("strings");
+  w.BeginObject();
+  for (const NamedView& a : AttributesOfKind(d, c, AttributeKind::kString)) {
+    const StringStats& text = a.view.stats->text;
+    w.Key(a.name);
+    w.BeginObject();
+    w.Member("complete", text.complete());
+    w.Member("distinct", text.distinct());
+    w.Key("top");
+    w.BeginArray();
+    for (const auto& [value, n] : text.Top(10)) {
+      w.BeginObject();
+      w.Member("count", n);
+      w.Member("value", ValidUtf8(value));
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndObject();
 }
 
 std::string OrderByText(const OrderBy& o) {
@@ -1397,108 +1479,81 @@ std::string OrderByText(const OrderBy& o) {
   return o.attribute;
 }
 
+void WriteClass(JsonWriter& w, const DigestResult& result, const Digest& d, const RankedClass& r) {
+  const ClassStats& c = d.ClassAt(r.index);
+  const auto [qps, conc] = d.Rates(c, false);
+  w.BeginObject();
+  WriteBooleans(w, d, c);
+  w.Member("concurrency", conc);
+  w.Member("count", c.count);
+  w.Member("fingerprint", ValidUtf8(c.key));
+  std::array<std::uint64_t, 8> histogram{};
+  if (const View qt = d.Class(c, "Query_time"); qt.stats != nullptr)
+    histogram = qt.stats->number.Decades();
+  w.Key("histogram");
+  w.BeginArray();
+  for (const std::uint64_t n : histogram) w.Unsigned(n);
+  w.EndArray();
+  WriteNumbers(w, d, c);
+  w.Member("qps", qps);
+  w.Member("query_id", QueryId(c.key));
+  w.Member("rank", r.rank);
+  w.Key("sample");
+  w.BeginObject();
+  w.Key("db");
+  if (c.sample.db.empty())
+    w.Null();
+  else
+    w.String(ValidUtf8(c.sample.db));
+  w.Key("file");
+  if (c.sample.file < result.files.size())
+    w.String(ValidUtf8(result.files[c.sample.file]));
+  else
+    w.Null();
+  w.Member("offset", c.sample.offset);
+  w.Member("query", ValidUtf8(c.sample.arg));
+  w.Key("ts");
+  if (c.sample.ts.empty())
+    w.Null();
+  else
+    w.String(ValidUtf8(ParseTimestamp(c.sample.ts)));
+  w.EndObject();
+  WriteStrings(w, d, c);
+  w.Key("time_range");
+  WriteTimeRange(w, c.time);
+  w.Member("variance_to_mean", d.VarianceToMean(c));
+  w.EndObject();
+}
+
 }  // namespace
 
-nlohmann::json JsonReport(const DigestResult& result, const Ranking& ranking,
-                          const ReportOptions& options) {
-  using nlohmann::json;
+std::string JsonReportText(const DigestResult& result, const Ranking& ranking,
+                           const ReportOptions& options) {
   const Digest d(result, options);
   const Aggregator& ag = d.ag();
-  json out = json::object();
-  out["schema"] = "dbrunbook.digest";
-  out["version"] = 1;
-  out["group_by"] = std::string(d.groupby());
+  std::string text;
+  JsonWriter w(text);
+  w.BeginObject();  // members in byte order of their keys
+
+  w.Key("classes");
+  w.BeginArray();
+  for (const RankedClass& r : ranking.top) WriteClass(w, result, d, r);
+  w.EndArray();
+
+  w.Key("files");
+  w.BeginArray();
+  for (std::size_t i = 0; i < result.files.size(); ++i) {
+    w.BeginObject();
+    w.Member("bytes", i < result.file_bytes.size() ? result.file_bytes[i] : 0);
+    w.Member("name", ValidUtf8(result.files[i]));
+    w.EndObject();
+  }
+  w.EndArray();
+
+  w.Member("group_by", d.groupby());
   OrderBy used = options.order_by;
   used.attribute = d.orderby();
-  out["order_by"] = ValidUtf8(OrderByText(used));
-  json files = json::array();
-  for (std::size_t i = 0; i < result.files.size(); ++i) {
-    files.push_back({{"name", ValidUtf8(result.files[i])},
-                     {"bytes", i < result.file_bytes.size() ? result.file_bytes[i] : 0}});
-  }
-  out["files"] = std::move(files);
-
-  auto attributes_json = [&](const ClassStats& c, json& metrics, json& booleans, json* strings) {
-    metrics = json::object();
-    booleans = json::object();
-    if (strings != nullptr) *strings = json::object();
-    for (const Attr& a : d.all()) {
-      if (Hidden(a.name)) continue;
-      const View v = d.Class(c, a.name);
-      if (!v.Exists()) continue;
-      const std::string name = ValidUtf8(JsonName(a.name));
-      switch (a.kind) {
-        case AttributeKind::kNumber:
-          metrics[name] = MetricsJson(v.stats->number.Compute());
-          break;
-        case AttributeKind::kBool:
-          booleans[name] = {{"yes", v.stats->boolean.yes}, {"count", v.Count()}};
-          break;
-        case AttributeKind::kString:
-          if (strings != nullptr) {
-            json top = json::array();
-            for (const auto& [value, n] : v.stats->text.Top(10)) {
-              top.push_back({{"value", ValidUtf8(value)}, {"count", n}});
-            }
-            (*strings)[name] = {{"top", top},
-                                {"distinct", v.stats->text.distinct()},
-                                {"complete", v.stats->text.complete()}};
-          }
-          break;
-      }
-    }
-  };
-
-  {
-    json overall = json::object();
-    const auto [qps, conc] = d.Rates(ag.Overall(), true);
-    overall["events"] = d.Global(d.orderby()).Count();
-    overall["unique"] = ag.Classes().size();
-    overall["time_range"] = TimeRangeJson(ag.Overall().time);
-    overall["qps"] = qps;
-    overall["concurrency"] = conc;
-    json metrics, booleans;
-    attributes_json(ag.Overall(), metrics, booleans, nullptr);
-    overall["metrics"] = std::move(metrics);
-    overall["booleans"] = std::move(booleans);
-    out["overall"] = std::move(overall);
-  }
-
-  json classes = json::array();
-  for (const RankedClass& r : ranking.top) {
-    const ClassStats& c = d.ClassAt(r.index);
-    json k = json::object();
-    k["rank"] = r.rank;
-    k["query_id"] = QueryId(c.key);
-    k["fingerprint"] = ValidUtf8(c.key);
-    k["count"] = c.count;
-    k["time_range"] = TimeRangeJson(c.time);
-    const auto [qps, conc] = d.Rates(c, false);
-    k["qps"] = qps;
-    k["concurrency"] = conc;
-    k["variance_to_mean"] = d.VarianceToMean(c);
-    json metrics, booleans, strings;
-    attributes_json(c, metrics, booleans, &strings);
-    k["metrics"] = std::move(metrics);
-    k["booleans"] = std::move(booleans);
-    k["strings"] = std::move(strings);
-    std::array<std::uint64_t, 8> histogram{};
-    if (const View qt = d.Class(c, "Query_time"); qt.stats != nullptr)
-      histogram = qt.stats->number.Decades();
-    k["histogram"] = histogram;
-    json sample = json::object();
-    sample["query"] = ValidUtf8(c.sample.arg);
-    sample["db"] = c.sample.db.empty() ? json(nullptr) : json(ValidUtf8(c.sample.db));
-    sample["ts"] =
-        c.sample.ts.empty() ? json(nullptr) : json(ValidUtf8(ParseTimestamp(c.sample.ts)));
-    sample["file"] = c.sample.file < result.files.size()
-                         ? json(ValidUtf8(result.files[c.sample.file]))
-                         : json(nullptr);
-    sample["offset"] = c.sample.offset;
-    k["sample"] = std::move(sample);
-    classes.push_back(std::move(k));
-  }
-  out["classes"] = std::move(classes);
+  w.Member("order_by", ValidUtf8(OrderByText(used)));
 
   {
     std::uint64_t count = 0;
@@ -1508,27 +1563,61 @@ nlohmann::json JsonReport(const DigestResult& result, const Ranking& ranking,
       count += c.count;
       query_time += ClassQueryTimeSum(d, c);
     }
-    out["other"] = {
-        {"classes", ranking.other.size()}, {"count", count}, {"Query_time", query_time}};
+    w.Key("other");
+    w.BeginObject();
+    w.Member("Query_time", query_time);
+    w.Member("classes", ranking.other.size());
+    w.Member("count", count);
+    w.EndObject();
+  }
+
+  {
+    const auto [qps, conc] = d.Rates(ag.Overall(), true);
+    w.Key("overall");
+    w.BeginObject();
+    WriteBooleans(w, d, ag.Overall());
+    w.Member("concurrency", conc);
+    w.Member("events", d.Global(d.orderby()).Count());
+    WriteNumbers(w, d, ag.Overall());
+    w.Member("qps", qps);
+    w.Key("time_range");
+    WriteTimeRange(w, ag.Overall().time);
+    w.Member("unique", ag.Classes().size());
+    w.EndObject();
   }
 
   const SlowLogStats& s = result.stats;
   const AggregateCounts& n = ag.counts();
-  out["reader"] = {{"events", s.events},
-                   {"admin_events", s.admin_events},
-                   {"bytes", s.bytes},
-                   {"skipped",
-                    {{"no_statement", s.skipped_no_statement},
-                     {"truncated", s.skipped_truncated},
-                     {"malformed", s.skipped_malformed}}},
-                   {"query_time_missing", s.query_time_missing},
-                   {"query_time_repaired", s.query_time_repaired},
-                   {"query_time_invalid", s.query_time_invalid},
-                   {"attributes_dropped", s.attributes_dropped},
-                   {"filtered", n.filtered},
-                   {"out_of_time", n.out_of_time},
-                   {"no_group", n.no_group}};
-  return out;
+  w.Key("reader");
+  w.BeginObject();
+  w.Member("admin_events", s.admin_events);
+  w.Member("attributes_dropped", s.attributes_dropped);
+  w.Member("bytes", s.bytes);
+  w.Member("events", s.events);
+  w.Member("filtered", n.filtered);
+  w.Member("no_group", n.no_group);
+  w.Member("out_of_time", n.out_of_time);
+  w.Member("query_time_invalid", s.query_time_invalid);
+  w.Member("query_time_missing", s.query_time_missing);
+  w.Member("query_time_repaired", s.query_time_repaired);
+  w.Key("skipped");
+  w.BeginObject();
+  w.Member("malformed", s.skipped_malformed);
+  w.Member("no_statement", s.skipped_no_statement);
+  w.Member("truncated", s.skipped_truncated);
+  w.EndObject();
+  w.EndObject();
+
+  w.Member("schema", "dbrunbook.digest");
+  w.Member("version", 1);
+  w.EndObject();
+  text += '\n';
+  return text;
+}
+
+nlohmann::json JsonReport(const DigestResult& result, const Ranking& ranking,
+                          const ReportOptions& options) {
+  return nlohmann::json::parse(JsonReportText(result, ranking, options));
 }
 
 }  // namespace dbrunbook::digest
