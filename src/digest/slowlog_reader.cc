@@ -1356,14 +1356,28 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
   std::size_t line_index = 0;
   if (line_cache_.empty()) line_cache_.resize(kCachedLinePositions * kCachedLineWays);
   while (true) {
+    // The line last seen at this position first (see the line cache below): a line equal to
+    // it, newline included, is told by one compare, before its end is searched and its tag
+    // computed. (A cached line passed IsMetaLine, which reads only the line's own bytes.)
+    CachedLine* hit = nullptr;
+    std::size_t nl = kNpos;
+    if (line_index < kCachedLinePositions) {
+      CachedLine& e = line_cache_[line_index * kCachedLineWays + last_way_[line_index]];
+      const std::size_t m = e.line.size();
+      if (e.kind != CachedLine::Kind::kNone && m < len - line_start &&
+          stmt[line_start + m] == '\n' && SameLine(e.line.data(), stmt.data() + line_start, m)) {
+        hit = &e;
+        nl = line_start + m;
+      }
+    }
     // IsMetaLine looks at a prefix without newlines: the rest of the record answers for the
     // line, and the statement's first line is not searched for its end.
-    if (!IsMetaLine(stmt.substr(line_start))) {
+    if (hit == nullptr && !IsMetaLine(stmt.substr(line_start))) {
       if (find_headers && FindAnyHeaderNeedle(stmt, line_start) != kNpos) return Outcome::kHeaders;
       Put(event, "arg", stmt.substr(line_start));  // cmd stays: an admin line may precede
       break;
     }
-    const std::size_t nl = FindChar(stmt, '\n', line_start);
+    if (hit == nullptr) nl = FindChar(stmt, '\n', line_start);
     const std::size_t line_end = nl == kNpos ? len : nl;
     std::string_view line = stmt.substr(line_start, line_end - line_start);
     std::string_view ts;
@@ -1387,22 +1401,23 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
     // too, provided its own flag allows it (checked below; else the line goes the long way).
     CachedLine* store = nullptr;  // on a miss: the entry for this line's outcome
     bool handled = false;
-    if (line_index < kCachedLinePositions && line.size() <= kMaxCachedLineSize) {
+    if (hit == nullptr && line_index < kCachedLinePositions && line.size() <= kMaxCachedLineSize) {
       // The tags of a position's ways sit together: a line that is not cached is told by
       // them, without touching the entries' copies of their lines.
       CachedLine* const ways = &line_cache_[line_index * kCachedLineWays];
       std::uint64_t* const tags = &line_tags_[line_index * kCachedLineWays];
       const std::uint64_t tag = LineTag(line);
-      CachedLine* hit = nullptr;
       unsigned same_tag = 0;  // (the tags first: an entry is looked at only when its tag is)
       for (std::size_t w = 0; w < kCachedLineWays; ++w) {
         same_tag |= static_cast<unsigned>(tags[w] == tag) << w;
       }
       for (; same_tag != 0; same_tag &= same_tag - 1) {
-        CachedLine& e = ways[__builtin_ctz(same_tag)];
+        const unsigned w = static_cast<unsigned>(__builtin_ctz(same_tag));
+        CachedLine& e = ways[w];
         if (e.kind != CachedLine::Kind::kNone && e.line.size() == line.size() &&
             SameLine(e.line.data(), line.data(), line.size())) {
           hit = &e;
+          last_way_[line_index] = static_cast<std::uint8_t>(w);
           break;
         }
       }
@@ -1411,8 +1426,11 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
         store = &ways[victim];
         store->kind = CachedLine::Kind::kNone;  // (filled below, if the line's branch caches)
         tags[victim] = tag;
+        last_way_[line_index] = victim;
         victim = static_cast<std::uint8_t>((victim + 1) % kCachedLineWays);
       }
+    }
+    if (hit != nullptr || store != nullptr) {
       if (hit == nullptr) {
         // looked up, not found: the long way below (and stored)
       } else if (hit->kind == CachedLine::Kind::kAttribute) {

@@ -373,6 +373,7 @@ class SlowLogParser {
   std::vector<CachedLine> line_cache_;  // [position * kCachedLineWays + way], made on first use
   std::array<std::uint64_t, kCachedLinePositions * kCachedLineWays> line_tags_{};  // LineTag
   std::array<std::uint8_t, kCachedLinePositions> next_way_{};   // round-robin victims
+  std::array<std::uint8_t, kCachedLinePositions> last_way_{};   // the way last hit or stored
   std::array<LineTemplate, kCachedLinePositions> templates_{};  // by position, as the cache
   std::uint64_t templated_lines_ = 0;
   // Grouped lines (SetGroupRepeatedLines): kept for the parser's life, at stable addresses.

@@ -889,6 +889,46 @@ TEST(SlowLogCache, LinesOfAKnownShapeParseAsIfFresh) {
   EXPECT_GT(whole_stats.query_time_invalid, 0u);   // "x", ".5" ...
 }
 
+// The line last seen at a position is tried first, by one compare of its bytes and the newline
+// after them: a line that only starts with it (more digits, a space, a '\r', a longer SET) or
+// stops short of it must go the long way, and come out as if read alone.
+TEST(SlowLogCache, LinesThatExtendTheLastOneParseAsIfFresh) {
+  const std::vector<std::string> second = {
+      "# Rows_affected: 0  Bytes_sent: 52",
+      "# Rows_affected: 0  Bytes_sent: 521",
+      "# Rows_affected: 0  Bytes_sent: 52 ",
+      "# Rows_affected: 0  Bytes_sent: 52\r",
+      "# Rows_affected: 0  Bytes_sent: 5",
+      "# Rows_affected: 0  Bytes_sent: 52  Killed: 1",
+      "# Rows_affected: 0",
+      "SET timestamp=1795730726;",
+  };
+  const std::vector<std::string> third = {"SET timestamp=1795730726;", "SET timestamp=17957307267;",
+                                          "SET timestamp=1795730726;x", "use db1;", "use db12;"};
+  std::mt19937 rng(5);
+  std::vector<std::string> records;
+  std::string log;
+  for (int r = 0; r < 3000; ++r) {
+    std::string rec = "# User@Host: root[root] @ localhost []\n";
+    // Runs of one line, then another: the last line seen at the position changes often.
+    rec += second[(r / (1 + rng() % 3)) % second.size()] + "\n";
+    if (rng() % 2 == 0) rec += third[rng() % third.size()] + "\n";
+    rec += "SELECT " + std::to_string(r % 7) + ";\n";
+    records.push_back(rec);
+    log += rec;
+  }
+  const SlowLogStats whole_stats = ExpectParsesAsIfFresh(log, records);
+  EXPECT_EQ(whole_stats.events, 3000u);
+  // A record whose last header line is the one cached, without its newline (the text's end).
+  const std::string tail =
+      "# User@Host: root[root] @ localhost []\n# Rows_affected: 0  Bytes_sent: 52";
+  ExpectParsesAsIfFresh(log + tail, [&] {
+    std::vector<std::string> with_tail = records;
+    with_tail.push_back(tail);
+    return with_tail;
+  }());
+}
+
 // An event as a consumer that looks at every attribute sees it: its fields and the set of its
 // attributes (grouped lines included) with texts, types and numbers, in name order.
 struct FullEv {
