@@ -19,7 +19,7 @@ void JsonWriter::BeforeValue() {
     return;
   }
   if (stack_.empty()) return;  // the document's one value
-  out_ += stack_.back() ? "," : "";
+  if (stack_.back()) out_ += ',';
   stack_.back() = true;
   Newline(stack_.size());
 }
@@ -36,20 +36,16 @@ void JsonWriter::BeginArray() {
   stack_.push_back(false);
 }
 
-void JsonWriter::EndObject() {
-  assert(!stack_.empty() && !after_key_);
-  const bool members = stack_.back();
-  stack_.pop_back();
-  if (members) Newline(stack_.size());
-  out_ += '}';
-}
+void JsonWriter::EndObject() { Close('}'); }
 
-void JsonWriter::EndArray() {
+void JsonWriter::EndArray() { Close(']'); }
+
+void JsonWriter::Close(char bracket) {
   assert(!stack_.empty() && !after_key_);
   const bool members = stack_.back();
   stack_.pop_back();
   if (members) Newline(stack_.size());
-  out_ += ']';
+  out_ += bracket;
 }
 
 void JsonWriter::Key(std::string_view key) {

@@ -1,7 +1,7 @@
 // JsonWriter: JSON written as it is produced, into a std::string, byte for byte as
 // nlohmann::json's dump(2) writes the same document (two-space indent, ": " after keys,
-// "{}" / "[]" when empty, strings escaped as nlohmann escapes them, doubles in nlohmann's
-// shortest round-trip form through its own to_chars, non-finite doubles as null). It does
+// "{}" / "[]" when empty, strings escaped as nlohmann escapes them, doubles through nlohmann's
+// own to_chars (its Grisu2 digits, exponent form and ".0"), non-finite doubles as null). It does
 // not sort keys: a caller that wants dump()'s order (std::map's) writes keys in that order.
 //
 // For reports of thousands of classes: building a nlohmann::json tree and dumping it costs
@@ -12,9 +12,11 @@
 // programming error, caught by assertions in debug builds.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace dbrunbook::digest {
@@ -64,6 +66,7 @@ class JsonWriter {
   }
 
   void BeforeValue();
+  void Close(char bracket);  // the open container's end
   void Newline(std::size_t depth);
   void Quoted(std::string_view s);
 

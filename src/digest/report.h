@@ -158,10 +158,10 @@ std::string PtJsonText(const nlohmann::json& report);
 // NumericStats::AddTotal) is null here, empty in the text report and null in pt-json's classes.
 // A log attribute whose name is one of these (a logged Query_length) is the one reported.
 //
-// The text has every object's keys in byte order, two-space indentation, and numbers and
-// strings as nlohmann::json writes them. JsonReportText is that document as nlohmann::json's dump(2) writes it, with a newline at the
-// end, written directly (JsonWriter): what `dbrunbook digest --format json` prints. JsonReport
-// is the same document as a tree (parsed from that text), for callers that add to it.
+// JsonReportText is that document as nlohmann::json's dump(2) writes it (keys in byte order,
+// two-space indentation), with a newline at the end, written directly (JsonWriter): what
+// `dbrunbook digest --format json` prints. JsonReport is the same document as a tree (parsed
+// from that text), for callers that add to it.
 std::string JsonReportText(const DigestResult& result, const Ranking& ranking,
                            const ReportOptions& options);
 nlohmann::json JsonReport(const DigestResult& result, const Ranking& ranking,
