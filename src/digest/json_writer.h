@@ -51,8 +51,7 @@ class JsonWriter {
 
  private:
   void Value(std::string_view v) { String(v); }
-  void Value(const std::string& v) { String(v); }
-  void Value(const char* v) { String(v); }
+  void Value(const char* v) { String(v); }  // (not to bool)
   void Value(double v) { Double(v); }
   void Value(bool v) { Bool(v); }
   void Value(std::nullptr_t) { Null(); }

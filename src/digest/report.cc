@@ -1397,30 +1397,41 @@ struct NamedView {
   View view;
 };
 
-// The class's attributes of one kind that it has, by name in byte order; of two with the same
-// JSON name (bytes and a logged Query_length) the later in d.all() order, as a map assignment
-// would keep.
-std::vector<NamedView> AttributesOfKind(const Digest& d, const ClassStats& c, AttributeKind kind) {
-  std::vector<NamedView> out;
+// A class's attributes that it has, by kind, each by name in byte order (one pass over the
+// digest's attributes); of two with the same JSON name (bytes and a logged Query_length) the
+// later in d.all() order, as a map assignment would keep.
+struct ClassAttributes {
+  std::vector<NamedView> booleans, numbers, strings;
+};
+
+ClassAttributes AttributesOf(const Digest& d, const ClassStats& c) {
+  ClassAttributes out;
   for (const Attr& a : d.all()) {
-    if (a.kind != kind || Hidden(a.name)) continue;
+    if (Hidden(a.name)) continue;
     const View v = d.Class(c, a.name);
-    if (v.Exists()) out.push_back({ValidUtf8(JsonName(a.name)), v});
+    if (!v.Exists()) continue;
+    std::vector<NamedView>& list = a.kind == AttributeKind::kNumber ? out.numbers
+                                   : a.kind == AttributeKind::kBool ? out.booleans
+                                                                    : out.strings;
+    list.push_back({ValidUtf8(JsonName(a.name)), v});
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const NamedView& a, const NamedView& b) { return a.name < b.name; });
-  std::vector<NamedView> unique;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    if (i + 1 < out.size() && out[i + 1].name == out[i].name) continue;
-    unique.push_back(std::move(out[i]));
+  for (std::vector<NamedView>* list : {&out.booleans, &out.numbers, &out.strings}) {
+    std::stable_sort(list->begin(), list->end(),
+                     [](const NamedView& x, const NamedView& y) { return x.name < y.name; });
+    std::vector<NamedView> unique;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      if (i + 1 < list->size() && (*list)[i + 1].name == (*list)[i].name) continue;
+      unique.push_back(std::move((*list)[i]));
+    }
+    *list = std::move(unique);
   }
-  return unique;
+  return out;
 }
 
-void WriteBooleans(JsonWriter& w, const Digest& d, const ClassStats& c) {
+void WriteBooleans(JsonWriter& w, const std::vector<NamedView>& booleans) {
   w.Key("booleans");
   w.BeginObject();
-  for (const NamedView& a : AttributesOfKind(d, c, AttributeKind::kBool)) {
+  for (const NamedView& a : booleans) {
     w.Key(a.name);
     w.BeginObject();
     w.Member("count", a.view.Count());
@@ -1430,20 +1441,20 @@ void WriteBooleans(JsonWriter& w, const Digest& d, const ClassStats& c) {
   w.EndObject();
 }
 
-void WriteNumbers(JsonWriter& w, const Digest& d, const ClassStats& c) {
+void WriteNumbers(JsonWriter& w, const std::vector<NamedView>& numbers) {
   w.Key("metrics");
   w.BeginObject();
-  for (const NamedView& a : AttributesOfKind(d, c, AttributeKind::kNumber)) {
+  for (const NamedView& a : numbers) {
     w.Key(a.name);
     WriteMetrics(w, a.view.stats->number.Compute());
   }
   w.EndObject();
 }
 
-void WriteStrings(JsonWriter& w, const Digest& d, const ClassStats& c) {
+void WriteStrings(JsonWriter& w, const std::vector<NamedView>& strings) {
   w.Key("strings");
   w.BeginObject();
-  for (const NamedView& a : AttributesOfKind(d, c, AttributeKind::kString)) {
+  for (const NamedView& a : strings) {
     const StringStats& text = a.view.stats->text;
     w.Key(a.name);
     w.BeginObject();
@@ -1482,8 +1493,9 @@ std::string OrderByText(const OrderBy& o) {
 void WriteClass(JsonWriter& w, const DigestResult& result, const Digest& d, const RankedClass& r) {
   const ClassStats& c = d.ClassAt(r.index);
   const auto [qps, conc] = d.Rates(c, false);
+  const ClassAttributes attributes = AttributesOf(d, c);
   w.BeginObject();
-  WriteBooleans(w, d, c);
+  WriteBooleans(w, attributes.booleans);
   w.Member("concurrency", conc);
   w.Member("count", c.count);
   w.Member("fingerprint", ValidUtf8(c.key));
@@ -1494,7 +1506,7 @@ void WriteClass(JsonWriter& w, const DigestResult& result, const Digest& d, cons
   w.BeginArray();
   for (const std::uint64_t n : histogram) w.Unsigned(n);
   w.EndArray();
-  WriteNumbers(w, d, c);
+  WriteNumbers(w, attributes.numbers);
   w.Member("qps", qps);
   w.Member("query_id", QueryId(c.key));
   w.Member("rank", r.rank);
@@ -1518,7 +1530,7 @@ void WriteClass(JsonWriter& w, const DigestResult& result, const Digest& d, cons
   else
     w.String(ValidUtf8(ParseTimestamp(c.sample.ts)));
   w.EndObject();
-  WriteStrings(w, d, c);
+  WriteStrings(w, attributes.strings);
   w.Key("time_range");
   WriteTimeRange(w, c.time);
   w.Member("variance_to_mean", d.VarianceToMean(c));
@@ -1573,12 +1585,13 @@ std::string JsonReportText(const DigestResult& result, const Ranking& ranking,
 
   {
     const auto [qps, conc] = d.Rates(ag.Overall(), true);
+    const ClassAttributes attributes = AttributesOf(d, ag.Overall());
     w.Key("overall");
     w.BeginObject();
-    WriteBooleans(w, d, ag.Overall());
+    WriteBooleans(w, attributes.booleans);
     w.Member("concurrency", conc);
     w.Member("events", d.Global(d.orderby()).Count());
-    WriteNumbers(w, d, ag.Overall());
+    WriteNumbers(w, attributes.numbers);
     w.Member("qps", qps);
     w.Key("time_range");
     WriteTimeRange(w, ag.Overall().time);

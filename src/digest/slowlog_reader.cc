@@ -1430,30 +1430,29 @@ SlowLogParser::Outcome SlowLogParser::ProcessStatement(Piece piece, SlowLogEvent
         victim = static_cast<std::uint8_t>((victim + 1) % kCachedLineWays);
       }
     }
-    if (hit != nullptr || store != nullptr) {
-      if (hit == nullptr) {
-        // looked up, not found: the long way below (and stored)
-      } else if (hit->kind == CachedLine::Kind::kAttribute) {
-        PutLine(event, *hit);
-        handled = true;
-      } else if (hit->kind == CachedLine::Kind::kUserHost && !got_uh) {
-        uh.user = hit->Text(hit->pairs[0]);
-        uh.host = hit->Text(hit->pairs[1]);
-        uh.ip = hit->Text(hit->pairs[2]);
-        uh.thread_id = hit->Text(hit->pairs[3]);
-        put_user_host();
-        handled = true;
-      } else if (hit->kind == CachedLine::Kind::kSet && !got_set) {
-        PutLine(event, *hit);
-        odd = hit->set_fields % 2 == 1;
-        got_set = true;
-        handled = true;
-      }
-      if (store != nullptr && templates_[line_index].slot_count > 0 &&
-          PutByTemplate(event, templates_[line_index], line, *store)) {
-        handled = true;  // (the attribute branch: see LineTemplate)
-        ++templated_lines_;
-      }
+    // A hit whose branch is not open (a second User@Host or SET line) goes the long way.
+    if (hit == nullptr) {
+      // not cached (store: looked up, not found; the long way below stores it)
+    } else if (hit->kind == CachedLine::Kind::kAttribute) {
+      PutLine(event, *hit);
+      handled = true;
+    } else if (hit->kind == CachedLine::Kind::kUserHost && !got_uh) {
+      uh.user = hit->Text(hit->pairs[0]);
+      uh.host = hit->Text(hit->pairs[1]);
+      uh.ip = hit->Text(hit->pairs[2]);
+      uh.thread_id = hit->Text(hit->pairs[3]);
+      put_user_host();
+      handled = true;
+    } else if (hit->kind == CachedLine::Kind::kSet && !got_set) {
+      PutLine(event, *hit);
+      odd = hit->set_fields % 2 == 1;
+      got_set = true;
+      handled = true;
+    }
+    if (store != nullptr && templates_[line_index].slot_count > 0 &&
+        PutByTemplate(event, templates_[line_index], line, *store)) {
+      handled = true;  // (the attribute branch: see LineTemplate)
+      ++templated_lines_;
     }
     ++line_index;
     // For storing: the User@Host test is false for the line (it was not run when got_uh).
